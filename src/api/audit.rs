@@ -1,0 +1,98 @@
+//! Audit events as the API shows them.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use super::secret::{str_enum, Visibility};
+use super::timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    Create,
+    Rotate,
+    Update,
+    Delete,
+    Reveal,
+    Env,
+    TokenCreate,
+    TokenRevoke,
+    UserCreate,
+    OrgUpdate,
+    AuthFailed,
+}
+
+str_enum!(AuditAction {
+    Create => "create",
+    Rotate => "rotate",
+    Update => "update",
+    Delete => "delete",
+    Reveal => "reveal",
+    Env => "env",
+    TokenCreate => "token_create",
+    TokenRevoke => "token_revoke",
+    UserCreate => "user_create",
+    OrgUpdate => "org_update",
+    AuthFailed => "auth_failed",
+});
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    Denied,
+}
+
+str_enum!(Outcome { Ok => "ok", Denied => "denied" });
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AuditEvent {
+    pub id: i64,
+    #[serde(with = "timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    pub actor: Option<String>,
+    pub action: AuditAction,
+    pub secret: Option<String>,
+    pub visibility: Option<Visibility>,
+    pub version: Option<i64>,
+    pub outcome: Outcome,
+    /// The request's User-Agent, so a TUI reveal can be told from a script's.
+    pub client: Option<String>,
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditList {
+    pub events: Vec<AuditEvent>,
+}
+
+/// Query of `GET /v1/audit`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    pub secret: Option<String>,
+    pub actor: Option<String>,
+    pub action: Option<AuditAction>,
+    /// Default 100, at most 1000.
+    pub limit: Option<u32>,
+    /// Only events older than this event id.
+    pub before: Option<i64>,
+}
+
+impl fmt::Display for AuditEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {} {}",
+            timestamp::format(self.at),
+            self.actor.as_deref().unwrap_or("-"),
+            self.action,
+            self.secret.as_deref().unwrap_or("-")
+        )
+    }
+}

@@ -1,0 +1,26 @@
+//! The wire types of `API.md`, shared by the server and the client, and the input limits.
+//!
+//! No axum, reqwest or SQL here, and no I/O: this module is the contract and nothing else.
+
+mod audit;
+mod error;
+mod secret;
+mod secret_serde;
+pub mod timestamp;
+mod users;
+pub mod validate;
+
+pub use audit::*;
+pub use error::*;
+pub use secret::*;
+pub use users::*;
+
+/// Largest accepted request body, in bytes (`API.md`, Limits).
+pub const MAX_BODY_BYTES: usize = 128 * 1024;
+/// Largest accepted secret value, in bytes of UTF-8.
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+/// Longest accepted description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 1024;
+/// Default and largest page of audit events.
+pub const AUDIT_DEFAULT_LIMIT: u32 = 100;
+pub const AUDIT_MAX_LIMIT: u32 = 1000;

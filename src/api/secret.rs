@@ -1,0 +1,243 @@
+//! Secrets: their metadata, the requests that write them, and the responses that carry values.
+
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use super::secret_serde;
+use super::timestamp;
+
+/// Grouping for display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Provider,
+    Tool,
+    #[default]
+    Custom,
+}
+
+/// Where a value may be delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    #[default]
+    All,
+    Agents,
+    Tools,
+    Sandboxes,
+}
+
+/// User-private or org-shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    #[default]
+    User,
+    Org,
+}
+
+macro_rules! str_enum {
+    ($ty:ident { $($variant:ident => $s:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $s),+ }
+            }
+        }
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl std::str::FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok($ty::$variant),)+
+                    other => Err(format!(
+                        "unknown {} {other:?}: expected one of {}",
+                        stringify!($ty).to_lowercase(),
+                        [$($s),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+pub(crate) use str_enum;
+
+str_enum!(Category { Provider => "provider", Tool => "tool", Custom => "custom" });
+str_enum!(Scope { All => "all", Agents => "agents", Tools => "tools", Sandboxes => "sandboxes" });
+str_enum!(Visibility { User => "user", Org => "org" });
+
+/// A secret's metadata. Never carries the value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SecretMeta {
+    pub name: String,
+    pub category: Category,
+    pub scope: Scope,
+    pub visibility: Visibility,
+    pub owner: Option<String>,
+    pub description: Option<String>,
+    /// Masked preview, e.g. `sk-a****abcd`; `****` for values shorter than 12 characters.
+    pub preview: String,
+    pub version: i64,
+    /// False for write-only secrets, delivered through `/v1/env` and never revealed.
+    pub revealable: bool,
+    #[serde(with = "timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "timestamp::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub rotated_at: Option<OffsetDateTime>,
+    #[serde(with = "timestamp::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_used_at: Option<OffsetDateTime>,
+    pub created_by: Option<String>,
+    pub rotated_by: Option<String>,
+}
+
+impl SecretMeta {
+    /// When the value last changed: the last rotation, or the creation.
+    pub fn changed_at(&self) -> OffsetDateTime {
+        self.rotated_at.unwrap_or(self.created_at)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SecretList {
+    pub secrets: Vec<SecretMeta>,
+}
+
+/// Query of `GET /v1/secrets`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    pub category: Option<Category>,
+    pub scope: Option<Scope>,
+    /// `user` or `org`: only that namespace.
+    #[serde(rename = "secretScope")]
+    pub secret_scope: Option<Visibility>,
+    /// Admin: every user's private metadata too.
+    pub all: Option<bool>,
+    /// Admin: one user's private metadata (by user name).
+    pub user_id: Option<String>,
+}
+
+/// Query `orgWide=true` of the single-secret endpoints.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NamespaceQuery {
+    #[serde(rename = "orgWide", default)]
+    pub org_wide: Option<bool>,
+}
+
+/// Query of `POST /v1/secrets/{name}/reveal`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RevealQuery {
+    #[serde(rename = "orgWide", default)]
+    pub org_wide: Option<bool>,
+    /// An older version to reveal.
+    pub version: Option<i64>,
+}
+
+/// Body of `POST /v1/secrets`: create or rotate by name.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpsertSecret {
+    pub name: String,
+    #[serde(serialize_with = "secret_serde::serialize")]
+    #[schema(value_type = String)]
+    pub value: SecretString,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "orgWide", default, skip_serializing_if = "Option::is_none")]
+    pub org_wide: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revealable: Option<bool>,
+    /// Check-and-set: the write fails with 409 unless the stored version is this one.
+    #[serde(rename = "expectedVersion", default, skip_serializing_if = "Option::is_none")]
+    pub expected_version: Option<i64>,
+}
+
+impl UpsertSecret {
+    pub fn new(name: impl Into<String>, value: SecretString) -> Self {
+        UpsertSecret {
+            name: name.into(),
+            value,
+            category: None,
+            scope: None,
+            description: None,
+            org_wide: None,
+            revealable: None,
+            expected_version: None,
+        }
+    }
+}
+
+/// Body of `PATCH /v1/secrets/{name}`: edit without rotating. An empty description clears it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchSecret {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revealable: Option<bool>,
+}
+
+/// Answer of `POST /v1/secrets/{name}/reveal`.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct Revealed {
+    pub name: String,
+    #[serde(serialize_with = "secret_serde::serialize")]
+    #[schema(value_type = String)]
+    pub value: SecretString,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct VersionInfo {
+    pub version: i64,
+    #[serde(with = "timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    pub created_by: Option<String>,
+    pub preview: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VersionList {
+    pub versions: Vec<VersionInfo>,
+}
+
+/// Body of `POST /v1/env`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+}
+
+/// Answer of `POST /v1/env`: every value the caller may use, by name.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct EnvResponse {
+    #[serde(serialize_with = "secret_serde::serialize_map")]
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
+    pub env: BTreeMap<String, SecretString>,
+}

@@ -1,0 +1,83 @@
+//! `vaultty serve`: the vault server.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+use color_eyre::eyre::{Result, WrapErr};
+
+use super::keys::{DatabaseArgs, KeyArgs};
+use crate::server::{self, ServerConfig};
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "First start:\n  export VAULTTY_MASTER_KEY=$(vaultty admin gen-key)\n  \
+    vaultty admin init --database sqlite:///var/lib/vaultty/vault.db --org acme --admin alice\n  \
+    vaultty serve --database sqlite:///var/lib/vaultty/vault.db")]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8200", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// Versions kept per secret (older ones are pruned on rotation).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_versions: u32,
+    /// Reveals allowed per minute per token (429 with Retry-After beyond); 0 turns it off.
+    #[arg(long, default_value_t = 600, value_name = "PER_MINUTE")]
+    pub reveal_rate_limit: u32,
+}
+
+pub async fn run(args: ServeArgs) -> Result<()> {
+    init_logging();
+    let keyring = args.keys.keyring()?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .wrap_err_with(|| format!("cannot listen on {}", args.listen))?;
+    let config = ServerConfig {
+        database_url: args.db.database,
+        keyring,
+        max_versions: args.max_versions,
+        reveal_rate_limit: args.reveal_rate_limit,
+    };
+    tracing::info!(listen = %args.listen, "vaultty serving");
+    eprintln!("vaultty: serving on http://{}", args.listen);
+    server::serve(config, listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Structured logs on stderr (`VAULTTY_LOG` sets the filter; `VAULTTY_LOG_FORMAT=json` for JSON).
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("VAULTTY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if std::env::var("VAULTTY_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// SIGINT or SIGTERM: stop accepting, finish what is in flight.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

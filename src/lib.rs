@@ -1,0 +1,9 @@
+//! vaultty: a terminal secrets manager over an encrypted vault with a plain HTTP API.
+#![forbid(unsafe_code)]
+pub mod api;
+pub mod client;
+pub mod clipboard;
+pub mod crypto;
+pub mod store;
+pub mod server;
+pub mod vault;

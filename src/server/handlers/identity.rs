@@ -1,0 +1,92 @@
+//! Health, identity, the org, users, tokens and the audit log.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+
+use crate::api::{
+    AuditList, AuditQuery, CreateToken, CreateUser, CreatedToken, CreatedUser, ErrorBody, Health, Me, OrgInfo,
+    PatchOrg, TokenList,
+};
+use crate::server::error::ApiError;
+use crate::server::extract::{ApiJson, ApiQuery, Authed};
+use crate::server::AppState;
+
+#[utoipa::path(get, path = "/healthz", tag = "identity", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok".into() })
+}
+
+#[utoipa::path(get, path = "/v1/me", tag = "identity",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn me(State(s): State<AppState>, Authed(caller): Authed) -> Result<Json<Me>, ApiError> {
+    Ok(Json(s.vault.me(&caller).await?))
+}
+
+#[utoipa::path(get, path = "/v1/org", tag = "identity",
+    responses((status = 200, body = OrgInfo)), security(("bearer" = [])))]
+pub async fn org(State(s): State<AppState>, Authed(caller): Authed) -> Result<Json<OrgInfo>, ApiError> {
+    Ok(Json(s.vault.org(&caller).await?))
+}
+
+/// Admin only.
+#[utoipa::path(patch, path = "/v1/org", request_body = PatchOrg, tag = "identity",
+    responses((status = 200, body = OrgInfo), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn patch_org(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(body): ApiJson<PatchOrg>,
+) -> Result<Json<OrgInfo>, ApiError> {
+    Ok(Json(s.vault.patch_org(&caller, &body).await?))
+}
+
+/// Admin only; the new user's token is in the answer, once.
+#[utoipa::path(post, path = "/v1/users", request_body = CreateUser, tag = "identity",
+    responses((status = 201, body = CreatedUser), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_user(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(body): ApiJson<CreateUser>,
+) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.vault.create_user(&caller, &body).await?)))
+}
+
+/// A new token for the caller, shown once. `expiresIn` is in seconds.
+#[utoipa::path(post, path = "/v1/tokens", request_body = CreateToken, tag = "identity",
+    responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create_token(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(body): ApiJson<CreateToken>,
+) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.vault.create_token(&caller, &body).await?)))
+}
+
+#[utoipa::path(get, path = "/v1/tokens", tag = "identity",
+    responses((status = 200, body = TokenList)), security(("bearer" = [])))]
+pub async fn list_tokens(State(s): State<AppState>, Authed(caller): Authed) -> Result<Json<TokenList>, ApiError> {
+    Ok(Json(TokenList { tokens: s.vault.list_tokens(&caller).await? }))
+}
+
+#[utoipa::path(delete, path = "/v1/tokens/{id}", params(("id" = String, Path)), tag = "identity",
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.vault.revoke_token(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Newest first. Admins see the whole org; members their own events.
+#[utoipa::path(get, path = "/v1/audit", params(AuditQuery), tag = "audit",
+    responses((status = 200, body = AuditList), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn audit(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<AuditList>, ApiError> {
+    Ok(Json(AuditList { events: s.vault.audit(&caller, &q).await? }))
+}

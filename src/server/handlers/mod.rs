@@ -1,0 +1,5 @@
+//! Thin handlers: parse, call `vault`, answer. Each carries its OpenAPI description.
+
+pub(crate) mod identity;
+pub(crate) mod secrets;
+pub(crate) mod values;

@@ -1,0 +1,89 @@
+//! `/v1/secrets`: metadata, writes, history.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+
+use crate::api::{ErrorBody, ListQuery, NamespaceQuery, PatchSecret, SecretList, SecretMeta, UpsertSecret, VersionList};
+use crate::server::error::ApiError;
+use crate::server::extract::{ApiJson, ApiQuery, Authed};
+use crate::server::AppState;
+
+#[utoipa::path(get, path = "/v1/secrets", params(ListQuery), tag = "secrets",
+    responses((status = 200, body = SecretList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<SecretList>, ApiError> {
+    Ok(Json(SecretList { secrets: s.vault.list(&caller, &q).await? }))
+}
+
+/// Create (201) or rotate (200) by name.
+#[utoipa::path(post, path = "/v1/secrets", request_body = UpsertSecret, tag = "secrets",
+    responses((status = 201, body = SecretMeta, description = "created"), (status = 200, body = SecretMeta, description = "rotated"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn upsert(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(req): ApiJson<UpsertSecret>,
+) -> Result<(StatusCode, Json<SecretMeta>), ApiError> {
+    let (meta, created) = s.vault.upsert(&caller, &req).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(meta)))
+}
+
+#[utoipa::path(get, path = "/v1/secrets/{name}", params(("name" = String, Path), NamespaceQuery), tag = "secrets",
+    responses((status = 200, body = SecretMeta), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_one(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    Path(name): Path<String>,
+    ApiQuery(q): ApiQuery<NamespaceQuery>,
+) -> Result<Json<SecretMeta>, ApiError> {
+    Ok(Json(s.vault.get(&caller, &name, q.org_wide.unwrap_or(false)).await?))
+}
+
+#[utoipa::path(patch, path = "/v1/secrets/{name}", params(("name" = String, Path), NamespaceQuery), request_body = PatchSecret,
+    tag = "secrets",
+    responses((status = 200, body = SecretMeta), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn patch(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    Path(name): Path<String>,
+    ApiQuery(q): ApiQuery<NamespaceQuery>,
+    ApiJson(body): ApiJson<PatchSecret>,
+) -> Result<Json<SecretMeta>, ApiError> {
+    Ok(Json(s.vault.patch(&caller, &name, q.org_wide.unwrap_or(false), &body).await?))
+}
+
+#[utoipa::path(delete, path = "/v1/secrets/{name}", params(("name" = String, Path), NamespaceQuery), tag = "secrets",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn remove(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    Path(name): Path<String>,
+    ApiQuery(q): ApiQuery<NamespaceQuery>,
+) -> Result<StatusCode, ApiError> {
+    s.vault.delete(&caller, &name, q.org_wide.unwrap_or(false)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Versions newest first (the newest `max_versions` are kept).
+#[utoipa::path(get, path = "/v1/secrets/{name}/versions", params(("name" = String, Path), NamespaceQuery), tag = "secrets",
+    responses((status = 200, body = VersionList), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn versions(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    Path(name): Path<String>,
+    ApiQuery(q): ApiQuery<NamespaceQuery>,
+) -> Result<Json<VersionList>, ApiError> {
+    Ok(Json(VersionList { versions: s.vault.versions(&caller, &name, q.org_wide.unwrap_or(false)).await? }))
+}

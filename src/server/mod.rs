@@ -1,0 +1,120 @@
+//! The HTTP server: axum router, auth extractor, thin handlers over `vault`, request limits, the
+//! OpenAPI document, graceful shutdown. No SQL and no raw keys here.
+
+mod error;
+mod extract;
+mod handlers;
+mod openapi;
+mod ratelimit;
+mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use error::ApiError;
+pub use openapi::openapi_json;
+
+use crate::crypto::Keyring;
+use crate::vault::{Vault, VaultError, VaultSettings};
+
+/// What `vaultty serve` (and the embedded local vault) runs with.
+#[derive(Debug)]
+pub struct ServerConfig {
+    pub database_url: String,
+    pub keyring: Keyring,
+    /// Versions kept per secret.
+    pub max_versions: u32,
+    /// Reveals per minute per token; 0 turns the limit off.
+    pub reveal_rate_limit: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot open the database: {0}")]
+    Database(#[from] VaultError),
+    #[error("the vault at {0} is not initialised: run `vaultty admin init --org NAME --admin NAME` first")]
+    NotInitialised(String),
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub vault: Vault,
+    pub reveal_limiter: Arc<ratelimit::RevealLimiter>,
+}
+
+/// A server running in this process.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections and waits for the requests in flight to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
+    let store = crate::vault::open_store(&config.database_url).await?;
+    if store.org().await.map_err(VaultError::from)?.is_none() {
+        return Err(ServeError::NotInitialised(config.database_url));
+    }
+    let vault = Vault::new(
+        store,
+        Arc::new(config.keyring),
+        VaultSettings { max_versions: config.max_versions.max(1) },
+    );
+    Ok(AppState { vault, reveal_limiter: Arc::new(ratelimit::RevealLimiter::new(config.reveal_rate_limit)) })
+}
+
+/// Starts the server on `listener` in the background; for tests and the embedded local vault.
+pub async fn start(config: ServerConfig, listener: TcpListener) -> Result<RunningServer, ServeError> {
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let state = build_state(config).await?;
+    let task = tokio::spawn(async move {
+        let _ = run(state, listener, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    Ok(RunningServer { addr, stop: Some(stop), task })
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    config: ServerConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let state = build_state(config).await?;
+    run(state, listener, shutdown).await
+}
+
+async fn run(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}

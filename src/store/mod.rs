@@ -1,0 +1,137 @@
+//! Storage: the `Store` trait over rows (secrets, versions, users, token hashes, audit events) and
+//! its backends, chosen by the database URL's scheme.
+//!
+//! A store never sees a plaintext value (only sealed text and previews) and knows nothing of HTTP.
+//! Each mutating method is one atomic unit that includes its audit records, so that an audit
+//! record is committed in the same transaction as the change it describes: a backend must never
+//! commit the change without its audit records, nor report success before both are durable.
+
+mod audit_chain;
+mod rows;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use audit_chain::{audit_link_hash, GENESIS_HASH};
+pub use rows::*;
+
+use crate::crypto::TokenHash;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Check-and-set failed: the stored version (None: no such secret) is not the expected one.
+    #[error("the secret changed meanwhile (stored version {current:?})")]
+    Conflict { current: Option<i64> },
+    #[error("not found")]
+    NotFound,
+    #[error("the vault is already initialised")]
+    AlreadyInitialised,
+    #[error("the vault is not initialised: run `vaultty admin init` first")]
+    NotInitialised,
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    #[error("the database is out of disk space; nothing was written")]
+    Full,
+    #[error("the database is busy; try again")]
+    Busy,
+    #[error("bad database URL {url:?}: {reason}")]
+    Url { url: String, reason: String },
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The storage contract. Timestamps are Unix milliseconds (`Millis`); the caller supplies them, so
+/// that one request uses one clock reading everywhere.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- the org, users and tokens ----
+
+    /// Creates the org and its first admin with a token. `AlreadyInitialised` on a second call.
+    async fn init(&self, org: &str, admin: &str, token: NewToken, at: Millis) -> StoreResult<UserRow>;
+    /// The org; `None` before `init`.
+    async fn org(&self) -> StoreResult<Option<OrgRow>>;
+    async fn update_org(&self, members_can_reveal: bool, audit: NewAudit) -> StoreResult<OrgRow>;
+    /// Creates a user with a first token. `AlreadyExists` when the name is taken.
+    async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        token: NewToken,
+        at: Millis,
+        audit: NewAudit,
+    ) -> StoreResult<UserRow>;
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>>;
+    /// The token with this hash and its user, whether or not it is expired or revoked (the caller
+    /// decides, and compares the hash in constant time).
+    async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<(TokenRow, UserRow)>>;
+    async fn create_token(&self, token: NewToken, audit: NewAudit) -> StoreResult<TokenRow>;
+    async fn list_tokens(&self, user_id: i64) -> StoreResult<Vec<TokenRow>>;
+    /// Revokes one of the user's tokens; `NotFound` when the user has no such live token.
+    async fn revoke_token(&self, user_id: i64, token_id: &str, at: Millis, audit: NewAudit) -> StoreResult<()>;
+
+    // ---- secrets ----
+
+    async fn get_secret(&self, owner: Owner, name: &str) -> StoreResult<Option<SecretRow>>;
+    /// Metadata rows matching the filter, ordered by owner (org first) then name.
+    async fn list_secrets(&self, filter: &SecretFilter) -> StoreResult<Vec<SecretRow>>;
+    /// Creates (`write.expected == None`) or rotates (`Some(v)`) a secret with check-and-set on the
+    /// stored version, adds the version row, prunes versions beyond `max_versions`, and appends
+    /// the audit record, all in one transaction. `Conflict` when the stored version differs.
+    async fn write_secret(&self, write: SecretWrite, audit: NewAudit) -> StoreResult<SecretRow>;
+    /// Edits metadata without rotating. `NotFound` when there is no such secret.
+    async fn update_secret(&self, owner: Owner, name: &str, patch: MetaPatch, audit: NewAudit) -> StoreResult<SecretRow>;
+    /// Deletes a secret and all its versions. `NotFound` when there is no such secret.
+    async fn delete_secret(&self, owner: Owner, name: &str, audit: NewAudit) -> StoreResult<()>;
+    /// Versions of a secret, newest first, with their sealed text.
+    async fn versions(&self, secret_id: i64) -> StoreResult<Vec<VersionRow>>;
+    async fn version(&self, secret_id: i64, version: i64) -> StoreResult<Option<VersionRow>>;
+    /// For `/v1/env`: every secret of these owners whose scope is `all` or `scope`, with the
+    /// sealed text of its current version.
+    async fn deliverable(&self, owners: &[Owner], scope: Scope) -> StoreResult<Vec<(SecretRow, String)>>;
+    /// Records uses (reveals, deliveries): sets `last_used_at` on the secrets and appends the audit
+    /// records in one transaction. Returns once both are durable.
+    async fn record_use(&self, secret_ids: &[i64], at: Millis, audits: Vec<NewAudit>) -> StoreResult<()>;
+
+    // ---- audit ----
+
+    /// Appends audit records that go with no other change (denied requests, failed auth).
+    async fn append_audit(&self, audits: Vec<NewAudit>) -> StoreResult<()>;
+    /// Events newest first.
+    async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRow>>;
+    /// Events oldest first with `id > after_id`, for verifying the chain in batches.
+    async fn audit_range(&self, after_id: i64, limit: u32) -> StoreResult<Vec<AuditRow>>;
+
+    // ---- master-key rotation ----
+
+    /// Up to `limit` version rows not sealed under `key_id`, after the cursor `(secret_id,
+    /// version)`, in cursor order. A rekey walks these batches until one comes back empty.
+    async fn sealed_not_under(&self, key_id: &str, after: (i64, i64), limit: u32) -> StoreResult<Vec<SealedRow>>;
+    /// Replaces one version's sealed text if it is still `old` (a rotation may have pruned or
+    /// changed it meanwhile). Returns whether it was replaced.
+    async fn replace_sealed(&self, secret_id: i64, version: i64, old: &str, new: &str) -> StoreResult<bool>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store a database URL names: `sqlite:///absolute/path.db`, `sqlite://relative.db`
+/// (Postgres, `postgres://...`, is planned beside it).
+pub async fn open(url: &str) -> StoreResult<DynStore> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let store = sqlite::SqliteStore::open(path).await?;
+        Ok(Arc::new(store))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Err(StoreError::Url {
+            url: url.to_owned(),
+            reason: "the Postgres backend is not built yet; use sqlite:///path/vault.db".into(),
+        })
+    } else {
+        Err(StoreError::Url {
+            url: url.to_owned(),
+            reason: "expected sqlite:///absolute/path/vault.db or sqlite://relative.db".into(),
+        })
+    }
+}

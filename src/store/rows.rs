@@ -1,0 +1,208 @@
+//! The rows a `Store` reads and writes. Plain data; no plaintext values anywhere.
+
+pub use crate::api::{AuditAction, Category, Outcome, Role, Scope, Visibility};
+use crate::crypto::TokenHash;
+
+/// Unix time in milliseconds.
+pub type Millis = i64;
+
+/// A namespace: the org's shared one, or one user's private one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Owner {
+    Org,
+    User(i64),
+}
+
+impl Owner {
+    /// The namespace label bound into each ciphertext's associated data.
+    pub fn namespace(&self) -> String {
+        match self {
+            Owner::Org => "org".to_owned(),
+            Owner::User(id) => format!("user:{id}"),
+        }
+    }
+
+    /// The stored owner id: 0 for the org (user ids start at 1).
+    pub fn db_id(&self) -> i64 {
+        match self {
+            Owner::Org => 0,
+            Owner::User(id) => *id,
+        }
+    }
+
+    pub fn from_db_id(id: i64) -> Owner {
+        if id == 0 {
+            Owner::Org
+        } else {
+            Owner::User(id)
+        }
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        match self {
+            Owner::Org => Visibility::Org,
+            Owner::User(_) => Visibility::User,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgRow {
+    pub name: String,
+    pub members_can_reveal: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub created_at: Millis,
+}
+
+/// A token to store: only its hash.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// Public identifier, used to list and revoke.
+    pub id: String,
+    /// Filled in by the store for `init` and `create_user`; the owner for `create_token`.
+    pub user_id: i64,
+    pub name: String,
+    pub hash: TokenHash,
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub id: String,
+    pub user_id: i64,
+    pub name: String,
+    pub hash: TokenHash,
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+    pub revoked_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRow {
+    pub id: i64,
+    pub owner: Owner,
+    /// The owning user's name; `None` for org secrets.
+    pub owner_name: Option<String>,
+    pub name: String,
+    pub category: Category,
+    pub scope: Scope,
+    pub description: Option<String>,
+    pub revealable: bool,
+    pub version: i64,
+    pub preview: String,
+    pub created_at: Millis,
+    pub created_by: Option<String>,
+    pub rotated_at: Option<Millis>,
+    pub rotated_by: Option<String>,
+    pub last_used_at: Option<Millis>,
+}
+
+/// A create or a rotation, fully decided by the vault: the store only checks the version and writes.
+#[derive(Debug, Clone)]
+pub struct SecretWrite {
+    pub owner: Owner,
+    pub name: String,
+    /// The version the vault read: `None` means the secret must not exist yet.
+    pub expected: Option<i64>,
+    /// `expected + 1`, or 1 for a create; the version the sealed text is bound to.
+    pub new_version: i64,
+    pub sealed: String,
+    pub preview: String,
+    pub category: Category,
+    pub scope: Scope,
+    pub description: Option<String>,
+    pub revealable: bool,
+    pub at: Millis,
+    pub by: String,
+    /// Keep at most this many versions, pruning the oldest in the same transaction.
+    pub max_versions: u32,
+}
+
+/// A metadata edit: `None` leaves a field as it is; `Some(None)` clears the description.
+#[derive(Debug, Clone, Default)]
+pub struct MetaPatch {
+    pub category: Option<Category>,
+    pub scope: Option<Scope>,
+    pub description: Option<Option<String>>,
+    pub revealable: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRow {
+    pub version: i64,
+    pub sealed: String,
+    pub preview: String,
+    pub created_at: Millis,
+    pub created_by: Option<String>,
+}
+
+/// One stored version as a rekey sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedRow {
+    pub secret_id: i64,
+    pub owner: Owner,
+    pub name: String,
+    pub version: i64,
+    pub sealed: String,
+}
+
+/// Which secrets to list.
+#[derive(Debug, Clone, Default)]
+pub struct SecretFilter {
+    /// The namespaces to include. Ignored when `all_users` is set.
+    pub owners: Vec<Owner>,
+    /// Every namespace: the org's and every user's.
+    pub all_users: bool,
+    pub category: Option<Category>,
+    pub scope: Option<Scope>,
+}
+
+/// An audit record to append; the store assigns the id and the chain hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAudit {
+    pub at: Millis,
+    pub actor: Option<String>,
+    pub action: AuditAction,
+    pub secret: Option<String>,
+    pub visibility: Option<Visibility>,
+    /// The owning user's name for user-private secrets, so reviewers can tell namespaces apart.
+    pub owner: Option<String>,
+    pub version: Option<i64>,
+    pub outcome: Outcome,
+    pub client: Option<String>,
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: Millis,
+    pub actor: Option<String>,
+    pub action: AuditAction,
+    pub secret: Option<String>,
+    pub visibility: Option<Visibility>,
+    pub owner: Option<String>,
+    pub version: Option<i64>,
+    pub outcome: Outcome,
+    pub client: Option<String>,
+    pub ip: Option<String>,
+    pub prev_hash: [u8; 32],
+    pub hash: [u8; 32],
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub secret: Option<String>,
+    pub action: Option<AuditAction>,
+    /// Only events with a smaller id.
+    pub before: Option<i64>,
+    pub limit: u32,
+}

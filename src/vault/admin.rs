@@ -1,0 +1,126 @@
+//! Operations on the database directly, for the first start and for recovery: init, create-user,
+//! rekey (re-seal every value under the primary key, online, in batches, resumable) and the audit
+//! chain check. Used by `vaultty admin` and by the embedded local vault.
+
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
+use super::error::VaultResult;
+use super::identity::new_token;
+use super::{now_millis, VaultError};
+use crate::api::{validate, Role};
+use crate::crypto::{Binding, Keyring};
+use crate::store::{self, audit_link_hash, AuditAction, DynStore, NewAudit, Outcome, GENESIS_HASH};
+
+/// Rows re-sealed per batch: small enough that a batch never holds the writer for long.
+const REKEY_BATCH: u32 = 200;
+const VERIFY_BATCH: u32 = 1000;
+
+pub async fn open_store(database_url: &str) -> VaultResult<DynStore> {
+    Ok(store::open(database_url).await?)
+}
+
+/// Creates the org and its first admin; returns the admin's token (shown once).
+pub async fn admin_init(database_url: &str, org: &str, admin: &str) -> VaultResult<SecretString> {
+    if org.trim().is_empty() || org.chars().count() > 128 {
+        return Err(VaultError::Invalid("an org name is 1 to 128 characters".into()));
+    }
+    validate::user_name(admin).map_err(VaultError::Invalid)?;
+    let store = open_store(database_url).await?;
+    let at = now_millis();
+    let (token, row) = new_token(0, "initial", at, None);
+    store.init(org, admin, row, at).await?;
+    Ok(token)
+}
+
+/// Creates a user with a first token; returns the token (shown once).
+pub async fn admin_create_user(database_url: &str, name: &str, role: Role) -> VaultResult<SecretString> {
+    validate::user_name(name).map_err(VaultError::Invalid)?;
+    let store = open_store(database_url).await?;
+    if store.org().await?.is_none() {
+        return Err(VaultError::Store(store::StoreError::NotInitialised));
+    }
+    let at = now_millis();
+    let (token, row) = new_token(0, "initial", at, None);
+    let audit = NewAudit {
+        at,
+        actor: Some("admin-cli".into()),
+        action: AuditAction::UserCreate,
+        secret: None,
+        visibility: None,
+        owner: Some(name.to_owned()),
+        version: None,
+        outcome: Outcome::Ok,
+        client: Some(format!("vaultty-admin/{}", env!("CARGO_PKG_VERSION"))),
+        ip: None,
+    };
+    store.create_user(name, role, row, at, audit).await.map_err(|e| match e {
+        store::StoreError::AlreadyExists(_) => {
+            VaultError::Conflict { message: format!("a user named {name} already exists"), current: None }
+        }
+        e => e.into(),
+    })?;
+    Ok(token)
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RekeyReport {
+    /// Versions re-sealed under the primary key.
+    pub resealed: u64,
+    /// Versions that changed or vanished (rotated, pruned, deleted) while being re-sealed.
+    pub skipped: u64,
+}
+
+/// Re-seals every stored version that is not under the primary key. Works beside a serving
+/// server: each row is replaced only if it still holds what was read. After a crash, running it
+/// again picks up whatever is left, because it selects by key id rather than by progress.
+pub async fn rekey(store: &DynStore, keyring: Arc<Keyring>) -> VaultResult<RekeyReport> {
+    let primary = keyring.primary().id().to_owned();
+    let mut report = RekeyReport::default();
+    let mut cursor = (0, 0);
+    loop {
+        let batch = store.sealed_not_under(&primary, cursor, REKEY_BATCH).await?;
+        let Some(last) = batch.last() else { break };
+        cursor = (last.secret_id, last.version);
+        for row in &batch {
+            let namespace = row.owner.namespace();
+            let binding = Binding { namespace: &namespace, name: &row.name, version: row.version };
+            let value = keyring.open(&binding, &row.sealed)?;
+            let resealed = keyring.seal(&binding, &value);
+            if store.replace_sealed(row.secret_id, row.version, &row.sealed, &resealed).await? {
+                report.resealed += 1;
+            } else {
+                report.skipped += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    pub events: u64,
+    /// The id of the first event whose link does not hold, if any.
+    pub first_broken: Option<i64>,
+}
+
+/// Walks the audit log oldest first and recomputes every link.
+pub async fn audit_verify(store: &DynStore) -> VaultResult<ChainReport> {
+    let mut prev = GENESIS_HASH;
+    let mut after = 0;
+    let mut events = 0;
+    loop {
+        let batch = store.audit_range(after, VERIFY_BATCH).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        for row in &batch {
+            events += 1;
+            if row.prev_hash != prev || audit_link_hash(&prev, row) != row.hash {
+                return Ok(ChainReport { events, first_broken: Some(row.id) });
+            }
+            prev = row.hash;
+        }
+    }
+    Ok(ChainReport { events, first_broken: None })
+}

@@ -1,0 +1,62 @@
+//! Rows to wire types, and the clock's milliseconds to timestamps.
+
+use time::OffsetDateTime;
+
+use crate::api::{AuditEvent, SecretMeta, TokenInfo, VersionInfo};
+use crate::store::{AuditRow, Millis, SecretRow, TokenRow, VersionRow};
+
+pub(crate) fn ts(ms: Millis) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+pub(crate) fn meta(r: &SecretRow) -> SecretMeta {
+    SecretMeta {
+        name: r.name.clone(),
+        category: r.category,
+        scope: r.scope,
+        visibility: r.owner.visibility(),
+        owner: r.owner_name.clone(),
+        description: r.description.clone(),
+        preview: r.preview.clone(),
+        version: r.version,
+        revealable: r.revealable,
+        created_at: ts(r.created_at),
+        rotated_at: r.rotated_at.map(ts),
+        last_used_at: r.last_used_at.map(ts),
+        created_by: r.created_by.clone(),
+        rotated_by: r.rotated_by.clone(),
+    }
+}
+
+pub(crate) fn version(v: &VersionRow) -> VersionInfo {
+    VersionInfo {
+        version: v.version,
+        created_at: ts(v.created_at),
+        created_by: v.created_by.clone(),
+        preview: v.preview.clone(),
+    }
+}
+
+pub(crate) fn audit(e: &AuditRow) -> AuditEvent {
+    AuditEvent {
+        id: e.id,
+        at: ts(e.at),
+        actor: e.actor.clone(),
+        action: e.action,
+        secret: e.secret.clone(),
+        visibility: e.visibility,
+        version: e.version,
+        outcome: e.outcome,
+        client: e.client.clone(),
+        ip: e.ip.clone(),
+    }
+}
+
+pub(crate) fn token(t: &TokenRow) -> TokenInfo {
+    TokenInfo {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        created_at: ts(t.created_at),
+        expires_at: t.expires_at.map(ts),
+    }
+}

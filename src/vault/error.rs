@@ -1,0 +1,51 @@
+//! The vault's errors; the server maps each to its status code and error body in one place.
+
+use crate::crypto::CryptoError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{message}")]
+    Conflict { message: String, current: Option<i64> },
+    /// Malformed or out-of-limits input (400).
+    #[error("{0}")]
+    Invalid(String),
+    /// Well-formed input that the rules refuse (422), e.g. making a write-only secret revealable.
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("the vault is already initialised; `admin init` runs once")]
+    AlreadyInitialised,
+    #[error("storage: {0}")]
+    Store(StoreError),
+    /// A stored value that does not open: a wrong or missing master key, or tampering.
+    #[error("a stored value could not be opened: {0}")]
+    Crypto(#[from] CryptoError),
+}
+
+impl From<StoreError> for VaultError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::AlreadyInitialised => VaultError::AlreadyInitialised,
+            StoreError::AlreadyExists(what) => VaultError::Conflict {
+                message: format!("{what} already exists"),
+                current: None,
+            },
+            StoreError::Conflict { current } => VaultError::Conflict {
+                message: match current {
+                    Some(v) => format!("the secret changed meanwhile: the stored version is now {v}"),
+                    None => "the secret changed meanwhile: it no longer exists".into(),
+                },
+                current,
+            },
+            other => VaultError::Store(other),
+        }
+    }
+}
+
+pub type VaultResult<T> = Result<T, VaultError>;

@@ -1,0 +1,155 @@
+//! Identity: authenticating tokens, the org setting, users and the caller's own tokens.
+
+use secrecy::SecretString;
+
+use super::convert;
+use super::error::VaultResult;
+use super::{audit_for, now_millis, Caller, Origin, Vault, VaultError};
+use crate::api::{validate, CreateToken, CreateUser, CreatedToken, CreatedUser, Me, OrgInfo, PatchOrg, TokenInfo};
+use crate::crypto::{generate_token, hash_token, random_bytes};
+use crate::store::{AuditAction, Millis, NewAudit, NewToken, Outcome, StoreError};
+
+/// A public token id: short, random, safe to show and to log.
+pub(crate) fn new_token_id() -> String {
+    let bytes = random_bytes::<6>();
+    format!("tok_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+pub(crate) fn new_token(user_id: i64, name: &str, at: Millis, expires_at: Option<Millis>) -> (SecretString, NewToken) {
+    let token = generate_token();
+    let row = NewToken {
+        id: new_token_id(),
+        user_id,
+        name: name.to_owned(),
+        hash: hash_token(&token),
+        created_at: at,
+        expires_at,
+    };
+    (token, row)
+}
+
+impl Vault {
+    /// The caller a bearer token belongs to. A failed attempt is recorded (`auth_failed`).
+    pub async fn authenticate(&self, token: Option<&SecretString>, origin: Origin) -> VaultResult<Caller> {
+        let at = now_millis();
+        let reason = match token {
+            None => "missing bearer token: send `Authorization: Bearer <token>`",
+            Some(token) => {
+                let hash = hash_token(token);
+                match self.store.token_by_hash(&hash).await? {
+                    Some((row, user)) if row.hash.ct_eq(&hash) => {
+                        if row.revoked_at.is_some() {
+                            "this token was revoked"
+                        } else if row.expires_at.is_some_and(|e| e <= at) {
+                            "this token has expired"
+                        } else {
+                            return Ok(Caller { user, token_id: row.id, client: origin.client, ip: origin.ip });
+                        }
+                    }
+                    _ => "invalid token",
+                }
+            }
+        };
+        let audit = NewAudit {
+            at,
+            actor: None,
+            action: AuditAction::AuthFailed,
+            secret: None,
+            visibility: None,
+            owner: None,
+            version: None,
+            outcome: Outcome::Denied,
+            client: origin.client,
+            ip: origin.ip,
+        };
+        self.store.append_audit(vec![audit]).await?;
+        Err(VaultError::Unauthorized(reason.to_owned()))
+    }
+
+    pub async fn me(&self, caller: &Caller) -> VaultResult<Me> {
+        let org = self.org_row().await?;
+        Ok(Me { user: caller.user.name.clone(), org: org.name, role: caller.user.role })
+    }
+
+    pub async fn org(&self, _caller: &Caller) -> VaultResult<OrgInfo> {
+        let org = self.org_row().await?;
+        Ok(OrgInfo { name: org.name, members_can_reveal: org.members_can_reveal })
+    }
+
+    pub async fn patch_org(&self, caller: &Caller, p: &PatchOrg) -> VaultResult<OrgInfo> {
+        let at = now_millis();
+        if !caller.is_admin() {
+            let audit = audit_for(caller, AuditAction::OrgUpdate, Outcome::Denied, at);
+            self.store.append_audit(vec![audit]).await?;
+            return Err(VaultError::Forbidden("only admins change the org settings".into()));
+        }
+        let current = self.org_row().await?;
+        let value = p.members_can_reveal.unwrap_or(current.members_can_reveal);
+        let org = self
+            .store
+            .update_org(value, audit_for(caller, AuditAction::OrgUpdate, Outcome::Ok, at))
+            .await?;
+        Ok(OrgInfo { name: org.name, members_can_reveal: org.members_can_reveal })
+    }
+
+    pub async fn create_user(&self, caller: &Caller, req: &CreateUser) -> VaultResult<CreatedUser> {
+        let at = now_millis();
+        if !caller.is_admin() {
+            let audit = audit_for(caller, AuditAction::UserCreate, Outcome::Denied, at);
+            self.store.append_audit(vec![audit]).await?;
+            return Err(VaultError::Forbidden("only admins create users".into()));
+        }
+        validate::user_name(&req.name).map_err(VaultError::Invalid)?;
+        let (token, row) = new_token(0, "initial", at, None);
+        let audit = audit_for(caller, AuditAction::UserCreate, Outcome::Ok, at);
+        let user = match self.store.create_user(&req.name, req.role, row, at, audit).await {
+            Ok(u) => u,
+            Err(StoreError::AlreadyExists(_)) => {
+                return Err(VaultError::Conflict { message: format!("a user named {} already exists", req.name), current: None });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(CreatedUser { user: user.name, role: user.role, token })
+    }
+
+    pub async fn create_token(&self, caller: &Caller, req: &CreateToken) -> VaultResult<CreatedToken> {
+        if req.name.trim().is_empty() || req.name.chars().count() > 64 {
+            return Err(VaultError::Invalid("a token name is 1 to 64 characters".into()));
+        }
+        let at = now_millis();
+        let expires_at = match req.expires_in {
+            None => None,
+            Some(0) => return Err(VaultError::Invalid("expiresIn is a number of seconds greater than 0".into())),
+            Some(secs) => {
+                let ms = i64::try_from(secs).ok().and_then(|s| s.checked_mul(1000)).and_then(|ms| at.checked_add(ms));
+                Some(ms.ok_or_else(|| VaultError::Invalid("expiresIn is too large".into()))?)
+            }
+        };
+        let (token, row) = new_token(caller.user.id, &req.name, at, expires_at);
+        let row = self
+            .store
+            .create_token(row, audit_for(caller, AuditAction::TokenCreate, Outcome::Ok, at))
+            .await?;
+        Ok(CreatedToken { id: row.id, token })
+    }
+
+    pub async fn list_tokens(&self, caller: &Caller) -> VaultResult<Vec<TokenInfo>> {
+        let at = now_millis();
+        let tokens = self.store.list_tokens(caller.user.id).await?;
+        Ok(tokens
+            .iter()
+            .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > at))
+            .map(convert::token)
+            .collect())
+    }
+
+    pub async fn revoke_token(&self, caller: &Caller, id: &str) -> VaultResult<()> {
+        let at = now_millis();
+        let audit = audit_for(caller, AuditAction::TokenRevoke, Outcome::Ok, at);
+        match self.store.revoke_token(caller.user.id, id, at, audit).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::NotFound) => Err(VaultError::NotFound(format!("you have no live token with id {id}"))),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

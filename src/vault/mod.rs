@@ -1,0 +1,100 @@
+//! The domain rules: who may do what, create / rotate / reveal / delete / deliver, the audit record
+//! written before the answer, check-and-set on rotation.
+//!
+//! The HTTP handlers and the admin commands both go through here. No HTTP types: a request
+//! arrives as a `Caller` plus `api` types and leaves as `api` types or a `VaultError`.
+
+mod admin;
+mod audit;
+mod convert;
+mod error;
+mod identity;
+pub mod policy;
+mod reveal;
+mod secrets;
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+pub use admin::{admin_create_user, admin_init, audit_verify, open_store, rekey, ChainReport, RekeyReport};
+pub use error::VaultResult;
+pub use error::VaultError;
+
+use crate::api::Role;
+use crate::crypto::Keyring;
+use crate::store::{DynStore, Millis, NewAudit, Outcome, AuditAction, UserRow};
+
+/// Server settings the rules depend on.
+#[derive(Debug, Clone)]
+pub struct VaultSettings {
+    /// Versions kept per secret (the newest; older ones are pruned on rotation).
+    pub max_versions: u32,
+}
+
+impl Default for VaultSettings {
+    fn default() -> Self {
+        VaultSettings { max_versions: 10 }
+    }
+}
+
+/// The vault: a store, the master keys, and the settings.
+#[derive(Clone)]
+pub struct Vault {
+    store: DynStore,
+    keyring: Arc<Keyring>,
+    settings: VaultSettings,
+}
+
+/// Who is asking, and from where (for the audit log).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: UserRow,
+    pub token_id: String,
+    /// The request's User-Agent.
+    pub client: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        self.user.role == Role::Admin
+    }
+}
+
+/// Where a request comes from before it is authenticated.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub client: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Vault {
+    pub fn new(store: DynStore, keyring: Arc<Keyring>, settings: VaultSettings) -> Self {
+        Vault { store, keyring, settings }
+    }
+
+    pub fn store(&self) -> &DynStore {
+        &self.store
+    }
+}
+
+pub(crate) fn now_millis() -> Millis {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as Millis
+}
+
+/// An audit record for `caller` doing `action`; the secret fields are filled by the caller.
+pub(crate) fn audit_for(caller: &Caller, action: AuditAction, outcome: Outcome, at: Millis) -> NewAudit {
+    NewAudit {
+        at,
+        actor: Some(caller.user.name.clone()),
+        action,
+        secret: None,
+        visibility: None,
+        owner: None,
+        version: None,
+        outcome,
+        client: caller.client.clone(),
+        ip: caller.ip.clone(),
+    }
+}

@@ -1,0 +1,259 @@
+//! Secret metadata and writes: list, get, create/rotate with check-and-set, edit, delete, history.
+
+use secrecy::ExposeSecret;
+
+use super::convert;
+use super::error::VaultResult;
+use super::policy::may_write;
+use super::{audit_for, now_millis, Caller, Vault, VaultError};
+use crate::api::{validate, ListQuery, PatchSecret, SecretMeta, UpsertSecret, VersionInfo, Visibility};
+use crate::crypto::{preview, Binding};
+use crate::store::{AuditAction, MetaPatch, Outcome, Owner, SecretFilter, SecretRow, SecretWrite, StoreError};
+
+/// How often an upsert without `expectedVersion` re-reads and retries when another writer won the race.
+const UPSERT_ATTEMPTS: usize = 5;
+
+impl Vault {
+    pub async fn list(&self, caller: &Caller, q: &ListQuery) -> VaultResult<Vec<SecretMeta>> {
+        let mut filter = SecretFilter {
+            owners: vec![Owner::User(caller.user.id), Owner::Org],
+            all_users: false,
+            category: q.category,
+            scope: q.scope,
+        };
+        if q.all == Some(true) || q.user_id.is_some() {
+            if !caller.is_admin() {
+                return Err(VaultError::Forbidden(
+                    "only admins list other users' secrets (all / user_id)".into(),
+                ));
+            }
+            if let Some(name) = &q.user_id {
+                let user = self
+                    .store
+                    .user_by_name(name)
+                    .await?
+                    .ok_or_else(|| VaultError::NotFound(format!("no user named {name:?}")))?;
+                filter.owners = vec![Owner::User(user.id)];
+            } else {
+                filter.all_users = true;
+            }
+        }
+        match q.secret_scope {
+            Some(Visibility::User) => {
+                filter.owners.retain(|o| *o != Owner::Org);
+                if filter.all_users {
+                    // Every user's namespace but not the org's: list all, then drop the org's.
+                    let rows = self.store.list_secrets(&filter).await?;
+                    return Ok(rows.iter().filter(|r| r.owner != Owner::Org).map(convert::meta).collect());
+                }
+            }
+            Some(Visibility::Org) => {
+                filter.all_users = false;
+                filter.owners = vec![Owner::Org];
+            }
+            None => {}
+        }
+        let rows = self.store.list_secrets(&filter).await?;
+        Ok(rows.iter().map(convert::meta).collect())
+    }
+
+    /// The caller's own secret of that name, else the org's (reads fall back; `org_wide` asks for the org's).
+    pub(crate) async fn resolve(&self, caller: &Caller, name: &str, org_wide: bool) -> VaultResult<SecretRow> {
+        validate::secret_name(name).map_err(VaultError::Invalid)?;
+        if !org_wide {
+            if let Some(row) = self.store.get_secret(Owner::User(caller.user.id), name).await? {
+                return Ok(row);
+            }
+        }
+        self.store
+            .get_secret(Owner::Org, name)
+            .await?
+            .ok_or_else(|| not_found(name, org_wide))
+    }
+
+    pub async fn get(&self, caller: &Caller, name: &str, org_wide: bool) -> VaultResult<SecretMeta> {
+        Ok(convert::meta(&self.resolve(caller, name, org_wide).await?))
+    }
+
+    pub async fn versions(&self, caller: &Caller, name: &str, org_wide: bool) -> VaultResult<Vec<VersionInfo>> {
+        let row = self.resolve(caller, name, org_wide).await?;
+        let versions = self.store.versions(row.id).await?;
+        Ok(versions.iter().map(convert::version).collect())
+    }
+
+    /// Creates or rotates. Returns the metadata and whether it was created.
+    pub async fn upsert(&self, caller: &Caller, req: &UpsertSecret) -> VaultResult<(SecretMeta, bool)> {
+        validate::secret_name(&req.name).map_err(VaultError::Invalid)?;
+        validate::secret_value(req.value.expose_secret()).map_err(VaultError::Invalid)?;
+        if let Some(d) = &req.description {
+            validate::description(d).map_err(VaultError::Invalid)?;
+        }
+        let owner = self.namespace(caller, req.org_wide.unwrap_or(false));
+        let at = now_millis();
+        if !may_write(caller.user.role, caller.user.id, owner) {
+            self.deny(caller, AuditAction::Rotate, &req.name, owner, at).await?;
+            return Err(VaultError::Forbidden("only admins create or rotate org-shared secrets".into()));
+        }
+        let preview = preview(req.value.expose_secret());
+        for _ in 0..UPSERT_ATTEMPTS {
+            let existing = self.store.get_secret(owner, &req.name).await?;
+            let current = existing.as_ref().map(|r| r.version);
+            if let Some(expected) = req.expected_version {
+                if current != Some(expected) {
+                    return Err(VaultError::Conflict {
+                        message: match current {
+                            Some(v) => format!(
+                                "{} is at version {v}, not {expected}: someone rotated it meanwhile",
+                                req.name
+                            ),
+                            None => format!("{} does not exist, so it is not at version {expected}", req.name),
+                        },
+                        current,
+                    });
+                }
+            }
+            if existing.as_ref().is_some_and(|r| !r.revealable) && req.revealable == Some(true) {
+                return Err(write_only_is_one_way(&req.name));
+            }
+            let new_version = current.map_or(1, |v| v + 1);
+            let namespace = owner.namespace();
+            let sealed = self.keyring.seal(
+                &Binding { namespace: &namespace, name: &req.name, version: new_version },
+                &req.value,
+            );
+            let write = SecretWrite {
+                owner,
+                name: req.name.clone(),
+                expected: current,
+                new_version,
+                sealed,
+                preview: preview.clone(),
+                category: req.category.or(existing.as_ref().map(|r| r.category)).unwrap_or_default(),
+                scope: req.scope.or(existing.as_ref().map(|r| r.scope)).unwrap_or_default(),
+                description: match &req.description {
+                    Some(d) => Some(d.clone()).filter(|d| !d.is_empty()),
+                    None => existing.as_ref().and_then(|r| r.description.clone()),
+                },
+                revealable: req.revealable.or(existing.as_ref().map(|r| r.revealable)).unwrap_or(true),
+                at,
+                by: caller.user.name.clone(),
+                max_versions: self.settings.max_versions,
+            };
+            let action = if existing.is_some() { AuditAction::Rotate } else { AuditAction::Create };
+            let audit = secret_audit(caller, action, Outcome::Ok, &req.name, owner, Some(new_version), at);
+            match self.store.write_secret(write, audit).await {
+                Ok(row) => return Ok((convert::meta(&row), existing.is_none())),
+                // Another writer got there first; without expectedVersion the caller asked for
+                // "set it to this", so read again and retry on top of the newer version.
+                Err(StoreError::Conflict { .. }) if req.expected_version.is_none() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(VaultError::Conflict {
+            message: format!("{} is being changed by others right now; try again", req.name),
+            current: None,
+        })
+    }
+
+    pub async fn patch(&self, caller: &Caller, name: &str, org_wide: bool, p: &PatchSecret) -> VaultResult<SecretMeta> {
+        validate::secret_name(name).map_err(VaultError::Invalid)?;
+        if let Some(d) = &p.description {
+            validate::description(d).map_err(VaultError::Invalid)?;
+        }
+        let owner = self.namespace(caller, org_wide);
+        let at = now_millis();
+        if !may_write(caller.user.role, caller.user.id, owner) {
+            self.deny(caller, AuditAction::Update, name, owner, at).await?;
+            return Err(VaultError::Forbidden("only admins edit org-shared secrets".into()));
+        }
+        let existing = self
+            .store
+            .get_secret(owner, name)
+            .await?
+            .ok_or_else(|| not_found(name, org_wide))?;
+        if !existing.revealable && p.revealable == Some(true) {
+            return Err(write_only_is_one_way(name));
+        }
+        let patch = MetaPatch {
+            category: p.category,
+            scope: p.scope,
+            description: p.description.clone().map(|d| Some(d).filter(|d| !d.is_empty())),
+            revealable: p.revealable,
+        };
+        let audit = secret_audit(caller, AuditAction::Update, Outcome::Ok, name, owner, Some(existing.version), at);
+        match self.store.update_secret(owner, name, patch, audit).await {
+            Ok(row) => Ok(convert::meta(&row)),
+            Err(StoreError::NotFound) => Err(not_found(name, org_wide)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn delete(&self, caller: &Caller, name: &str, org_wide: bool) -> VaultResult<()> {
+        validate::secret_name(name).map_err(VaultError::Invalid)?;
+        let owner = self.namespace(caller, org_wide);
+        let at = now_millis();
+        if !may_write(caller.user.role, caller.user.id, owner) {
+            self.deny(caller, AuditAction::Delete, name, owner, at).await?;
+            return Err(VaultError::Forbidden("only admins delete org-shared secrets".into()));
+        }
+        let audit = secret_audit(caller, AuditAction::Delete, Outcome::Ok, name, owner, None, at);
+        match self.store.delete_secret(owner, name, audit).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::NotFound) => Err(not_found(name, org_wide)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The namespace a write addresses: writes never fall back.
+    fn namespace(&self, caller: &Caller, org_wide: bool) -> Owner {
+        if org_wide { Owner::Org } else { Owner::User(caller.user.id) }
+    }
+
+    /// Records a denied request; if even that cannot be written, the request fails with it.
+    pub(crate) async fn deny(
+        &self,
+        caller: &Caller,
+        action: AuditAction,
+        name: &str,
+        owner: Owner,
+        at: crate::store::Millis,
+    ) -> VaultResult<()> {
+        let audit = secret_audit(caller, action, Outcome::Denied, name, owner, None, at);
+        self.store.append_audit(vec![audit]).await?;
+        Ok(())
+    }
+}
+
+pub(crate) fn secret_audit(
+    caller: &Caller,
+    action: AuditAction,
+    outcome: Outcome,
+    name: &str,
+    owner: Owner,
+    version: Option<i64>,
+    at: crate::store::Millis,
+) -> crate::store::NewAudit {
+    let mut a = audit_for(caller, action, outcome, at);
+    a.secret = Some(name.to_owned());
+    a.visibility = Some(owner.visibility());
+    a.owner = match owner {
+        Owner::User(_) => Some(caller.user.name.clone()),
+        Owner::Org => None,
+    };
+    a.version = version;
+    a
+}
+
+fn not_found(name: &str, org_wide: bool) -> VaultError {
+    if org_wide {
+        VaultError::NotFound(format!("no org-shared secret named {name}"))
+    } else {
+        VaultError::NotFound(format!("no secret named {name} (neither yours nor org-shared)"))
+    }
+}
+
+fn write_only_is_one_way(name: &str) -> VaultError {
+    VaultError::Unprocessable(format!(
+        "{name} is write-only, and write-only is one-way: it cannot be made revealable again"
+    ))
+}

@@ -2,8 +2,10 @@
 #![forbid(unsafe_code)]
 pub mod api;
 pub mod client;
+pub mod config;
 pub mod clipboard;
 pub mod crypto;
+pub mod local;
 pub mod store;
 pub mod server;
 pub mod vault;

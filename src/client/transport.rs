@@ -1,0 +1,163 @@
+//! Sending one call: the bearer header, the bounded retry of idempotent reads, reading the answer
+//! into a buffer that is wiped afterwards, and decoding it.
+
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode, Url};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
+
+use super::error::parse_retry_after;
+use super::{ClientError, ClientResult, VaultClient};
+
+/// Attempts for a GET that failed to connect or met a 502/503/504.
+const MAX_ATTEMPTS: u32 = 3;
+/// Attempts for a GET that timed out: each one already waited the full timeout.
+const MAX_TIMEOUT_ATTEMPTS: u32 = 2;
+/// Pauses before the 2nd and 3rd attempts.
+const BACKOFF: [Duration; 2] = [Duration::from_millis(150), Duration::from_millis(500)];
+/// Largest answer read; the biggest legitimate one is an `/v1/env` of many 64 KiB values.
+const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
+
+/// A successful answer: its status and its body (wiped on drop, as it may hold values).
+pub(super) struct Answer {
+    pub status: StatusCode,
+    pub body: Zeroizing<Vec<u8>>,
+}
+
+impl Answer {
+    pub fn decode<T: DeserializeOwned>(&self) -> ClientResult<T> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            // Only the position: serde's message can quote the offending data, which may be a value.
+            ClientError::Server {
+                status: self.status.as_u16(),
+                message: format!(
+                    "the answer is not what this client expects ({:?} error at line {} column {}); is the \
+                     server a compatible vaultty?",
+                    e.classify(),
+                    e.line(),
+                    e.column()
+                ),
+            }
+        })
+    }
+}
+
+/// Whether a call carries the bearer token.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Auth {
+    Token,
+    None,
+}
+
+impl VaultClient {
+    /// Sends a call with an optional JSON body; a non-2xx answer becomes the matching error.
+    /// Only GET is retried: a write that timed out may have happened, and repeating it blindly
+    /// could rotate twice.
+    pub(super) async fn call<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&B>,
+        auth: Auth,
+    ) -> ClientResult<Answer> {
+        let body = match body {
+            Some(b) => Some(Zeroizing::new(serde_json::to_vec(b).map_err(|e| {
+                ClientError::Config(format!(
+                    "cannot encode the request ({:?} error)",
+                    e.classify()
+                ))
+            })?)),
+            None => None,
+        };
+        let retry = method == Method::GET;
+        let mut attempt = 1;
+        loop {
+            let result = self
+                .once(
+                    method.clone(),
+                    url.clone(),
+                    body.as_ref().map(|b| b.as_slice()),
+                    auth,
+                )
+                .await;
+            match result {
+                Err(e) if retry && e.is_transient() && attempt < max_attempts(&e) => {
+                    tokio::time::sleep(BACKOFF[(attempt - 1) as usize]).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn once(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&[u8]>,
+        auth: Auth,
+    ) -> ClientResult<Answer> {
+        let base = &self.inner.base_str;
+        let mut req = self.inner.http.request(method, url);
+        if auth == Auth::Token
+            && let Some(token) = &self.inner.token
+        {
+            let text = Zeroizing::new(format!("Bearer {}", token.expose_secret()));
+            let mut value = HeaderValue::from_str(&text).map_err(|_| {
+                ClientError::Config("the token holds characters a header cannot carry".into())
+            })?;
+            value.set_sensitive(true);
+            req = req.header(AUTHORIZATION, value);
+        }
+        if let Some(bytes) = body {
+            req = req
+                .header(CONTENT_TYPE, "application/json")
+                .body(bytes.to_vec());
+        }
+        let mut resp = req
+            .send()
+            .await
+            .map_err(|e| ClientError::from_transport(base, &e))?;
+        let status = resp.status();
+        let retry_after = parse_retry_after(resp.headers().get(RETRY_AFTER));
+        let mut buf = Zeroizing::new(Vec::new());
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| ClientError::from_transport(base, &e))?
+        {
+            if buf.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(ClientError::Server {
+                    status: status.as_u16(),
+                    message: format!("the answer is larger than {} MiB", MAX_ANSWER_BYTES >> 20),
+                });
+            }
+            // Grow by hand: a reallocation by `extend` would leave an unwiped copy behind.
+            if buf.capacity() < buf.len() + chunk.len() {
+                let mut bigger = Zeroizing::new(Vec::with_capacity(
+                    (buf.len() + chunk.len()).max(buf.capacity() * 2),
+                ));
+                bigger.extend_from_slice(&buf);
+                buf = bigger;
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        if status.is_success() {
+            Ok(Answer { status, body: buf })
+        } else {
+            Err(ClientError::from_status(status, retry_after, &buf))
+        }
+    }
+}
+
+fn max_attempts(err: &ClientError) -> u32 {
+    if matches!(err, ClientError::Timeout { .. }) {
+        MAX_TIMEOUT_ATTEMPTS
+    } else {
+        MAX_ATTEMPTS
+    }
+}

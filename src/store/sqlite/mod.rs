@@ -1,0 +1,201 @@
+//! The SQLite backend (the embedded default): one file in WAL mode, `synchronous=FULL`.
+//!
+//! Writes go to one writer thread that group-commits them (`writer.rs`); reads go to a small pool
+//! of query-only connections beside it (`reader.rs`). Several processes may open the same file:
+//! SQLite's locks (waited on for `schema::BUSY_TIMEOUT`) serialise their writers, and each
+//! transaction re-reads the audit chain's tail.
+
+mod accounts;
+mod audit;
+mod error;
+mod reader;
+mod schema;
+mod secrets;
+mod writer;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use self::reader::ReadPool;
+use self::writer::Writer;
+use super::*;
+
+pub struct SqliteStore {
+    // Field order is drop order: the writer finishes its queue and closes first.
+    writer: Writer,
+    readers: Arc<ReadPool>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`, what follows `sqlite://`. The
+    /// directory must exist. Applies the embedded migrations.
+    pub async fn open(path: &str) -> StoreResult<SqliteStore> {
+        schema::check_path(path)?;
+        let owned = path.to_owned();
+        let conn = tokio::task::spawn_blocking(move || schema::open_writer(&owned))
+            .await
+            .map_err(|_| StoreError::Backend("opening the database stopped unexpectedly".into()))??;
+        Ok(SqliteStore {
+            writer: Writer::start(conn)?,
+            readers: ReadPool::new(path),
+        })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn init(&self, org: &str, admin: &str, token: NewToken, at: Millis) -> StoreResult<UserRow> {
+        let (org, admin) = (org.to_owned(), admin.to_owned());
+        self.writer
+            .write(move |tx| accounts::init(tx, &org, &admin, token, at))
+            .await
+    }
+
+    async fn org(&self) -> StoreResult<Option<OrgRow>> {
+        self.readers.read(accounts::org).await
+    }
+
+    async fn update_org(&self, members_can_reveal: bool, audit: NewAudit) -> StoreResult<OrgRow> {
+        self.writer
+            .write(move |tx| accounts::update_org(tx, members_can_reveal, audit))
+            .await
+    }
+
+    async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        token: NewToken,
+        at: Millis,
+        audit: NewAudit,
+    ) -> StoreResult<UserRow> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |tx| accounts::create_user(tx, &name, role, token, at, audit))
+            .await
+    }
+
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>> {
+        let name = name.to_owned();
+        self.readers.read(move |c| accounts::user_by_name(c, &name)).await
+    }
+
+    async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<(TokenRow, UserRow)>> {
+        let hash = *hash;
+        self.readers.read(move |c| accounts::token_by_hash(c, &hash)).await
+    }
+
+    async fn create_token(&self, token: NewToken, audit: NewAudit) -> StoreResult<TokenRow> {
+        self.writer
+            .write(move |tx| accounts::create_token(tx, token, audit))
+            .await
+    }
+
+    async fn list_tokens(&self, user_id: i64) -> StoreResult<Vec<TokenRow>> {
+        self.readers.read(move |c| accounts::list_tokens(c, user_id)).await
+    }
+
+    async fn revoke_token(&self, user_id: i64, token_id: &str, at: Millis, audit: NewAudit) -> StoreResult<()> {
+        let token_id = token_id.to_owned();
+        self.writer
+            .write(move |tx| accounts::revoke_token(tx, user_id, &token_id, at, audit))
+            .await
+    }
+
+    async fn get_secret(&self, owner: Owner, name: &str) -> StoreResult<Option<SecretRow>> {
+        let name = name.to_owned();
+        self.readers.read(move |c| secrets::get_secret(c, owner, &name)).await
+    }
+
+    async fn list_secrets(&self, filter: &SecretFilter) -> StoreResult<Vec<SecretRow>> {
+        let filter = filter.clone();
+        self.readers.read(move |c| secrets::list_secrets(c, &filter)).await
+    }
+
+    async fn write_secret(&self, write: SecretWrite, audit: NewAudit) -> StoreResult<SecretRow> {
+        self.writer
+            .write(move |tx| secrets::write_secret(tx, write, audit))
+            .await
+    }
+
+    async fn update_secret(
+        &self,
+        owner: Owner,
+        name: &str,
+        patch: MetaPatch,
+        audit: NewAudit,
+    ) -> StoreResult<SecretRow> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |tx| secrets::update_secret(tx, owner, &name, patch, audit))
+            .await
+    }
+
+    async fn delete_secret(&self, owner: Owner, name: &str, audit: NewAudit) -> StoreResult<()> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |tx| secrets::delete_secret(tx, owner, &name, audit))
+            .await
+    }
+
+    async fn versions(&self, secret_id: i64) -> StoreResult<Vec<VersionRow>> {
+        self.readers.read(move |c| secrets::versions(c, secret_id)).await
+    }
+
+    async fn version(&self, secret_id: i64, version: i64) -> StoreResult<Option<VersionRow>> {
+        self.readers
+            .read(move |c| secrets::version(c, secret_id, version))
+            .await
+    }
+
+    async fn deliverable(&self, owners: &[Owner], scope: Scope) -> StoreResult<Vec<(SecretRow, String)>> {
+        let owners = owners.to_vec();
+        self.readers
+            .read(move |c| secrets::deliverable(c, &owners, scope))
+            .await
+    }
+
+    async fn record_use(&self, secret_ids: &[i64], at: Millis, audits: Vec<NewAudit>) -> StoreResult<()> {
+        let ids = secret_ids.to_vec();
+        self.writer
+            .write(move |tx| secrets::record_use(tx, &ids, at, audits))
+            .await
+    }
+
+    async fn append_audit(&self, audits: Vec<NewAudit>) -> StoreResult<()> {
+        if audits.is_empty() {
+            return Ok(());
+        }
+        self.writer.write(move |tx| tx.append_audits(audits)).await
+    }
+
+    async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
+        let filter = filter.clone();
+        self.readers.read(move |c| audit::list_audit(c, &filter)).await
+    }
+
+    async fn audit_range(&self, after_id: i64, limit: u32) -> StoreResult<Vec<AuditRow>> {
+        self.readers.read(move |c| audit::audit_range(c, after_id, limit)).await
+    }
+
+    async fn sealed_not_under(&self, key_id: &str, after: (i64, i64), limit: u32) -> StoreResult<Vec<SealedRow>> {
+        let key_id = key_id.to_owned();
+        self.readers
+            .read(move |c| secrets::sealed_not_under(c, &key_id, after, limit))
+            .await
+    }
+
+    async fn replace_sealed(&self, secret_id: i64, version: i64, old: &str, new: &str) -> StoreResult<bool> {
+        let (old, new) = (old.to_owned(), new.to_owned());
+        self.writer
+            .write(move |tx| secrets::replace_sealed(tx, secret_id, version, &old, &new))
+            .await
+    }
+}

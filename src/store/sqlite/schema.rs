@@ -1,0 +1,192 @@
+//! Opening connections and the embedded migrations.
+//!
+//! The schema version lives in `PRAGMA user_version`. Migrations run in the writer connection at
+//! open, inside `BEGIN IMMEDIATE`, so two processes opening a fresh file at once apply them once.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::error::map;
+use crate::store::{StoreError, StoreResult};
+
+/// How long a statement waits for another process's lock before giving up with `Busy`.
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Statements cached per connection: every query of the backend fits, so none is re-prepared.
+const STATEMENT_CACHE: usize = 64;
+
+/// Migrations in order; migration `i` brings the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    r#"
+    CREATE TABLE org (
+        id                 INTEGER PRIMARY KEY CHECK (id = 1),
+        name               TEXT NOT NULL,
+        members_can_reveal INTEGER NOT NULL DEFAULT 0,
+        created_at         INTEGER NOT NULL
+    );
+    CREATE TABLE users (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        name       TEXT NOT NULL UNIQUE,
+        role       TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE tokens (
+        id         TEXT PRIMARY KEY,
+        user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name       TEXT NOT NULL,
+        hash       BLOB NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        revoked_at INTEGER
+    );
+    CREATE INDEX tokens_by_user ON tokens(user_id, created_at);
+    -- owner_id 0 is the org's namespace (user ids start at 1), hence no foreign key.
+    CREATE TABLE secrets (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner_id     INTEGER NOT NULL,
+        name         TEXT NOT NULL,
+        category     TEXT NOT NULL,
+        scope        TEXT NOT NULL,
+        description  TEXT,
+        revealable   INTEGER NOT NULL,
+        version      INTEGER NOT NULL,
+        preview      TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        created_by   TEXT,
+        rotated_at   INTEGER,
+        rotated_by   TEXT,
+        last_used_at INTEGER,
+        UNIQUE (owner_id, name)
+    );
+    CREATE INDEX secrets_by_scope ON secrets(scope, owner_id);
+    CREATE TABLE secret_versions (
+        secret_id  INTEGER NOT NULL REFERENCES secrets(id) ON DELETE CASCADE,
+        version    INTEGER NOT NULL,
+        sealed     TEXT NOT NULL,
+        preview    TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        created_by TEXT,
+        PRIMARY KEY (secret_id, version)
+    );
+    CREATE TABLE audit (
+        id         INTEGER PRIMARY KEY,
+        at         INTEGER NOT NULL,
+        actor      TEXT,
+        action     TEXT NOT NULL,
+        secret     TEXT,
+        visibility TEXT,
+        owner      TEXT,
+        version    INTEGER,
+        outcome    TEXT NOT NULL,
+        client     TEXT,
+        ip         TEXT,
+        prev_hash  BLOB NOT NULL,
+        hash       BLOB NOT NULL
+    );
+    CREATE INDEX audit_by_actor ON audit(actor, id);
+    CREATE INDEX audit_by_secret ON audit(secret, id);
+    CREATE INDEX audit_by_action ON audit(action, id);
+    "#,
+];
+
+/// Refuses what `open` cannot work with, before SQLite creates anything.
+pub(super) fn check_path(path: &str) -> StoreResult<()> {
+    let bad = |reason: String| StoreError::Url {
+        url: format!("sqlite://{path}"),
+        reason,
+    };
+    if path.is_empty() {
+        return Err(bad(
+            "no file named: use sqlite:///absolute/path/vault.db or sqlite://relative.db".into(),
+        ));
+    }
+    if path == ":memory:" || path.starts_with("file:") {
+        return Err(bad(
+            "name a database file (in-memory and URI file names are not supported)".into(),
+        ));
+    }
+    let p = Path::new(path);
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(bad(format!("the directory {} does not exist", dir.display())));
+    }
+    if p.is_dir() {
+        return Err(bad(format!("{path} is a directory, not a database file")));
+    }
+    Ok(())
+}
+
+/// The writer's connection: creates the file, switches it to WAL and brings the schema up to date.
+pub(super) fn open_writer(path: &str) -> StoreResult<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| opening(path, e))?;
+    configure(&conn)?;
+    // Persistent in the file; a no-op when it already is WAL.
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        .map_err(|e| opening(path, e))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Backend(format!(
+            "{path}: SQLite could not switch the database to WAL mode (it stayed {mode:?}); \
+             is it on a network file system?"
+        )));
+    }
+    migrate(&conn)?;
+    Ok(conn)
+}
+
+/// A connection for the read pool: refuses writes, so a bug cannot bypass the writer thread.
+pub(super) fn open_reader(path: &str) -> StoreResult<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| opening(path, e))?;
+    configure(&conn)?;
+    conn.pragma_update(None, "query_only", true).map_err(map)?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection) -> StoreResult<()> {
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(map)?;
+    // FULL: each commit fsyncs the WAL, so what a method acknowledged survives power loss.
+    conn.pragma_update(None, "synchronous", "FULL").map_err(map)?;
+    conn.pragma_update(None, "foreign_keys", true).map_err(map)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(())
+}
+
+fn opening(path: &str, e: rusqlite::Error) -> StoreError {
+    match map(e) {
+        StoreError::Backend(msg) => StoreError::Backend(format!("cannot open {path}: {msg}")),
+        other => other,
+    }
+}
+
+fn migrate(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(map)?;
+    let result = apply_migrations(conn);
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    let ended = conn.execute_batch(end).map_err(map);
+    result.and(ended)
+}
+
+fn apply_migrations(conn: &Connection) -> StoreResult<()> {
+    let current: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(map)?;
+    let known = MIGRATIONS.len() as i64;
+    if current < 0 || current > known {
+        return Err(StoreError::Backend(format!(
+            "the database has schema version {current}, newer than this vaultty knows ({known}); upgrade vaultty"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        conn.execute_batch(sql).map_err(map)?;
+        conn.pragma_update(None, "user_version", i as i64 + 1).map_err(map)?;
+    }
+    Ok(())
+}

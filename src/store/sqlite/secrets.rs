@@ -1,0 +1,321 @@
+//! Secrets and their versions: the queries behind those `Store` methods.
+//!
+//! Functions taking `&Connection` are reads (run on the read pool); those taking `&mut Tx` run in
+//! the writer thread inside a job's savepoint.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::error::{map, parse_column};
+use super::writer::Tx;
+use crate::store::{
+    MetaPatch, Millis, NewAudit, Owner, Scope, SealedRow, SecretFilter, SecretRow, SecretWrite, StoreError,
+    StoreResult, VersionRow,
+};
+
+/// The columns `secret_row` reads, from `secrets s` joined with its owning user `u`.
+macro_rules! secret_select {
+    () => {
+        "SELECT s.id, s.owner_id, u.name, s.name, s.category, s.scope, s.description, s.revealable, \
+         s.version, s.preview, s.created_at, s.created_by, s.rotated_at, s.rotated_by, s.last_used_at \
+         FROM secrets s LEFT JOIN users u ON u.id = s.owner_id "
+    };
+}
+
+/// The org's namespace first, then users by name, then secrets by name.
+macro_rules! secret_order {
+    () => {
+        " ORDER BY s.owner_id <> 0, u.name, s.owner_id, s.name"
+    };
+}
+
+fn secret_row(r: &Row<'_>) -> rusqlite::Result<SecretRow> {
+    Ok(SecretRow {
+        id: r.get(0)?,
+        owner: Owner::from_db_id(r.get(1)?),
+        owner_name: r.get(2)?,
+        name: r.get(3)?,
+        category: parse_column(r, 4)?,
+        scope: parse_column(r, 5)?,
+        description: r.get(6)?,
+        revealable: r.get(7)?,
+        version: r.get(8)?,
+        preview: r.get(9)?,
+        created_at: r.get(10)?,
+        created_by: r.get(11)?,
+        rotated_at: r.get(12)?,
+        rotated_by: r.get(13)?,
+        last_used_at: r.get(14)?,
+    })
+}
+
+/// Owner ids as a JSON array, for `json_each`: one statement text whatever the number of owners.
+fn owner_ids(owners: &[Owner]) -> String {
+    let ids: Vec<String> = owners.iter().map(|o| o.db_id().to_string()).collect();
+    format!("[{}]", ids.join(","))
+}
+
+pub(super) fn get_secret(conn: &Connection, owner: Owner, name: &str) -> StoreResult<Option<SecretRow>> {
+    conn.prepare_cached(concat!(secret_select!(), "WHERE s.owner_id = ?1 AND s.name = ?2"))
+        .and_then(|mut st| st.query_row(params![owner.db_id(), name], secret_row).optional())
+        .map_err(map)
+}
+
+fn secret_by_id(conn: &Connection, id: i64) -> StoreResult<SecretRow> {
+    conn.prepare_cached(concat!(secret_select!(), "WHERE s.id = ?1"))
+        .and_then(|mut st| st.query_row([id], secret_row))
+        .map_err(map)
+}
+
+pub(super) fn list_secrets(conn: &Connection, filter: &SecretFilter) -> StoreResult<Vec<SecretRow>> {
+    let category = filter.category.map(|c| c.as_str());
+    let scope = filter.scope.map(|s| s.as_str());
+    let result = if filter.all_users {
+        conn.prepare_cached(concat!(
+            secret_select!(),
+            "WHERE (?1 IS NULL OR s.category = ?1) AND (?2 IS NULL OR s.scope = ?2)",
+            secret_order!()
+        ))
+        .and_then(|mut st| st.query_map(params![category, scope], secret_row)?.collect())
+    } else if filter.owners.is_empty() {
+        return Ok(Vec::new());
+    } else {
+        conn.prepare_cached(concat!(
+            secret_select!(),
+            "WHERE s.owner_id IN (SELECT value FROM json_each(?3)) \
+             AND (?1 IS NULL OR s.category = ?1) AND (?2 IS NULL OR s.scope = ?2)",
+            secret_order!()
+        ))
+        .and_then(|mut st| {
+            st.query_map(params![category, scope, owner_ids(&filter.owners)], secret_row)?
+                .collect()
+        })
+    };
+    result.map_err(map)
+}
+
+pub(super) fn deliverable(conn: &Connection, owners: &[Owner], scope: Scope) -> StoreResult<Vec<(SecretRow, String)>> {
+    if owners.is_empty() {
+        return Ok(Vec::new());
+    }
+    conn.prepare_cached(
+        "SELECT s.id, s.owner_id, u.name, s.name, s.category, s.scope, s.description, s.revealable, \
+         s.version, s.preview, s.created_at, s.created_by, s.rotated_at, s.rotated_by, s.last_used_at, v.sealed \
+         FROM secrets s LEFT JOIN users u ON u.id = s.owner_id \
+         JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.version \
+         WHERE s.owner_id IN (SELECT value FROM json_each(?1)) AND (s.scope = 'all' OR s.scope = ?2) \
+         ORDER BY s.owner_id <> 0, u.name, s.owner_id, s.name",
+    )
+    .and_then(|mut st| {
+        st.query_map(params![owner_ids(owners), scope.as_str()], |r| {
+            Ok((secret_row(r)?, r.get(15)?))
+        })?
+        .collect()
+    })
+    .map_err(map)
+}
+
+pub(super) fn write_secret(tx: &mut Tx<'_>, w: SecretWrite, audit: NewAudit) -> StoreResult<SecretRow> {
+    let stored: Option<(i64, i64)> = tx
+        .conn
+        .prepare_cached("SELECT id, version FROM secrets WHERE owner_id = ?1 AND name = ?2")
+        .and_then(|mut st| {
+            st.query_row(params![w.owner.db_id(), w.name], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(map)?;
+    let current = stored.map(|(_, v)| v);
+    if current != w.expected {
+        return Err(StoreError::Conflict { current });
+    }
+    if w.new_version != w.expected.map_or(1, |v| v + 1) {
+        return Err(StoreError::Backend(format!(
+            "bug: a write from version {:?} must create version {}, not {}",
+            w.expected,
+            w.expected.map_or(1, |v| v + 1),
+            w.new_version
+        )));
+    }
+    let (category, scope) = (w.category.as_str(), w.scope.as_str());
+    let id = match stored {
+        None => {
+            tx.conn
+                .prepare_cached(
+                    "INSERT INTO secrets (owner_id, name, category, scope, description, revealable, version, \
+                     preview, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        w.owner.db_id(),
+                        w.name,
+                        category,
+                        scope,
+                        w.description,
+                        w.revealable,
+                        w.new_version,
+                        w.preview,
+                        w.at,
+                        w.by
+                    ])
+                })
+                .map_err(map)?;
+            tx.conn.last_insert_rowid()
+        }
+        Some((id, _)) => {
+            tx.conn
+                .prepare_cached(
+                    "UPDATE secrets SET category = ?2, scope = ?3, description = ?4, revealable = ?5, version = ?6, \
+                     preview = ?7, rotated_at = ?8, rotated_by = ?9 WHERE id = ?1",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        id,
+                        category,
+                        scope,
+                        w.description,
+                        w.revealable,
+                        w.new_version,
+                        w.preview,
+                        w.at,
+                        w.by
+                    ])
+                })
+                .map_err(map)?;
+            id
+        }
+    };
+    tx.conn
+        .prepare_cached(
+            "INSERT INTO secret_versions (secret_id, version, sealed, preview, created_at, created_by) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .and_then(|mut st| st.execute(params![id, w.new_version, w.sealed, w.preview, w.at, w.by]))
+        .map_err(map)?;
+    // Keep the newest `max_versions` (at least the current one).
+    let oldest_kept = w.new_version - i64::from(w.max_versions.max(1)) + 1;
+    tx.conn
+        .prepare_cached("DELETE FROM secret_versions WHERE secret_id = ?1 AND version < ?2")
+        .and_then(|mut st| st.execute(params![id, oldest_kept]))
+        .map_err(map)?;
+    tx.append_audit(audit)?;
+    secret_by_id(tx.conn, id)
+}
+
+pub(super) fn update_secret(
+    tx: &mut Tx<'_>,
+    owner: Owner,
+    name: &str,
+    patch: MetaPatch,
+    audit: NewAudit,
+) -> StoreResult<SecretRow> {
+    let row = get_secret(tx.conn, owner, name)?.ok_or(StoreError::NotFound)?;
+    let category = patch.category.unwrap_or(row.category);
+    let scope = patch.scope.unwrap_or(row.scope);
+    let description = patch.description.unwrap_or(row.description);
+    let revealable = patch.revealable.unwrap_or(row.revealable);
+    tx.conn
+        .prepare_cached("UPDATE secrets SET category = ?2, scope = ?3, description = ?4, revealable = ?5 WHERE id = ?1")
+        .and_then(|mut st| {
+            st.execute(params![
+                row.id,
+                category.as_str(),
+                scope.as_str(),
+                description,
+                revealable
+            ])
+        })
+        .map_err(map)?;
+    tx.append_audit(audit)?;
+    secret_by_id(tx.conn, row.id)
+}
+
+pub(super) fn delete_secret(tx: &mut Tx<'_>, owner: Owner, name: &str, audit: NewAudit) -> StoreResult<()> {
+    // The versions go with it (ON DELETE CASCADE; foreign keys are on in every connection).
+    let deleted = tx
+        .conn
+        .prepare_cached("DELETE FROM secrets WHERE owner_id = ?1 AND name = ?2")
+        .and_then(|mut st| st.execute(params![owner.db_id(), name]))
+        .map_err(map)?;
+    if deleted == 0 {
+        return Err(StoreError::NotFound);
+    }
+    tx.append_audit(audit)
+}
+
+const VERSION_COLUMNS: &str = "version, sealed, preview, created_at, created_by";
+
+fn version_row(r: &Row<'_>) -> rusqlite::Result<VersionRow> {
+    Ok(VersionRow {
+        version: r.get(0)?,
+        sealed: r.get(1)?,
+        preview: r.get(2)?,
+        created_at: r.get(3)?,
+        created_by: r.get(4)?,
+    })
+}
+
+pub(super) fn versions(conn: &Connection, secret_id: i64) -> StoreResult<Vec<VersionRow>> {
+    let sql = format!("SELECT {VERSION_COLUMNS} FROM secret_versions WHERE secret_id = ?1 ORDER BY version DESC");
+    conn.prepare_cached(&sql)
+        .and_then(|mut st| st.query_map([secret_id], version_row)?.collect())
+        .map_err(map)
+}
+
+pub(super) fn version(conn: &Connection, secret_id: i64, version: i64) -> StoreResult<Option<VersionRow>> {
+    let sql = format!("SELECT {VERSION_COLUMNS} FROM secret_versions WHERE secret_id = ?1 AND version = ?2");
+    conn.prepare_cached(&sql)
+        .and_then(|mut st| st.query_row([secret_id, version], version_row).optional())
+        .map_err(map)
+}
+
+pub(super) fn record_use(tx: &mut Tx<'_>, secret_ids: &[i64], at: Millis, audits: Vec<NewAudit>) -> StoreResult<()> {
+    {
+        // Batches may commit uses out of clock order: keep the latest.
+        let mut st = tx
+            .conn
+            .prepare_cached(
+                "UPDATE secrets SET last_used_at = ?2 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)",
+            )
+            .map_err(map)?;
+        for id in secret_ids {
+            st.execute(params![id, at]).map_err(map)?;
+        }
+    }
+    tx.append_audits(audits)
+}
+
+pub(super) fn sealed_not_under(
+    conn: &Connection,
+    key_id: &str,
+    after: (i64, i64),
+    limit: u32,
+) -> StoreResult<Vec<SealedRow>> {
+    let prefix = format!("v1:{key_id}:");
+    conn.prepare_cached(
+        "SELECT v.secret_id, s.owner_id, s.name, v.version, v.sealed \
+         FROM secret_versions v JOIN secrets s ON s.id = v.secret_id \
+         WHERE (v.secret_id, v.version) > (?1, ?2) AND substr(v.sealed, 1, length(?3)) <> ?3 \
+         ORDER BY v.secret_id, v.version LIMIT ?4",
+    )
+    .and_then(|mut st| {
+        st.query_map(params![after.0, after.1, prefix, limit], |r| {
+            Ok(SealedRow {
+                secret_id: r.get(0)?,
+                owner: Owner::from_db_id(r.get(1)?),
+                name: r.get(2)?,
+                version: r.get(3)?,
+                sealed: r.get(4)?,
+            })
+        })?
+        .collect()
+    })
+    .map_err(map)
+}
+
+pub(super) fn replace_sealed(tx: &mut Tx<'_>, secret_id: i64, version: i64, old: &str, new: &str) -> StoreResult<bool> {
+    let changed = tx
+        .conn
+        .prepare_cached("UPDATE secret_versions SET sealed = ?4 WHERE secret_id = ?1 AND version = ?2 AND sealed = ?3")
+        .and_then(|mut st| st.execute(params![secret_id, version, old, new]))
+        .map_err(map)?;
+    Ok(changed == 1)
+}

@@ -1,0 +1,300 @@
+//! The writer thread and its group commit.
+//!
+//! One thread owns the only writing connection. Callers send it jobs over a channel; it drains
+//! every queued job (up to `MAX_BATCH`), runs them in one `BEGIN IMMEDIATE` transaction, each in
+//! its own savepoint so that a failing job (a `Conflict`, say) rolls back alone, commits once, and
+//! only then answers every job. One fsync thus acknowledges a whole batch, and while it runs the
+//! next batch queues up. If the transaction or its commit fails, every job of the batch gets the
+//! error: nothing is acknowledged that is not durable.
+
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::{mpsc, oneshot};
+
+use super::error::{duplicate, map};
+use crate::store::{AuditRow, GENESIS_HASH, NewAudit, StoreError, StoreResult, audit_link_hash};
+
+/// Most jobs in one transaction: bounds how long the first job of a batch waits for the last.
+const MAX_BATCH: usize = 256;
+
+/// The tail of the audit chain as this transaction sees it.
+#[derive(Clone, Copy)]
+struct Chain {
+    last_id: i64,
+    last_hash: [u8; 32],
+}
+
+/// What a job gets: the connection inside its savepoint, and the audit chain.
+pub(super) struct Tx<'c> {
+    pub(super) conn: &'c Connection,
+    chain: &'c mut Chain,
+}
+
+impl Tx<'_> {
+    /// Appends one audit record, linked to the previous one.
+    pub(super) fn append_audit(&mut self, a: NewAudit) -> StoreResult<()> {
+        let id = self
+            .chain
+            .last_id
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Backend("the audit log ran out of ids".into()))?;
+        let mut row = AuditRow {
+            id,
+            at: a.at,
+            actor: a.actor,
+            action: a.action,
+            secret: a.secret,
+            visibility: a.visibility,
+            owner: a.owner,
+            version: a.version,
+            outcome: a.outcome,
+            client: a.client,
+            ip: a.ip,
+            prev_hash: self.chain.last_hash,
+            hash: GENESIS_HASH,
+        };
+        row.hash = audit_link_hash(&row.prev_hash, &row);
+        self.conn
+            .prepare_cached(
+                "INSERT INTO audit (id, at, actor, action, secret, visibility, owner, version, outcome, \
+                 client, ip, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    row.id,
+                    row.at,
+                    row.actor,
+                    row.action.as_str(),
+                    row.secret,
+                    row.visibility.map(|v| v.as_str()),
+                    row.owner,
+                    row.version,
+                    row.outcome.as_str(),
+                    row.client,
+                    row.ip,
+                    &row.prev_hash[..],
+                    &row.hash[..],
+                ])
+            })
+            .map_err(map)?;
+        *self.chain = Chain {
+            last_id: id,
+            last_hash: row.hash,
+        };
+        Ok(())
+    }
+
+    pub(super) fn append_audits(&mut self, audits: Vec<NewAudit>) -> StoreResult<()> {
+        audits.into_iter().try_for_each(|a| self.append_audit(a))
+    }
+}
+
+/// A job as the writer thread sees it, whatever its result type.
+trait Job: Send {
+    fn run(self: Box<Self>, tx: &mut Tx<'_>) -> Box<dyn Pending>;
+    fn reject(self: Box<Self>, error: StoreError);
+}
+
+/// A job that ran, waiting for its transaction's outcome before it answers.
+trait Pending: Send {
+    fn error(&self) -> Option<StoreError>;
+    /// Answers the caller: its own result, or `failure` when the transaction did not commit.
+    fn finish(self: Box<Self>, failure: Option<&StoreError>);
+}
+
+struct TypedJob<T, F> {
+    work: F,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+struct TypedPending<T> {
+    result: StoreResult<T>,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T, F> Job for TypedJob<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Tx<'_>) -> StoreResult<T> + Send + 'static,
+{
+    fn run(self: Box<Self>, tx: &mut Tx<'_>) -> Box<dyn Pending> {
+        let TypedJob { work, reply } = *self;
+        // A bug in one job must not take the writer thread (and every later write) down with it.
+        let result = catch_unwind(AssertUnwindSafe(|| work(tx)))
+            .unwrap_or_else(|_| Err(StoreError::Backend("a database write failed unexpectedly".into())));
+        Box::new(TypedPending { result, reply })
+    }
+
+    fn reject(self: Box<Self>, error: StoreError) {
+        // The caller may have gone away (a cancelled request): nobody to tell.
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+impl<T: Send> Pending for TypedPending<T> {
+    fn error(&self) -> Option<StoreError> {
+        self.result.as_ref().err().map(duplicate)
+    }
+
+    fn finish(self: Box<Self>, failure: Option<&StoreError>) {
+        let answer = match failure {
+            Some(e) => Err(duplicate(e)),
+            None => self.result,
+        };
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// The handle: sends jobs; dropping it lets the thread finish the queued jobs and stop.
+pub(super) struct Writer {
+    jobs: Option<mpsc::UnboundedSender<Box<dyn Job>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    pub(super) fn start(conn: Connection) -> StoreResult<Writer> {
+        let (jobs, rx) = mpsc::unbounded_channel();
+        let thread = std::thread::Builder::new()
+            .name("vaultty-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError::Backend(format!("cannot start the database writer thread: {e}")))?;
+        Ok(Writer {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
+    }
+
+    /// Runs `work` in the next batch; answers once its batch is committed (or failed).
+    pub(super) async fn write<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let stopped = || StoreError::Backend("the database writer has stopped".into());
+        let (reply, answer) = oneshot::channel();
+        let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
+        jobs.send(Box::new(TypedJob { work, reply })).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Closing the channel ends the loop once the queued jobs are done; joining makes the
+        // connection close (and checkpoint) before a reopen of the same file in this process.
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn writer_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Box<dyn Job>>) {
+    let mut queue: VecDeque<Box<dyn Job>> = VecDeque::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        queue.push_back(first);
+        while queue.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => queue.push_back(job),
+                Err(_) => break,
+            }
+        }
+        while !queue.is_empty() {
+            run_batch(&conn, &mut queue);
+        }
+    }
+}
+
+/// Runs jobs from the front of `queue` in one transaction. Consumes at least one job.
+fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>) {
+    let mut chain = match begin(conn) {
+        Ok(chain) => chain,
+        Err(e) => {
+            rollback(conn);
+            for job in queue.drain(..) {
+                job.reject(duplicate(&e));
+            }
+            return;
+        }
+    };
+    let mut done: Vec<Box<dyn Pending>> = Vec::with_capacity(queue.len());
+    let mut aborted: Option<StoreError> = None;
+    while let Some(job) = queue.pop_front() {
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            let e = map(e);
+            job.reject(duplicate(&e));
+            aborted = Some(e);
+            break;
+        }
+        let before = chain;
+        let pending = job.run(&mut Tx {
+            conn,
+            chain: &mut chain,
+        });
+        let own_error = pending.error();
+        let end = if own_error.is_some() {
+            chain = before;
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+        } else {
+            conn.execute_batch("RELEASE job")
+        };
+        done.push(pending);
+        // SQLite rolls the whole transaction back by itself after some errors (SQLITE_FULL,
+        // I/O errors): then the earlier jobs of the batch are gone too.
+        if let Err(e) = end {
+            aborted = Some(map(e));
+            break;
+        }
+        if conn.is_autocommit() {
+            aborted = Some(own_error.unwrap_or_else(|| StoreError::Backend("the transaction was rolled back".into())));
+            break;
+        }
+    }
+    let failure = match aborted {
+        Some(e) => {
+            rollback(conn);
+            Some(e)
+        }
+        None => match conn.execute_batch("COMMIT") {
+            Ok(()) => None,
+            Err(e) => {
+                rollback(conn);
+                Some(map(e))
+            }
+        },
+    };
+    for pending in done {
+        pending.finish(failure.as_ref());
+    }
+}
+
+/// Starts the batch's transaction and reads the chain's tail: another process may have appended
+/// since our last batch.
+fn begin(conn: &Connection) -> StoreResult<Chain> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(map)?;
+    let last: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
+        .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(map)?;
+    match last {
+        None => Ok(Chain {
+            last_id: 0,
+            last_hash: GENESIS_HASH,
+        }),
+        Some((id, hash)) => {
+            let last_hash = <[u8; 32]>::try_from(hash.as_slice())
+                .map_err(|_| StoreError::Backend(format!("audit event {id} has a malformed hash")))?;
+            Ok(Chain { last_id: id, last_hash })
+        }
+    }
+}
+
+fn rollback(conn: &Connection) {
+    if !conn.is_autocommit() {
+        // Failing here leaves nothing to undo that the next BEGIN would not refuse loudly.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+}

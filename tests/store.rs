@@ -683,3 +683,178 @@ async fn postgres_story() {
     };
     story(store::open(&url).await.unwrap()).await;
 }
+
+// ---- SQLite specifics: the file outlives the process, and is shared between processes ----
+
+async fn create(s: &dyn Store, name: &str) -> store::SecretRow {
+    let a = audit(AuditAction::Create, "alice", Some(name));
+    s.write_secret(write(Owner::Org, name, None, "k1"), a).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_reopen_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let first = store::open(&url).await.unwrap();
+    first.init("acme", "alice", token("tok-alice", 1, 0), T0).await.unwrap();
+    let row = create(&*first, "KEPT").await;
+    let rot = audit(AuditAction::Rotate, "alice", Some("KEPT"));
+    first
+        .write_secret(write(Owner::Org, "KEPT", Some(1), "k1"), rot)
+        .await
+        .unwrap();
+    let events = verify_chain(&*first).await;
+    drop(first);
+
+    let again = store::open(&url).await.unwrap();
+    assert_eq!(again.org().await.unwrap().unwrap().name, "acme");
+    assert!(again.token_by_hash(&TokenHash([1; 32])).await.unwrap().is_some());
+    let kept = again.get_secret(Owner::Org, "KEPT").await.unwrap().unwrap();
+    assert_eq!((kept.id, kept.version), (row.id, 2));
+    assert_eq!(again.versions(kept.id).await.unwrap().len(), 2);
+    assert_eq!(verify_chain(&*again).await, events);
+    let init = again.init("acme", "alice", token("tok-2", 2, 0), T0).await;
+    assert!(matches!(init, Err(StoreError::AlreadyInitialised)), "{init:?}");
+    // The chain goes on from where the previous opening left it.
+    create(&*again, "AFTER").await;
+    assert_eq!(verify_chain(&*again).await, events + 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_two_stores_on_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let (a, b) = (store::open(&url).await.unwrap(), store::open(&url).await.unwrap());
+    a.init("acme", "alice", token("tok-alice", 1, 0), T0).await.unwrap();
+    let refused = b.init("acme", "bob", token("tok-bob", 2, 0), T0).await;
+    assert!(matches!(refused, Err(StoreError::AlreadyInitialised)), "{refused:?}");
+
+    // Both write at once; their writers take turns on the file's lock.
+    let tasks: Vec<_> = (0..100)
+        .flat_map(|i| [(Arc::clone(&a), format!("A_{i}")), (Arc::clone(&b), format!("B_{i}"))])
+        .map(|(s, name)| tokio::spawn(async move { create(&*s, &name).await.id }))
+        .collect();
+    let mut ids = BTreeSet::new();
+    for t in tasks {
+        ids.insert(t.await.unwrap());
+    }
+    assert_eq!(ids.len(), 200);
+    for s in [&a, &b] {
+        let all = s
+            .list_secrets(&SecretFilter {
+                all_users: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 200, "each store sees the other's writes");
+        assert_eq!(verify_chain(&**s).await, 200, "one chain across both writers");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_refuses_bad_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = format!("sqlite://{}", dir.path().join("no/such/dir/vault.db").display());
+    let e = store::open(&missing).await.err().unwrap();
+    assert!(
+        matches!(&e, StoreError::Url { reason, .. } if reason.contains("does not exist")),
+        "{e:?}"
+    );
+    assert!(!dir.path().join("no").exists(), "nothing was created");
+    for url in ["sqlite://", "sqlite://:memory:", "mysql://x"] {
+        let e = store::open(url).await.err().unwrap();
+        assert!(matches!(e, StoreError::Url { .. }), "{url}: {e:?}");
+    }
+    let not_db = dir.path().join("notes.txt");
+    std::fs::write(&not_db, "this is not a database, just some text that is long enough").unwrap();
+    let e = store::open(&format!("sqlite://{}", not_db.display()))
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(e, StoreError::Backend(_)), "{e:?}");
+}
+
+/// The environment variable that turns `crash_child` into a writer that runs until killed.
+const CRASH_DB: &str = "VAULTTY_TEST_CRASH_DB";
+
+/// Writes for as long as it lives, printing each acknowledged write; `sqlite_acknowledged_writes_survive_kill`
+/// runs it as a child process and kills it with SIGKILL. Does nothing in a normal test run.
+#[tokio::test(flavor = "multi_thread")]
+async fn crash_child() {
+    let Ok(url) = std::env::var(CRASH_DB) else {
+        return;
+    };
+    let s = store::open(&url).await.unwrap();
+    let workers: Vec<_> = (0..8)
+        .map(|w| {
+            let s = Arc::clone(&s);
+            tokio::spawn(async move {
+                for i in 0.. {
+                    let name = format!("W{w}_{i}");
+                    let row = create(&*s, &name).await;
+                    let use_audit = audit(AuditAction::Reveal, "alice", Some(&name));
+                    s.record_use(&[row.id], T0, vec![use_audit]).await.unwrap();
+                    println!("acked {name}");
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.unwrap();
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_acknowledged_writes_survive_kill() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    store::open(&url)
+        .await
+        .unwrap()
+        .init("acme", "alice", token("tok-alice", 1, 0), T0)
+        .await
+        .unwrap();
+
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
+        .env(CRASH_DB, &url)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut acked = Vec::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while acked.len() < 500 {
+        let line = lines.next().expect("the child stopped early").unwrap();
+        if let Some(name) = line.strip_prefix("acked ") {
+            acked.push(name.to_owned());
+        }
+    }
+    child.kill().unwrap(); // SIGKILL: no destructor, no checkpoint, no clean close
+    child.wait().unwrap();
+    // Acknowledgements already in the pipe count too.
+    acked.extend(
+        lines
+            .map_while(Result::ok)
+            .filter_map(|l| l.strip_prefix("acked ").map(str::to_owned)),
+    );
+
+    let s = store::open(&url).await.unwrap();
+    for name in &acked {
+        let row = s.get_secret(Owner::Org, name).await.unwrap();
+        assert!(
+            row.is_some_and(|r| r.last_used_at == Some(T0)),
+            "{name} was acknowledged, then lost"
+        );
+    }
+    let events = verify_chain(&*s).await;
+    assert!(
+        events >= 2 * acked.len(),
+        "{events} audit events for {} acknowledged writes",
+        acked.len()
+    );
+}

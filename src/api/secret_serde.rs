@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Serialize, Serializer};
+use serde::Serializer;
 
 pub fn serialize<S: Serializer>(value: &SecretString, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(value.expose_secret())
@@ -22,8 +22,4 @@ pub fn serialize_map<S: Serializer>(
         m.serialize_entry(k, v.expose_secret())?;
     }
     m.end()
-}
-
-pub fn serialize_opt<S: Serializer>(value: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
-    value.as_ref().map(|v| v.expose_secret()).serialize(s)
 }

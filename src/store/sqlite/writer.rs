@@ -223,7 +223,7 @@ fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>) {
     let mut done: Vec<Box<dyn Pending>> = Vec::with_capacity(queue.len());
     let mut aborted: Option<StoreError> = None;
     while let Some(job) = queue.pop_front() {
-        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        if let Err(e) = exec(conn, "SAVEPOINT job") {
             let e = map(e);
             job.reject(duplicate(&e));
             aborted = Some(e);
@@ -237,9 +237,9 @@ fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>) {
         let own_error = pending.error();
         let end = if own_error.is_some() {
             chain = before;
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+            exec(conn, "ROLLBACK TO job").and_then(|()| exec(conn, "RELEASE job"))
         } else {
-            conn.execute_batch("RELEASE job")
+            exec(conn, "RELEASE job")
         };
         done.push(pending);
         // SQLite rolls the whole transaction back by itself after some errors (SQLITE_FULL,
@@ -258,7 +258,7 @@ fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>) {
             rollback(conn);
             Some(e)
         }
-        None => match conn.execute_batch("COMMIT") {
+        None => match exec(conn, "COMMIT") {
             Ok(()) => None,
             Err(e) => {
                 rollback(conn);
@@ -274,7 +274,7 @@ fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>) {
 /// Starts the batch's transaction and reads the chain's tail: another process may have appended
 /// since our last batch.
 fn begin(conn: &Connection) -> StoreResult<Chain> {
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(map)?;
+    exec(conn, "BEGIN IMMEDIATE").map_err(map)?;
     let last: Option<(i64, Vec<u8>)> = conn
         .prepare_cached("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
         .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
@@ -290,6 +290,12 @@ fn begin(conn: &Connection) -> StoreResult<Chain> {
             Ok(Chain { last_id: id, last_hash })
         }
     }
+}
+
+/// Runs a statement without parameters or rows, prepared once per connection: the batch loop runs
+/// these for every job.
+fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 fn rollback(conn: &Connection) {

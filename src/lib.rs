@@ -1,6 +1,7 @@
 //! vaultty: a terminal secrets manager over an encrypted vault with a plain HTTP API.
 #![forbid(unsafe_code)]
 pub mod api;
+pub mod cli;
 pub mod client;
 pub mod config;
 pub mod clipboard;

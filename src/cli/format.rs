@@ -1,0 +1,247 @@
+//! Output helpers shared by the commands: relative times, tables fitted to the terminal, JSON and
+//! plain writes to standard output that treat a closed pipe (`| head`) as success.
+
+use std::io::{IsTerminal, Write};
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::error::{CliError, CliResult};
+
+/// "just now", "5m ago", "3h ago", "3d ago", "4mo ago", "2y ago"; "never" when there is no time.
+/// `now` is passed in so the wording is testable (and the TUI can use its own clock).
+pub fn relative_time(then: Option<OffsetDateTime>, now: OffsetDateTime) -> String {
+    let Some(then) = then else {
+        return "never".to_owned();
+    };
+    let secs = (now - then).whole_seconds();
+    // A clock a little ahead of ours on the server is not worth a "in the future".
+    if secs < 60 {
+        return "just now".to_owned();
+    }
+    let mins = secs / 60;
+    let hours = mins / 60;
+    let days = hours / 24;
+    if mins < 60 {
+        format!("{mins}m ago")
+    } else if hours < 24 {
+        format!("{hours}h ago")
+    } else if days < 60 {
+        format!("{days}d ago")
+    } else if days < 730 {
+        format!("{}mo ago", days / 30)
+    } else {
+        format!("{}y ago", days / 365)
+    }
+}
+
+/// The width to fit tables to: `COLUMNS` when set, else the terminal's width when standard output
+/// is one; `None` (no fitting) when piped, so nothing is cut for a script.
+pub fn output_width() -> Option<usize> {
+    if let Some(cols) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+    {
+        return Some(cols.max(20));
+    }
+    if std::io::stdout().is_terminal() {
+        return crossterm::terminal::size().ok().map(|(w, _)| usize::from(w).max(20));
+    }
+    None
+}
+
+/// A column of a [`Table`]: its header, the narrowest it may get, and the order in which columns
+/// give up width when the table is too wide (lower gives first; `None` never shrinks).
+pub struct Column {
+    pub header: &'static str,
+    pub min: usize,
+    pub shrink_rank: Option<u8>,
+}
+
+impl Column {
+    pub const fn fixed(header: &'static str) -> Self {
+        Column {
+            header,
+            min: 0,
+            shrink_rank: None,
+        }
+    }
+
+    pub const fn shrinking(header: &'static str, min: usize, rank: u8) -> Self {
+        Column {
+            header,
+            min,
+            shrink_rank: Some(rank),
+        }
+    }
+}
+
+const GAP: usize = 2;
+
+/// Renders rows under headers, columns separated by two spaces, fitted to `width` by truncating
+/// the shrinkable columns (with `…`) in rank order, then dropping those that reach zero width.
+pub fn render_table(columns: &[Column], rows: &[Vec<String>], width: Option<usize>) -> String {
+    let n = columns.len();
+    let mut widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            rows.iter()
+                .map(|r| char_len(r.get(i).map(String::as_str).unwrap_or("")))
+                .chain(std::iter::once(char_len(c.header)))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    // Columns with no content at all (e.g. no descriptions) are dropped outright.
+    let mut shown: Vec<bool> = (0..n)
+        .map(|i| rows.iter().any(|r| r.get(i).is_some_and(|s| !s.is_empty())) || columns[i].shrink_rank.is_none())
+        .collect();
+    if let Some(limit) = width {
+        let mut ranks: Vec<(u8, usize)> = columns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.shrink_rank.map(|r| (r, i)))
+            .collect();
+        ranks.sort();
+        for (_, i) in ranks {
+            let total = total_width(&widths, &shown);
+            if total <= limit {
+                break;
+            }
+            if !shown[i] {
+                continue;
+            }
+            let excess = total - limit;
+            let floor = columns[i].min.max(char_len(columns[i].header)).min(widths[i]);
+            let can_give = widths[i] - floor;
+            if can_give >= excess {
+                widths[i] -= excess;
+            } else if columns[i].min == 0 {
+                // Rather than a stump, drop the column (and its gap) altogether.
+                shown[i] = false;
+            } else {
+                widths[i] = floor;
+            }
+        }
+    }
+    let mut out = String::new();
+    let header: Vec<String> = columns.iter().map(|c| c.header.to_owned()).collect();
+    for row in std::iter::once(&header).chain(rows.iter()) {
+        let mut line = String::new();
+        for i in (0..n).filter(|&i| shown[i]) {
+            if !line.is_empty() {
+                line.push_str(&" ".repeat(GAP));
+            }
+            let cell = truncate(row.get(i).map(String::as_str).unwrap_or(""), widths[i]);
+            let pad = widths[i].saturating_sub(char_len(&cell));
+            line.push_str(&cell);
+            line.push_str(&" ".repeat(pad));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn total_width(widths: &[usize], shown: &[bool]) -> usize {
+    let visible: Vec<usize> = widths.iter().zip(shown).filter(|(_, s)| **s).map(|(w, _)| *w).collect();
+    visible.iter().sum::<usize>() + GAP * visible.len().saturating_sub(1)
+}
+
+fn char_len(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// Cuts `s` to at most `max` characters, ending in `…` when cut. Control characters (a newline in
+/// a description) become spaces so a row stays one line.
+pub fn truncate(s: &str, max: usize) -> String {
+    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if char_len(&clean) <= max {
+        return clean;
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut cut: String = clean.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// Writes to standard output; a reader that went away (`vaultty secret list | head -1`) is not an
+/// error worth reporting.
+pub fn print(text: &str) -> CliResult<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::other(format!("cannot write to standard output: {e}"))),
+    }
+}
+
+/// Pretty JSON and a newline on standard output.
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> CliResult<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::other(format!("cannot encode the output as JSON: {e}")))?;
+    print(&format!("{text}\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::Duration;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        assert_eq!(relative_time(None, now), "never");
+        assert_eq!(relative_time(Some(now), now), "just now");
+        assert_eq!(relative_time(Some(now + Duration::seconds(30)), now), "just now");
+        assert_eq!(relative_time(Some(now - Duration::minutes(5)), now), "5m ago");
+        assert_eq!(relative_time(Some(now - Duration::hours(3)), now), "3h ago");
+        assert_eq!(relative_time(Some(now - Duration::days(3)), now), "3d ago");
+        assert_eq!(relative_time(Some(now - Duration::days(120)), now), "4mo ago");
+        assert_eq!(relative_time(Some(now - Duration::days(800)), now), "2y ago");
+    }
+
+    #[test]
+    fn truncation_marks_the_cut() {
+        assert_eq!(truncate("hello", 5), "hello");
+        assert_eq!(truncate("hello world", 5), "hell…");
+        assert_eq!(truncate("a\nb", 5), "a b");
+        assert_eq!(truncate("héllo wörld", 6), "héllo…");
+    }
+
+    fn cols() -> Vec<Column> {
+        vec![
+            Column::shrinking("NAME", 8, 2),
+            Column::fixed("VERSION"),
+            Column::shrinking("DESCRIPTION", 0, 0),
+        ]
+    }
+
+    #[test]
+    fn tables_fit_by_cutting_the_description_first() {
+        let rows = vec![vec![
+            "OPENAI_API_KEY".to_owned(),
+            "3".to_owned(),
+            "the key for the staging project".to_owned(),
+        ]];
+        let wide = render_table(&cols(), &rows, None);
+        assert!(wide.contains("the key for the staging project"), "{wide}");
+        let narrow = render_table(&cols(), &rows, Some(40));
+        assert!(narrow.lines().all(|l| l.chars().count() <= 40), "{narrow}");
+        assert!(narrow.contains("OPENAI_API_KEY") && narrow.contains('…'), "{narrow}");
+        // Too narrow for any description: the column goes, and then the name is cut.
+        let tiny = render_table(&cols(), &rows, Some(22));
+        assert!(!tiny.contains("DESCRIPTION"), "{tiny}");
+        assert!(tiny.lines().all(|l| l.chars().count() <= 22), "{tiny}");
+    }
+
+    #[test]
+    fn empty_columns_are_left_out() {
+        let rows = vec![vec!["A".to_owned(), "1".to_owned(), String::new()]];
+        let out = render_table(&cols(), &rows, None);
+        assert!(!out.contains("DESCRIPTION"), "{out}");
+    }
+}

@@ -1,0 +1,146 @@
+//! `vaultty secret list`: the secrets you can see, as a table fitted to the terminal or as JSON.
+
+use clap::Args;
+use time::{Duration, OffsetDateTime};
+
+use crate::api::{Category, ListQuery, Scope, SecretList, SecretMeta, Visibility};
+use crate::cli::format::{Column, output_width, print, print_json, relative_time, render_table};
+use crate::cli::{CliResult, Ctx, category_parser, scope_parser, with_connection};
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only your private secrets
+    #[arg(long, conflicts_with_all = ["org_only", "all_org"])]
+    pub user_only: bool,
+    /// Only the organisation's shared secrets
+    #[arg(long, conflicts_with = "all_org")]
+    pub org_only: bool,
+    /// Admins: every user's private secrets too (names and details, never values)
+    #[arg(long)]
+    pub all_org: bool,
+    /// Only secrets of this category
+    #[arg(long, value_parser = category_parser())]
+    pub category: Option<Category>,
+    /// Only secrets delivered to this scope
+    #[arg(long, value_parser = scope_parser())]
+    pub scope: Option<Scope>,
+    /// Only secrets whose value has not changed for at least DAYS days (due for rotation)
+    #[arg(long, value_name = "DAYS")]
+    pub stale: Option<u32>,
+}
+
+pub async fn run(ctx: &Ctx, args: ListArgs) -> CliResult<()> {
+    let query = ListQuery {
+        category: args.category,
+        scope: args.scope,
+        secret_scope: if args.user_only {
+            Some(Visibility::User)
+        } else if args.org_only {
+            Some(Visibility::Org)
+        } else {
+            None
+        },
+        all: args.all_org.then_some(true),
+        user_id: None,
+    };
+    let mut secrets = with_connection(ctx, async |conn| Ok(conn.client.list_secrets(&query).await?)).await?;
+    let now = OffsetDateTime::now_utc();
+    if let Some(days) = args.stale {
+        let cutoff = now - Duration::days(i64::from(days));
+        secrets.retain(|s| s.changed_at() <= cutoff);
+    }
+    secrets.sort_by(|a, b| (&a.name, a.visibility, &a.owner).cmp(&(&b.name, b.visibility, &b.owner)));
+    if ctx.json() {
+        return print_json(&SecretList { secrets });
+    }
+    if secrets.is_empty() {
+        eprintln!("No secrets match. Add one with `vaultty secret set NAME`.");
+        return Ok(());
+    }
+    print(&table(&secrets, args.all_org, now, output_width()))
+}
+
+fn table(secrets: &[SecretMeta], with_owner: bool, now: OffsetDateTime, width: Option<usize>) -> String {
+    let mut columns = vec![Column::shrinking("NAME", 12, 3), Column::fixed("VISIBILITY")];
+    if with_owner {
+        columns.push(Column::shrinking("OWNER", 8, 2));
+    }
+    columns.extend([
+        Column::fixed("CATEGORY"),
+        Column::fixed("SCOPE"),
+        Column::shrinking("PREVIEW", 4, 1),
+        Column::fixed("VERSION"),
+        Column::fixed("ROTATED"),
+        Column::fixed("LAST USED"),
+        Column::shrinking("DESCRIPTION", 0, 0),
+    ]);
+    let rows: Vec<Vec<String>> = secrets
+        .iter()
+        .map(|s| {
+            let mut row = vec![s.name.clone(), s.visibility.to_string()];
+            if with_owner {
+                row.push(s.owner.clone().unwrap_or_else(|| "-".to_owned()));
+            }
+            row.extend([
+                s.category.to_string(),
+                s.scope.to_string(),
+                if s.revealable {
+                    s.preview.clone()
+                } else {
+                    format!("{} (write-only)", s.preview)
+                },
+                s.version.to_string(),
+                relative_time(s.rotated_at, now),
+                relative_time(s.last_used_at, now),
+                s.description.clone().unwrap_or_default(),
+            ]);
+            row
+        })
+        .collect();
+    render_table(&columns, &rows, width)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(name: &str, description: Option<&str>, now: OffsetDateTime) -> SecretMeta {
+        SecretMeta {
+            name: name.to_owned(),
+            category: Category::Provider,
+            scope: Scope::All,
+            visibility: Visibility::User,
+            owner: Some("alice".to_owned()),
+            description: description.map(str::to_owned),
+            preview: "sk-a****abcd".to_owned(),
+            version: 2,
+            revealable: true,
+            created_at: now - Duration::days(10),
+            rotated_at: Some(now - Duration::days(3)),
+            last_used_at: None,
+            created_by: Some("alice".to_owned()),
+            rotated_by: Some("alice".to_owned()),
+        }
+    }
+
+    #[test]
+    fn rows_show_relative_times_and_fit() {
+        let now = OffsetDateTime::now_utc();
+        let rows = [meta(
+            "OPENAI_API_KEY",
+            Some("staging project key, owned by the platform team"),
+            now,
+        )];
+        let wide = table(&rows, false, now, None);
+        assert!(
+            wide.contains("3d ago") && wide.contains("never") && wide.contains("platform team"),
+            "{wide}"
+        );
+        let narrow = table(&rows, false, now, Some(100));
+        assert!(narrow.lines().all(|l| l.chars().count() <= 100), "{narrow}");
+        assert!(
+            narrow.contains("OPENAI_API_KEY") && narrow.contains("sk-a****abcd"),
+            "{narrow}"
+        );
+    }
+}

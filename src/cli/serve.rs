@@ -9,9 +9,11 @@ use super::keys::{DatabaseArgs, KeyArgs};
 use crate::server::{self, ServerConfig};
 
 #[derive(Debug, Clone, Args)]
-#[command(after_help = "First start:\n  export VAULTTY_MASTER_KEY=$(vaultty admin gen-key)\n  \
+#[command(
+    after_help = "First start:\n  export VAULTTY_MASTER_KEY=$(vaultty admin gen-key)\n  \
     vaultty admin init --database sqlite:///var/lib/vaultty/vault.db --org acme --admin alice\n  \
-    vaultty serve --database sqlite:///var/lib/vaultty/vault.db")]
+    vaultty serve --database sqlite:///var/lib/vaultty/vault.db"
+)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8200", value_name = "ADDR")]
@@ -34,14 +36,16 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .wrap_err_with(|| format!("cannot listen on {}", args.listen))?;
+    // With port 0 the kernel picks the port: report the real address, which scripts and tests read.
+    let addr = listener.local_addr().wrap_err("cannot read the listening address")?;
     let config = ServerConfig {
         database_url: args.db.database,
         keyring,
         max_versions: args.max_versions,
         reveal_rate_limit: args.reveal_rate_limit,
     };
-    tracing::info!(listen = %args.listen, "vaultty serving");
-    eprintln!("vaultty: serving on http://{}", args.listen);
+    tracing::info!(listen = %addr, "vaultty serving");
+    eprintln!("vaultty: serving on http://{addr}");
     server::serve(config, listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -51,7 +55,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("VAULTTY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = if std::env::var("VAULTTY_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().try_init()
     } else {

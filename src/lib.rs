@@ -10,3 +10,4 @@ pub mod local;
 pub mod store;
 pub mod server;
 pub mod vault;
+pub mod tui;

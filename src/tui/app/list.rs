@@ -1,0 +1,530 @@
+//! The secrets table's model: rows, their sort order, the filter and tabs, the selection and marks.
+//!
+//! Three index vectors keep keystrokes cheap at 100,000 rows: `order` (all rows, sorted), `matched`
+//! (those the filter query matches, still sorted) and `visible` (those also in the current tabs).
+//! Typing narrows `matched` from its previous value; switching tabs only redoes `visible`.
+
+use std::cell::{Cell, RefCell};
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+use nucleo_matcher::Matcher;
+use time::OffsetDateTime;
+
+use super::SecretKey;
+use super::filter::{Corpus, Query, new_matcher};
+use crate::api::{Category, Scope, SecretMeta, Visibility};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CategoryTab {
+    #[default]
+    All,
+    Provider,
+    Tool,
+    Custom,
+}
+
+impl CategoryTab {
+    pub const ALL: [CategoryTab; 4] = [
+        CategoryTab::All,
+        CategoryTab::Provider,
+        CategoryTab::Tool,
+        CategoryTab::Custom,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            CategoryTab::All => "All",
+            CategoryTab::Provider => "Provider",
+            CategoryTab::Tool => "Tool",
+            CategoryTab::Custom => "Custom",
+        }
+    }
+    fn admits(self, c: Category) -> bool {
+        match self {
+            CategoryTab::All => true,
+            CategoryTab::Provider => c == Category::Provider,
+            CategoryTab::Tool => c == Category::Tool,
+            CategoryTab::Custom => c == Category::Custom,
+        }
+    }
+    fn index_of(c: Category) -> usize {
+        match c {
+            Category::Provider => 1,
+            Category::Tool => 2,
+            Category::Custom => 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScopeTab {
+    #[default]
+    Any,
+    Agents,
+    Tools,
+    Sandboxes,
+    All,
+}
+
+impl ScopeTab {
+    pub const ALL: [ScopeTab; 5] = [
+        ScopeTab::Any,
+        ScopeTab::Agents,
+        ScopeTab::Tools,
+        ScopeTab::Sandboxes,
+        ScopeTab::All,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            ScopeTab::Any => "any",
+            ScopeTab::Agents => "agents",
+            ScopeTab::Tools => "tools",
+            ScopeTab::Sandboxes => "sandboxes",
+            ScopeTab::All => "all",
+        }
+    }
+    fn admits(self, s: Scope) -> bool {
+        match self {
+            ScopeTab::Any => true,
+            ScopeTab::Agents => s == Scope::Agents,
+            ScopeTab::Tools => s == Scope::Tools,
+            ScopeTab::Sandboxes => s == Scope::Sandboxes,
+            ScopeTab::All => s == Scope::All,
+        }
+    }
+    fn index_of(s: Scope) -> usize {
+        match s {
+            Scope::Agents => 1,
+            Scope::Tools => 2,
+            Scope::Sandboxes => 3,
+            Scope::All => 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VisibilityFilter {
+    #[default]
+    Both,
+    Mine,
+    Org,
+}
+
+impl VisibilityFilter {
+    pub fn label(self) -> &'static str {
+        match self {
+            VisibilityFilter::Both => "mine + org",
+            VisibilityFilter::Mine => "mine",
+            VisibilityFilter::Org => "org",
+        }
+    }
+    fn admits(self, v: Visibility) -> bool {
+        match self {
+            VisibilityFilter::Both => true,
+            VisibilityFilter::Mine => v == Visibility::User,
+            VisibilityFilter::Org => v == Visibility::Org,
+        }
+    }
+    fn next(self) -> Self {
+        match self {
+            VisibilityFilter::Both => VisibilityFilter::Mine,
+            VisibilityFilter::Mine => VisibilityFilter::Org,
+            VisibilityFilter::Org => VisibilityFilter::Both,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Name,
+    /// Oldest change first: the rotation backlog on top.
+    Rotated,
+    /// Most recently used first; never-used last.
+    LastUsed,
+}
+
+impl SortKey {
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Rotated => "rotated, oldest first",
+            SortKey::LastUsed => "last used, newest first",
+        }
+    }
+    fn next(self) -> Self {
+        match self {
+            SortKey::Name => SortKey::Rotated,
+            SortKey::Rotated => SortKey::LastUsed,
+            SortKey::LastUsed => SortKey::Name,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tabs {
+    pub category: CategoryTab,
+    pub scope: ScopeTab,
+    pub visibility: VisibilityFilter,
+}
+
+/// Rows per tab under the other filters: what the tab bars show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    pub category: [usize; 4],
+    pub scope: [usize; 5],
+}
+
+pub struct SecretList {
+    rows: Vec<SecretMeta>,
+    corpus: Corpus,
+    order: Vec<u32>,
+    matched: Vec<u32>,
+    visible: Vec<u32>,
+    counts: Counts,
+    tabs: Tabs,
+    sort: SortKey,
+    query: Query,
+    cursor: usize,
+    selected_row: Option<u32>,
+    marks: HashSet<SecretKey>,
+    loaded: bool,
+    matcher: RefCell<Matcher>,
+    /// First row drawn and rows that fit, written by the table as it renders.
+    pub scroll: Cell<usize>,
+    pub page: Cell<usize>,
+}
+
+impl Default for SecretList {
+    fn default() -> Self {
+        SecretList {
+            rows: Vec::new(),
+            corpus: Corpus::default(),
+            order: Vec::new(),
+            matched: Vec::new(),
+            visible: Vec::new(),
+            counts: Counts::default(),
+            tabs: Tabs::default(),
+            sort: SortKey::default(),
+            query: Query::new(""),
+            cursor: 0,
+            selected_row: None,
+            marks: HashSet::new(),
+            loaded: false,
+            matcher: RefCell::new(new_matcher()),
+            scroll: Cell::new(0),
+            page: Cell::new(10),
+        }
+    }
+}
+
+fn idx(i: u32) -> usize {
+    i as usize
+}
+
+impl SecretList {
+    /// Replaces every row (a fresh list from the server), keeping the selection, marks and filters.
+    pub fn replace(&mut self, rows: Vec<SecretMeta>) {
+        let keep = self.selected_key();
+        self.rows = rows;
+        self.loaded = true;
+        self.rebuild(keep);
+        let present: HashSet<SecretKey> = self.rows.iter().map(SecretKey::of).collect();
+        self.marks.retain(|k| present.contains(k));
+    }
+
+    /// Inserts or replaces one row (after a write), selecting it when `select`.
+    pub fn upsert(&mut self, meta: SecretMeta, select: bool) {
+        let key = SecretKey::of(&meta);
+        let keep = if select { Some(key.clone()) } else { self.selected_key() };
+        match self.position_of(&key) {
+            Some(i) => self.rows[i] = meta,
+            None => self.rows.push(meta),
+        }
+        self.rebuild(keep);
+    }
+
+    /// Moves the cursor to `key` if it is visible.
+    pub fn select(&mut self, key: &SecretKey) -> bool {
+        let Some(row) = self.position_of(key).and_then(|i| u32::try_from(i).ok()) else {
+            return false;
+        };
+        match self.visible.iter().position(|&v| v == row) {
+            Some(pos) => {
+                self.move_to(pos);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn remove(&mut self, key: &SecretKey) {
+        if let Some(i) = self.position_of(key) {
+            let keep = self.selected_key().filter(|k| k != key);
+            self.rows.remove(i);
+            self.marks.remove(key);
+            self.rebuild(keep);
+        }
+    }
+
+    fn position_of(&self, key: &SecretKey) -> Option<usize> {
+        self.rows.iter().position(|r| key.is(r))
+    }
+
+    pub fn find(&self, key: &SecretKey) -> Option<&SecretMeta> {
+        self.rows.iter().find(|r| key.is(r))
+    }
+
+    fn rebuild(&mut self, keep: Option<SecretKey>) {
+        self.corpus = Corpus::build(&self.rows);
+        self.sort_order();
+        self.selected_row = keep
+            .and_then(|k| self.position_of(&k))
+            .and_then(|i| u32::try_from(i).ok());
+        self.refilter(false);
+    }
+
+    fn sort_order(&mut self) {
+        let n = u32::try_from(self.rows.len()).unwrap_or(u32::MAX);
+        let mut order: Vec<u32> = (0..n).collect();
+        let (rows, corpus) = (&self.rows, &self.corpus);
+        let by_name = |a: u32, b: u32| {
+            corpus
+                .name_lower(idx(a))
+                .cmp(corpus.name_lower(idx(b)))
+                .then(rows[idx(a)].visibility.cmp(&rows[idx(b)].visibility))
+        };
+        match self.sort {
+            SortKey::Name => order.sort_unstable_by(|&a, &b| by_name(a, b)),
+            SortKey::Rotated => order.sort_unstable_by(|&a, &b| {
+                rows[idx(a)]
+                    .changed_at()
+                    .cmp(&rows[idx(b)].changed_at())
+                    .then_with(|| by_name(a, b))
+            }),
+            SortKey::LastUsed => order.sort_unstable_by(|&a, &b| {
+                let (x, y) = (rows[idx(a)].last_used_at, rows[idx(b)].last_used_at);
+                match (x, y) {
+                    (Some(x), Some(y)) => y.cmp(&x),
+                    (Some(_), None) => Ordering::Less,
+                    (None, Some(_)) => Ordering::Greater,
+                    (None, None) => Ordering::Equal,
+                }
+                .then_with(|| by_name(a, b))
+            }),
+        }
+        self.order = order;
+    }
+
+    /// Recomputes `matched` (from scratch, or from the previous matches when `narrow`) and then
+    /// the visible rows.
+    fn refilter(&mut self, narrow: bool) {
+        if self.query.is_empty() {
+            self.matched.clone_from(&self.order);
+        } else {
+            let matcher = self.matcher.get_mut();
+            let mut buf = Vec::new();
+            let (query, corpus) = (&self.query, &self.corpus);
+            if narrow {
+                self.matched
+                    .retain(|&i| query.matches(corpus, idx(i), matcher, &mut buf));
+            } else {
+                self.matched.clear();
+                self.matched.extend(
+                    self.order
+                        .iter()
+                        .copied()
+                        .filter(|&i| query.matches(corpus, idx(i), matcher, &mut buf)),
+                );
+            }
+        }
+        self.apply_tabs();
+    }
+
+    fn apply_tabs(&mut self) {
+        let t = self.tabs;
+        let mut counts = Counts::default();
+        self.visible.clear();
+        for &i in &self.matched {
+            let r = &self.rows[idx(i)];
+            if !t.visibility.admits(r.visibility) {
+                continue;
+            }
+            let cat_ok = t.category.admits(r.category);
+            let scope_ok = t.scope.admits(r.scope);
+            if scope_ok {
+                counts.category[0] += 1;
+                counts.category[CategoryTab::index_of(r.category)] += 1;
+            }
+            if cat_ok {
+                counts.scope[0] += 1;
+                counts.scope[ScopeTab::index_of(r.scope)] += 1;
+            }
+            if cat_ok && scope_ok {
+                self.visible.push(i);
+            }
+        }
+        self.counts = counts;
+        let found = self
+            .selected_row
+            .and_then(|r| self.visible.iter().position(|&v| v == r));
+        self.cursor = found.unwrap_or_else(|| self.cursor.min(self.visible.len().saturating_sub(1)));
+        self.selected_row = self.visible.get(self.cursor).copied();
+    }
+
+    pub fn set_query(&mut self, raw: &str) {
+        let query = Query::new(raw);
+        let narrow = query.narrows(&self.query);
+        self.query = query;
+        self.refilter(narrow);
+    }
+
+    pub fn query(&self) -> &Query {
+        &self.query
+    }
+
+    pub fn tabs(&self) -> Tabs {
+        self.tabs
+    }
+
+    pub fn set_category(&mut self, c: CategoryTab) {
+        self.tabs.category = c;
+        self.apply_tabs();
+    }
+
+    pub fn shift_scope(&mut self, forward: bool) {
+        let all = ScopeTab::ALL;
+        let i = all.iter().position(|s| *s == self.tabs.scope).unwrap_or(0);
+        let n = all.len();
+        self.tabs.scope = all[if forward { (i + 1) % n } else { (i + n - 1) % n }];
+        self.apply_tabs();
+    }
+
+    pub fn cycle_visibility(&mut self) {
+        self.tabs.visibility = self.tabs.visibility.next();
+        self.apply_tabs();
+    }
+
+    pub fn sort(&self) -> SortKey {
+        self.sort
+    }
+
+    pub fn cycle_sort(&mut self) {
+        self.sort = self.sort.next();
+        self.sort_order();
+        self.refilter(false);
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    pub fn total(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_loaded(&self) -> bool {
+        self.loaded
+    }
+
+    pub fn visible_len(&self) -> usize {
+        self.visible.len()
+    }
+
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// Visible rows `from..to` with their position: the table draws only these.
+    pub fn window(&self, from: usize, to: usize) -> impl Iterator<Item = (usize, &SecretMeta)> {
+        let to = to.min(self.visible.len());
+        let from = from.min(to);
+        self.visible[from..to]
+            .iter()
+            .enumerate()
+            .map(move |(k, &i)| (from + k, &self.rows[idx(i)]))
+    }
+
+    pub fn selected(&self) -> Option<&SecretMeta> {
+        self.selected_row.map(|i| &self.rows[idx(i)])
+    }
+
+    pub fn selected_key(&self) -> Option<SecretKey> {
+        self.selected().map(SecretKey::of)
+    }
+
+    pub fn move_to(&mut self, pos: usize) {
+        if self.visible.is_empty() {
+            return;
+        }
+        self.cursor = pos.min(self.visible.len() - 1);
+        self.selected_row = self.visible.get(self.cursor).copied();
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        self.move_to(self.cursor.saturating_add_signed(delta));
+    }
+
+    pub fn page_size(&self) -> usize {
+        self.page.get().max(1)
+    }
+
+    pub fn toggle_mark(&mut self) -> Option<bool> {
+        let key = self.selected_key()?;
+        let marked = if self.marks.remove(&key) {
+            false
+        } else {
+            self.marks.insert(key);
+            true
+        };
+        Some(marked)
+    }
+
+    pub fn is_marked(&self, key: &SecretKey) -> bool {
+        self.marks.contains(key)
+    }
+
+    pub fn unmark(&mut self, key: &SecretKey) {
+        self.marks.remove(key);
+    }
+
+    pub fn mark_count(&self) -> usize {
+        self.marks.len()
+    }
+
+    pub fn clear_marks(&mut self) {
+        self.marks.clear();
+    }
+
+    /// The marked secrets, in the table's order.
+    pub fn marked_in_order(&self) -> Vec<SecretKey> {
+        self.keys_in_order(|r| self.marks.contains(&SecretKey::of(r)))
+    }
+
+    /// Every stale secret, in the table's order.
+    pub fn stale_in_order(&self, now: OffsetDateTime, max_age_days: u32) -> Vec<SecretKey> {
+        self.keys_in_order(|r| is_stale(r, now, max_age_days))
+    }
+
+    fn keys_in_order(&self, keep: impl Fn(&SecretMeta) -> bool) -> Vec<SecretKey> {
+        self.order
+            .iter()
+            .map(|&i| &self.rows[idx(i)])
+            .filter(|r| keep(r))
+            .map(SecretKey::of)
+            .collect()
+    }
+
+    /// Matched character positions in a name, for highlighting a visible row.
+    pub fn highlight(&self, name: &str) -> Vec<u32> {
+        match self.matcher.try_borrow_mut() {
+            Ok(mut m) => self.query.name_positions(name, &mut m),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// A secret whose value changed longer ago than the maximum age.
+pub fn is_stale(meta: &SecretMeta, now: OffsetDateTime, max_age_days: u32) -> bool {
+    now - meta.changed_at() > time::Duration::days(max_age_days.into())
+}

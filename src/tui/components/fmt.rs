@@ -1,0 +1,88 @@
+//! Times and small text helpers shared by the components.
+
+use time::{OffsetDateTime, UtcOffset};
+
+/// "just now", "5m ago", "3h ago", "3d ago", "4mo ago", "2y ago", or "never".
+pub fn relative(now: OffsetDateTime, t: Option<OffsetDateTime>) -> String {
+    let Some(t) = t else { return "never".into() };
+    let secs = (now - t).whole_seconds();
+    match secs {
+        s if s < 60 => "just now".into(),
+        s if s < 3_600 => format!("{}m ago", s / 60),
+        s if s < 86_400 => format!("{}h ago", s / 3_600),
+        s if s < 100 * 86_400 => format!("{}d ago", s / 86_400),
+        s if s < 730 * 86_400 => format!("{}mo ago", s / (30 * 86_400)),
+        s => format!("{}y ago", s / (365 * 86_400)),
+    }
+}
+
+/// "2026-03-04 14:02:11 UTC".
+pub fn absolute(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// "2026-03-04 14:02", for tables.
+pub fn minute(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+/// Days since a time, rounded down.
+pub fn days_since(now: OffsetDateTime, t: OffsetDateTime) -> i64 {
+    (now - t).whole_days()
+}
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// The spinner frame for a moment: derived from the clock, so no state is needed.
+pub fn spinner(now: OffsetDateTime) -> &'static str {
+    let tenth = (now.unix_timestamp_nanos() / 100_000_000).rem_euclid(10);
+    SPINNER[usize::try_from(tenth).unwrap_or(0)]
+}
+
+/// Cuts `s` to `width` characters, ending with "…" when cut.
+pub fn fit(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = datetime!(2026-06-01 12:00 UTC);
+        let r = |t| relative(now, Some(t));
+        assert_eq!(relative(now, None), "never");
+        assert_eq!(r(datetime!(2026-06-01 11:59:30 UTC)), "just now");
+        assert_eq!(r(datetime!(2026-06-01 11:55 UTC)), "5m ago");
+        assert_eq!(r(datetime!(2026-06-01 09:00 UTC)), "3h ago");
+        assert_eq!(r(datetime!(2026-05-29 12:00 UTC)), "3d ago");
+        assert_eq!(r(datetime!(2026-01-01 12:00 UTC)), "5mo ago");
+        assert_eq!(r(datetime!(2023-01-01 12:00 UTC)), "3y ago");
+        assert_eq!(r(datetime!(2026-06-01 12:05 UTC)), "just now");
+        assert_eq!(absolute(datetime!(2026-03-04 14:02:11 UTC)), "2026-03-04 14:02:11 UTC");
+    }
+}

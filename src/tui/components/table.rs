@@ -1,0 +1,184 @@
+//! The secrets table. Only the rows that fit are built, so drawing costs the same at 20 rows and
+//! at 100,000.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
+
+use super::{Theme, fmt};
+use crate::api::Visibility;
+use crate::tui::app::{App, SecretKey, is_stale};
+use crate::tui::keymap::{Action, Context};
+
+/// The table's actions, most useful first.
+pub fn hints(app: &App) -> Vec<Action> {
+    let mut v = vec![
+        Action::Reveal,
+        Action::Copy,
+        Action::Rotate,
+        Action::Mark,
+        Action::BatchRotate,
+        Action::Filter,
+    ];
+    if app.shown.is_some() {
+        v.insert(0, Action::Back);
+    }
+    v.extend([
+        Action::Sort,
+        Action::New,
+        Action::Edit,
+        Action::Delete,
+        Action::Help,
+        Action::Quit,
+    ]);
+    v
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let list = &app.list;
+    let total = list.total();
+    let shown = list.visible_len();
+    let title = if shown == total {
+        format!(" Secrets {total} · sorted by {} ", list.sort().label())
+    } else {
+        format!(" Secrets {shown} of {total} · sorted by {} ", list.sort().label())
+    };
+    let mut legend = vec![
+        Span::styled(" ! ", theme.stale()),
+        Span::styled(format!("stale >{}d ", app.config.tui.max_age_days), theme.muted()),
+    ];
+    if list.mark_count() > 0 {
+        legend.push(Span::styled("• ", theme.mark()));
+        legend.push(Span::styled(format!("{} marked ", list.mark_count()), theme.muted()));
+    }
+    let focused = app.dialog.is_none() && !app.view.filtering;
+    let block = Block::bordered()
+        .title(Span::styled(title, theme.bold()))
+        .title_bottom(Line::from(legend))
+        .border_style(if focused { theme.border_focus() } else { theme.border() });
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    if shown == 0 {
+        return empty(frame, inner, app, theme);
+    }
+
+    let height = usize::from(inner.height.saturating_sub(1)).max(1);
+    list.page.set(height);
+    let cursor = list.cursor();
+    let mut scroll = list.scroll.get();
+    if cursor < scroll {
+        scroll = cursor;
+    } else if cursor >= scroll + height {
+        scroll = cursor + 1 - height;
+    }
+    scroll = scroll.min(shown.saturating_sub(height));
+    list.scroll.set(scroll);
+
+    let with_desc = inner.width >= 100;
+    let now = app.now;
+    let max_age = app.config.tui.max_age_days;
+    let rows = list.window(scroll, scroll + height).map(|(_, m)| {
+        let key = SecretKey::of(m);
+        let mark = if list.is_marked(&key) {
+            Span::styled("•", theme.mark())
+        } else {
+            Span::raw(" ")
+        };
+        let stale = if is_stale(m, now, max_age) {
+            Span::styled("!", theme.stale())
+        } else {
+            Span::raw(" ")
+        };
+        let vis = if m.visibility == Visibility::Org { "org" } else { "mine" };
+        let mut cells = vec![
+            Cell::from(Line::from(vec![mark, stale])),
+            Cell::from(name_line(app, &m.name, theme)),
+            Cell::from(vis),
+            Cell::from(m.scope.as_str()),
+            Cell::from(m.preview.as_str()),
+            Cell::from(format!("v{}", m.version)),
+            Cell::from(fmt::relative(now, m.rotated_at)),
+            Cell::from(fmt::relative(now, m.last_used_at)),
+        ];
+        if with_desc {
+            cells.push(Cell::from(m.description.as_deref().unwrap_or("")));
+        }
+        Row::new(cells)
+    });
+    let mut widths = vec![
+        Constraint::Length(2),
+        Constraint::Fill(3),
+        Constraint::Length(4),
+        Constraint::Length(9),
+        Constraint::Length(12),
+        Constraint::Length(4),
+        Constraint::Length(8),
+        Constraint::Length(8),
+    ];
+    let mut header = vec!["", "Name", "Vis", "Scope", "Preview", "Ver", "Rotated", "Used"];
+    if with_desc {
+        widths.push(Constraint::Fill(2));
+        header.push("Description");
+    }
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.header()))
+        .column_spacing(1)
+        .row_highlight_style(theme.selected());
+    let mut state = TableState::default().with_selected(Some(cursor - scroll));
+    frame.render_stateful_widget(table, inner, &mut state);
+}
+
+fn name_line<'a>(app: &App, name: &'a str, theme: &Theme) -> Line<'a> {
+    if app.list.query().is_empty() {
+        return Line::from(name);
+    }
+    let hits = app.list.highlight(name);
+    let spans: Vec<Span> = name
+        .char_indices()
+        .enumerate()
+        .map(|(ci, (bi, c))| {
+            let s = &name[bi..bi + c.len_utf8()];
+            let hit = u32::try_from(ci).is_ok_and(|ci| hits.binary_search(&ci).is_ok());
+            if hit {
+                Span::styled(s, theme.matched())
+            } else {
+                Span::raw(s)
+            }
+        })
+        .collect();
+    Line::from(spans)
+}
+
+fn empty(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let list = &app.list;
+    let new = app.keymap.hint(Context::Main, Action::New);
+    let back = app.keymap.hint(Context::Main, Action::Back);
+    let text = if !list.is_loaded() && app.session.offline.is_some() {
+        "Cannot reach the vault yet; the list appears when it answers.".to_owned()
+    } else if !list.is_loaded() {
+        format!("{} Loading secrets…", fmt::spinner(app.now))
+    } else if list.total() == 0 {
+        format!("No secrets yet. Press {new} to create one.")
+    } else if !list.query().is_empty() {
+        format!(
+            "No secret matches \"{}\". {back} clears the filter.",
+            list.query().raw()
+        )
+    } else {
+        "No secrets in this tab.".to_owned()
+    };
+    let y = area.y + area.height / 3;
+    let line = Rect {
+        y,
+        height: area.height.saturating_sub(y - area.y),
+        ..area
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(text, theme.muted()))
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        line,
+    );
+}

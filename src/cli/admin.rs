@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use color_eyre::eyre::{bail, Result};
+use color_eyre::eyre::{Result, bail};
 use secrecy::ExposeSecret;
 
 use super::keys::{DatabaseArgs, KeyArgs};

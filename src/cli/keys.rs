@@ -17,7 +17,10 @@ pub struct KeyArgs {
 
 impl KeyArgs {
     pub fn keyring(&self) -> Result<Keyring, KeyError> {
-        let env = std::env::var("VAULTTY_MASTER_KEY").ok().filter(|v| !v.trim().is_empty()).map(SecretString::from);
+        let env = std::env::var("VAULTTY_MASTER_KEY")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(SecretString::from);
         Keyring::load(env.as_ref(), &self.master_key_files)
     }
 }

@@ -55,7 +55,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("VAULTTY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
+        .with_ansi(ansi)
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     let _ = if std::env::var("VAULTTY_LOG_FORMAT").is_ok_and(|f| f == "json") {

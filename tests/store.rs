@@ -724,7 +724,9 @@ async fn sqlite_reopen_keeps_everything() {
 async fn sqlite_two_stores_on_one_file() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(&dir);
-    let (a, b) = (store::open(&url).await.unwrap(), store::open(&url).await.unwrap());
+    // Opened at once on a fresh file: the migrations run once, under the file's lock.
+    let (a, b) = tokio::join!(store::open(&url), store::open(&url));
+    let (a, b) = (a.unwrap(), b.unwrap());
     a.init("acme", "alice", token("tok-alice", 1, 0), T0).await.unwrap();
     let refused = b.init("acme", "bob", token("tok-bob", 2, 0), T0).await;
     assert!(matches!(refused, Err(StoreError::AlreadyInitialised)), "{refused:?}");

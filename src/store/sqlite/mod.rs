@@ -13,6 +13,9 @@ mod schema;
 mod secrets;
 mod writer;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;

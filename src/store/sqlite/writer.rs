@@ -244,12 +244,14 @@ fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>) {
         done.push(pending);
         // SQLite rolls the whole transaction back by itself after some errors (SQLITE_FULL,
         // I/O errors): then the earlier jobs of the batch are gone too.
-        if let Err(e) = end {
-            aborted = Some(map(e));
+        if conn.is_autocommit() {
+            // The job's own error (Full, say) is the cause; a failed `ROLLBACK TO` only follows it.
+            let cause = own_error.or_else(|| end.err().map(map));
+            aborted = Some(cause.unwrap_or_else(|| StoreError::Backend("the transaction was rolled back".into())));
             break;
         }
-        if conn.is_autocommit() {
-            aborted = Some(own_error.unwrap_or_else(|| StoreError::Backend("the transaction was rolled back".into())));
+        if let Err(e) = end {
+            aborted = Some(map(e));
             break;
         }
     }

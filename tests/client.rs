@@ -350,6 +350,14 @@ async fn reads_are_retried_writes_never() {
     assert!(c.delete_secret("K", false).await.is_err());
     assert_eq!(count.load(Ordering::SeqCst), 2, "writes are sent once each");
 
+    let (url, _) = counting_responder("301 Moved Permanently\r\nlocation: https://vault.example.com/v1/me").await;
+    let c = VaultClient::new(&url, Some(secret("vt_x")), ClientOptions::default()).unwrap();
+    let err = c.me().await.unwrap_err();
+    assert!(
+        err.to_string().contains("redirects to https://vault.example.com"),
+        "{err}"
+    );
+
     let (url, count) = counting_responder("500 Internal Server Error").await;
     let c = VaultClient::new(&url, None, ClientOptions::default()).unwrap();
     assert!(matches!(c.health().await, Err(ClientError::Server { status: 500, .. })));
@@ -504,4 +512,66 @@ async fn connect_picks_local_or_remote() {
     };
     assert!(connect_with(&allowed, Agent::Cli, &remote).await.is_ok());
     s.running.shutdown().await;
+}
+
+/// Run by `two_processes_start_one_local_vault` in child processes; does nothing on its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn local_start_child() {
+    let (Ok(data), Ok(name)) = (
+        std::env::var("VAULTTY_TEST_CHILD_DATA"),
+        std::env::var("VAULTTY_TEST_CHILD_NAME"),
+    ) else {
+        return;
+    };
+    let local = LocalVault::start(Path::new(&data)).await.unwrap();
+    let c = local.client(ClientOptions::default()).unwrap();
+    c.upsert_secret(&UpsertSecret::new(name.as_str(), secret("child-value-abcdefgh")))
+        .await
+        .unwrap();
+    local.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_start_one_local_vault() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let exe = std::env::current_exe().unwrap();
+    let names = ["FROM_CHILD_ONE", "FROM_CHILD_TWO", "FROM_CHILD_THREE"];
+    // Spawned together, so that they race on creating the key, the database and the token.
+    let children: Vec<_> = names
+        .iter()
+        .map(|name| {
+            std::process::Command::new(&exe)
+                .args(["--exact", "local_start_child", "--nocapture", "--test-threads", "1"])
+                .env("VAULTTY_TEST_CHILD_DATA", &data)
+                .env("VAULTTY_TEST_CHILD_NAME", name)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a concurrent start failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let local = LocalVault::start(&data).await.unwrap();
+    let c = local.client(ClientOptions::default()).unwrap();
+    let mut listed: Vec<_> = c
+        .list_secrets(&ListQuery::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    listed.sort();
+    let mut expected: Vec<_> = names.iter().map(|n| n.to_string()).collect();
+    expected.sort();
+    assert_eq!(listed, expected, "every process wrote into the one vault");
+    local.close().await;
 }

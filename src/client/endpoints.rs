@@ -65,19 +65,12 @@ impl VaultClient {
 
     /// `GET /v1/secrets/{name}`: metadata (falls back to the org's secret unless `org_wide`).
     pub async fn get_secret(&self, name: &str, org_wide: bool) -> ClientResult<api::SecretMeta> {
-        self.get(
-            &["v1", "secrets", name],
-            &org_wide_query(org_wide),
-            Auth::Token,
-        )
-        .await
+        self.get(&["v1", "secrets", name], &org_wide_query(org_wide), Auth::Token)
+            .await
     }
 
     /// POST /v1/secrets; the bool is true when created (201), false when rotated (200).
-    pub async fn upsert_secret(
-        &self,
-        req: &api::UpsertSecret,
-    ) -> ClientResult<(api::SecretMeta, bool)> {
+    pub async fn upsert_secret(&self, req: &api::UpsertSecret) -> ClientResult<(api::SecretMeta, bool)> {
         let url = self.url(&["v1", "secrets"], &[])?;
         let answer = self.call(Method::POST, url, Some(req), Auth::Token).await?;
         Ok((answer.decode()?, answer.status == StatusCode::CREATED))
@@ -91,35 +84,22 @@ impl VaultClient {
         patch: &api::PatchSecret,
     ) -> ClientResult<api::SecretMeta> {
         let url = self.url(&["v1", "secrets", name], &org_wide_query(org_wide))?;
-        self.call(Method::PATCH, url, Some(patch), Auth::Token)
-            .await?
-            .decode()
+        self.call(Method::PATCH, url, Some(patch), Auth::Token).await?.decode()
     }
 
     /// `POST /v1/secrets/{name}/reveal`: the value (of `version`, or the current one). Audited by
     /// the server, so it is never retried.
-    pub async fn reveal(
-        &self,
-        name: &str,
-        org_wide: bool,
-        version: Option<i64>,
-    ) -> ClientResult<api::Revealed> {
+    pub async fn reveal(&self, name: &str, org_wide: bool, version: Option<i64>) -> ClientResult<api::Revealed> {
         let mut query = org_wide_query(org_wide);
         if let Some(v) = version {
             query.push(("version", v.to_string()));
         }
         let url = self.url(&["v1", "secrets", name, "reveal"], &query)?;
-        self.call(Method::POST, url, NO_BODY, Auth::Token)
-            .await?
-            .decode()
+        self.call(Method::POST, url, NO_BODY, Auth::Token).await?.decode()
     }
 
     /// `GET /v1/secrets/{name}/versions`, newest first.
-    pub async fn versions(
-        &self,
-        name: &str,
-        org_wide: bool,
-    ) -> ClientResult<Vec<api::VersionInfo>> {
+    pub async fn versions(&self, name: &str, org_wide: bool) -> ClientResult<Vec<api::VersionInfo>> {
         let list: api::VersionList = self
             .get(
                 &["v1", "secrets", name, "versions"],
@@ -138,16 +118,10 @@ impl VaultClient {
     }
 
     /// `POST /v1/env`: every value the caller may use whose scope is `all` or `scope`.
-    pub async fn env(
-        &self,
-        scope: Option<api::Scope>,
-    ) -> ClientResult<BTreeMap<String, SecretString>> {
+    pub async fn env(&self, scope: Option<api::Scope>) -> ClientResult<BTreeMap<String, SecretString>> {
         let url = self.url(&["v1", "env"], &[])?;
         let body = api::EnvRequest { scope };
-        let answer: api::EnvResponse = self
-            .call(Method::POST, url, Some(&body), Auth::Token)
-            .await?
-            .decode()?;
+        let answer: api::EnvResponse = self.call(Method::POST, url, Some(&body), Auth::Token).await?.decode()?;
         Ok(answer.env)
     }
 
@@ -181,25 +155,19 @@ impl VaultClient {
     /// `PATCH /v1/org` (admin).
     pub async fn patch_org(&self, p: &api::PatchOrg) -> ClientResult<api::OrgInfo> {
         let url = self.url(&["v1", "org"], &[])?;
-        self.call(Method::PATCH, url, Some(p), Auth::Token)
-            .await?
-            .decode()
+        self.call(Method::PATCH, url, Some(p), Auth::Token).await?.decode()
     }
 
     /// `POST /v1/users` (admin): the new user's token is in the answer, shown once.
     pub async fn create_user(&self, req: &api::CreateUser) -> ClientResult<api::CreatedUser> {
         let url = self.url(&["v1", "users"], &[])?;
-        self.call(Method::POST, url, Some(req), Auth::Token)
-            .await?
-            .decode()
+        self.call(Method::POST, url, Some(req), Auth::Token).await?.decode()
     }
 
     /// `POST /v1/tokens`: a new token for the caller, shown once.
     pub async fn create_token(&self, req: &api::CreateToken) -> ClientResult<api::CreatedToken> {
         let url = self.url(&["v1", "tokens"], &[])?;
-        self.call(Method::POST, url, Some(req), Auth::Token)
-            .await?
-            .decode()
+        self.call(Method::POST, url, Some(req), Auth::Token).await?.decode()
     }
 
     /// `GET /v1/tokens`: the caller's tokens, metadata only.

@@ -18,9 +18,7 @@ pub enum ClientError {
     /// Connection refused, DNS failure, TLS failure: no HTTP answer at all.
     #[error("cannot reach the vault at {url}: {reason}")]
     Unreachable { url: String, reason: String },
-    #[error(
-        "the vault at {url} did not answer in time; check that the server is up and the network path to it"
-    )]
+    #[error("the vault at {url} did not answer in time; check that the server is up and the network path to it")]
     Timeout { url: String },
     #[error("unauthorized: {0} (check the token, or log in again with `vaultty login`)")]
     Unauthorized(String),
@@ -67,31 +65,19 @@ impl ClientError {
             self,
             ClientError::Unreachable { .. }
                 | ClientError::Timeout { .. }
-                | ClientError::Server {
-                    status: 502..=504,
-                    ..
-                }
+                | ClientError::Server { status: 502..=504, .. }
         )
     }
 
     /// Maps a non-2xx answer to a variant. `body` is the raw answer; when it is the API's error
     /// body its message is used, otherwise the status's reason phrase (a proxy's HTML page is not
     /// worth showing).
-    pub(crate) fn from_status(
-        status: StatusCode,
-        retry_after: Option<Duration>,
-        body: &[u8],
-    ) -> Self {
+    pub(crate) fn from_status(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> Self {
         let parsed = serde_json::from_slice::<ErrorBody>(body).ok();
         let message = parsed
             .as_ref()
             .map(|b| one_line(&b.error.message))
-            .unwrap_or_else(|| {
-                status
-                    .canonical_reason()
-                    .unwrap_or("unexpected answer")
-                    .to_owned()
-            });
+            .unwrap_or_else(|| status.canonical_reason().unwrap_or("unexpected answer").to_owned());
         let current_version = parsed.as_ref().and_then(|b| b.error.current_version);
         match status.as_u16() {
             401 => ClientError::Unauthorized(message),
@@ -112,10 +98,7 @@ impl ClientError {
                 Some(ErrorCode::Unauthorized) => ClientError::Unauthorized(message),
                 Some(ErrorCode::Forbidden) => ClientError::Forbidden(message),
                 Some(ErrorCode::NotFound) => ClientError::NotFound(message),
-                _ => ClientError::Server {
-                    status: code,
-                    message,
-                },
+                _ => ClientError::Server { status: code, message },
             },
         }
     }
@@ -123,15 +106,10 @@ impl ClientError {
     /// Maps a transport failure (no usable answer) for the vault at `url`.
     pub(crate) fn from_transport(url: &str, err: &reqwest::Error) -> Self {
         if err.is_timeout() {
-            return ClientError::Timeout {
-                url: url.to_owned(),
-            };
+            return ClientError::Timeout { url: url.to_owned() };
         }
         if err.is_builder() {
-            return ClientError::Config(format!(
-                "cannot build a request to {url}: {}",
-                root_cause(err)
-            ));
+            return ClientError::Config(format!("cannot build a request to {url}: {}", root_cause(err)));
         }
         if err.is_connect() || err.is_request() {
             return ClientError::Unreachable {
@@ -173,14 +151,9 @@ fn transport_reason(err: &reqwest::Error) -> String {
     }
     let cause = root_cause(err);
     let lower = cause.to_lowercase();
-    if lower.contains("lookup")
-        || lower.contains("resolve")
-        || lower.contains("name or service")
-        || err.is_dns()
-    {
+    if lower.contains("lookup") || lower.contains("resolve") || lower.contains("name or service") || err.is_dns() {
         format!("cannot resolve the host name ({cause})")
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-    {
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         format!("TLS failed: {cause}")
     } else {
         cause
@@ -222,29 +195,13 @@ mod tests {
 
     #[test]
     fn statuses_map_to_variants() {
-        let e = ClientError::from_status(
-            StatusCode::UNAUTHORIZED,
-            None,
-            &body("unauthorized", "bad token", None),
-        );
-        assert!(
-            matches!(&e, ClientError::Unauthorized(m) if m == "bad token"),
-            "{e:?}"
-        );
-        let e =
-            ClientError::from_status(StatusCode::FORBIDDEN, None, &body("forbidden", "no", None));
+        let e = ClientError::from_status(StatusCode::UNAUTHORIZED, None, &body("unauthorized", "bad token", None));
+        assert!(matches!(&e, ClientError::Unauthorized(m) if m == "bad token"), "{e:?}");
+        let e = ClientError::from_status(StatusCode::FORBIDDEN, None, &body("forbidden", "no", None));
         assert!(matches!(e, ClientError::Forbidden(_)));
-        let e = ClientError::from_status(
-            StatusCode::NOT_FOUND,
-            None,
-            &body("not_found", "no such secret", None),
-        );
+        let e = ClientError::from_status(StatusCode::NOT_FOUND, None, &body("not_found", "no such secret", None));
         assert!(matches!(e, ClientError::NotFound(_)));
-        let e = ClientError::from_status(
-            StatusCode::CONFLICT,
-            None,
-            &body("conflict", "changed", Some(4)),
-        );
+        let e = ClientError::from_status(StatusCode::CONFLICT, None, &body("conflict", "changed", Some(4)));
         assert!(
             matches!(
                 e,
@@ -272,11 +229,7 @@ mod tests {
             "{e:?}"
         );
         assert!(e.is_transient());
-        let e = ClientError::from_status(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            None,
-            &body("internal", "oops", None),
-        );
+        let e = ClientError::from_status(StatusCode::INTERNAL_SERVER_ERROR, None, &body("internal", "oops", None));
         assert!(matches!(e, ClientError::Server { status: 500, .. }));
         assert!(!e.is_transient());
     }
@@ -290,9 +243,7 @@ mod tests {
             wait,
             &body("rate_limited", "slow down", None),
         );
-        assert!(
-            matches!(e, ClientError::RateLimited { retry_after } if retry_after == Duration::from_secs(7))
-        );
+        assert!(matches!(e, ClientError::RateLimited { retry_after } if retry_after == Duration::from_secs(7)));
         assert!(e.to_string().contains("7 s"), "{e}");
         let date = reqwest::header::HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT");
         assert_eq!(parse_retry_after(Some(&date)), None);
@@ -311,9 +262,7 @@ mod tests {
         };
         let msg = e.to_string();
         assert!(
-            !msg.contains('\n')
-                && msg.contains("https://")
-                && msg.contains("--allow-insecure-http"),
+            !msg.contains('\n') && msg.contains("https://") && msg.contains("--allow-insecure-http"),
             "{msg}"
         );
     }

@@ -87,25 +87,14 @@ impl VaultClient {
     /// A client for the vault at `base_url` (`http://` or `https://`, optionally with a path
     /// prefix). Fails with `InsecureHttp` when a token would go over plain HTTP to another machine
     /// and `opts.allow_insecure_http` is not set, and with `Config` for a URL that cannot be used.
-    pub fn new(
-        base_url: &str,
-        token: Option<SecretString>,
-        opts: ClientOptions,
-    ) -> ClientResult<Self> {
+    pub fn new(base_url: &str, token: Option<SecretString>, opts: ClientOptions) -> ClientResult<Self> {
         let base = parse_base_url(base_url)?;
         let base_str = base.as_str().trim_end_matches('/').to_owned();
-        if token.is_some()
-            && base.scheme() == "http"
-            && !is_loopback(&base)
-            && !opts.allow_insecure_http
-        {
+        if token.is_some() && base.scheme() == "http" && !is_loopback(&base) && !opts.allow_insecure_http {
             return Err(ClientError::InsecureHttp { url: base_str });
         }
         let mut headers = HeaderMap::new();
-        headers.insert(
-            reqwest::header::ACCEPT,
-            HeaderValue::from_static("application/json"),
-        );
+        headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
         let mut builder = reqwest::Client::builder()
             .user_agent(opts.agent.user_agent())
             .default_headers(headers)
@@ -139,9 +128,7 @@ impl VaultClient {
     fn url(&self, segments: &[&str], query: &[(&str, String)]) -> ClientResult<Url> {
         let mut url = self.inner.base.clone();
         url.path_segments_mut()
-            .map_err(|()| {
-                ClientError::Config(format!("{} cannot be a base URL", self.inner.base_str))
-            })?
+            .map_err(|()| ClientError::Config(format!("{} cannot be a base URL", self.inner.base_str)))?
             .pop_if_empty()
             .extend(segments);
         if !query.is_empty() {
@@ -191,15 +178,9 @@ fn is_loopback(url: &Url) -> bool {
         return true;
     }
     // `host_str` writes an IPv6 address in brackets.
-    match host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-    {
+    match host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
         Ok(IpAddr::V4(ip)) => ip.is_loopback(),
-        Ok(IpAddr::V6(ip)) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
+        Ok(IpAddr::V6(ip)) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
         Err(_) => false,
     }
 }
@@ -220,10 +201,7 @@ mod tests {
             "http://[2001:db8::1]:80",
         ] {
             let err = VaultClient::new(url, token(), ClientOptions::default()).unwrap_err();
-            assert!(
-                matches!(err, ClientError::InsecureHttp { .. }),
-                "{url}: {err:?}"
-            );
+            assert!(matches!(err, ClientError::InsecureHttp { .. }), "{url}: {err:?}");
             assert!(err.to_string().contains("--allow-insecure-http"), "{err}");
         }
         let opts = ClientOptions {
@@ -232,9 +210,7 @@ mod tests {
         };
         assert!(VaultClient::new("http://vault.example.com", token(), opts).is_ok());
         // Without a token nothing secret is sent.
-        assert!(
-            VaultClient::new("http://vault.example.com", None, ClientOptions::default()).is_ok()
-        );
+        assert!(VaultClient::new("http://vault.example.com", None, ClientOptions::default()).is_ok());
     }
 
     #[test]
@@ -272,27 +248,19 @@ mod tests {
 
     #[test]
     fn builds_encoded_urls_under_a_prefix() {
-        let c =
-            VaultClient::new("https://h.example/vault/", None, ClientOptions::default()).unwrap();
+        let c = VaultClient::new("https://h.example/vault/", None, ClientOptions::default()).unwrap();
         assert_eq!(c.base_url(), "https://h.example/vault");
         let u = c
             .url(&["v1", "secrets", "A B/C"], &[("orgWide", "true".into())])
             .unwrap();
-        assert_eq!(
-            u.as_str(),
-            "https://h.example/vault/v1/secrets/A%20B%2FC?orgWide=true"
-        );
+        assert_eq!(u.as_str(), "https://h.example/vault/v1/secrets/A%20B%2FC?orgWide=true");
         let c = VaultClient::new("http://127.0.0.1:1", None, ClientOptions::default()).unwrap();
-        assert_eq!(
-            c.url(&["healthz"], &[]).unwrap().as_str(),
-            "http://127.0.0.1:1/healthz"
-        );
+        assert_eq!(c.url(&["healthz"], &[]).unwrap().as_str(), "http://127.0.0.1:1/healthz");
     }
 
     #[test]
     fn debug_shows_the_url_only() {
-        let c =
-            VaultClient::new("http://127.0.0.1:8200", token(), ClientOptions::default()).unwrap();
+        let c = VaultClient::new("http://127.0.0.1:8200", token(), ClientOptions::default()).unwrap();
         let dbg = format!("{c:?}");
         assert!(
             dbg.contains("http://127.0.0.1:8200") && !dbg.contains("vt_test"),

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -66,10 +66,7 @@ impl VaultClient {
     ) -> ClientResult<Answer> {
         let body = match body {
             Some(b) => Some(Zeroizing::new(serde_json::to_vec(b).map_err(|e| {
-                ClientError::Config(format!(
-                    "cannot encode the request ({:?} error)",
-                    e.classify()
-                ))
+                ClientError::Config(format!("cannot encode the request ({:?} error)", e.classify()))
             })?)),
             None => None,
         };
@@ -77,12 +74,7 @@ impl VaultClient {
         let mut attempt = 1;
         loop {
             let result = self
-                .once(
-                    method.clone(),
-                    url.clone(),
-                    body.as_ref().map(|b| b.as_slice()),
-                    auth,
-                )
+                .once(method.clone(), url.clone(), body.as_ref().map(|b| b.as_slice()), auth)
                 .await;
             match result {
                 Err(e) if retry && e.is_transient() && attempt < max_attempts(&e) => {
@@ -94,42 +86,37 @@ impl VaultClient {
         }
     }
 
-    async fn once(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<&[u8]>,
-        auth: Auth,
-    ) -> ClientResult<Answer> {
+    async fn once(&self, method: Method, url: Url, body: Option<&[u8]>, auth: Auth) -> ClientResult<Answer> {
         let base = &self.inner.base_str;
         let mut req = self.inner.http.request(method, url);
         if auth == Auth::Token
             && let Some(token) = &self.inner.token
         {
             let text = Zeroizing::new(format!("Bearer {}", token.expose_secret()));
-            let mut value = HeaderValue::from_str(&text).map_err(|_| {
-                ClientError::Config("the token holds characters a header cannot carry".into())
-            })?;
+            let mut value = HeaderValue::from_str(&text)
+                .map_err(|_| ClientError::Config("the token holds characters a header cannot carry".into()))?;
             value.set_sensitive(true);
             req = req.header(AUTHORIZATION, value);
         }
         if let Some(bytes) = body {
-            req = req
-                .header(CONTENT_TYPE, "application/json")
-                .body(bytes.to_vec());
+            req = req.header(CONTENT_TYPE, "application/json").body(bytes.to_vec());
         }
-        let mut resp = req
-            .send()
-            .await
-            .map_err(|e| ClientError::from_transport(base, &e))?;
+        let mut resp = req.send().await.map_err(|e| ClientError::from_transport(base, &e))?;
         let status = resp.status();
+        if status.is_redirection() {
+            // Typically http:// answered by a redirect to https://; say so rather than follow it.
+            let location = resp
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("elsewhere");
+            return Err(ClientError::Config(format!(
+                "the vault at {base} redirects to {location}; use that address as the vault URL"
+            )));
+        }
         let retry_after = parse_retry_after(resp.headers().get(RETRY_AFTER));
         let mut buf = Zeroizing::new(Vec::new());
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| ClientError::from_transport(base, &e))?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| ClientError::from_transport(base, &e))? {
             if buf.len() + chunk.len() > MAX_ANSWER_BYTES {
                 return Err(ClientError::Server {
                     status: status.as_u16(),
@@ -138,9 +125,7 @@ impl VaultClient {
             }
             // Grow by hand: a reallocation by `extend` would leave an unwiped copy behind.
             if buf.capacity() < buf.len() + chunk.len() {
-                let mut bigger = Zeroizing::new(Vec::with_capacity(
-                    (buf.len() + chunk.len()).max(buf.capacity() * 2),
-                ));
+                let mut bigger = Zeroizing::new(Vec::with_capacity((buf.len() + chunk.len()).max(buf.capacity() * 2)));
                 bigger.extend_from_slice(&buf);
                 buf = bigger;
             }

@@ -207,6 +207,8 @@ async fn write_only_secrets_are_delivered_never_revealed() {
     assert_eq!(env["DEPLOY_TOKEN"].expose_secret(), "deploy-token-value-1");
     let env = admin.env(Some(Scope::Agents)).await.unwrap();
     assert_eq!(env.keys().collect::<Vec<_>>(), vec!["AGENT_ONLY", "GENERAL"]);
+    let env = admin.env(None).await.unwrap();
+    assert_eq!(env.keys().collect::<Vec<_>>(), vec!["AGENT_ONLY", "DEPLOY_TOKEN", "GENERAL"], "no scope: every scope");
     assert!(admin.get_secret("GENERAL", false).await.unwrap().last_used_at.is_some());
 }
 

@@ -371,7 +371,7 @@ async fn story(store: DynStore) {
     );
 
     let delivered = s
-        .deliverable(&[Owner::User(bob.id), Owner::Org], Scope::Agents)
+        .deliverable(&[Owner::User(bob.id), Owner::Org], Some(Scope::Agents))
         .await
         .unwrap();
     let got: Vec<(String, String)> = delivered.into_iter().map(|(r, sealed)| (r.name, sealed)).collect();
@@ -384,8 +384,10 @@ async fn story(store: DynStore) {
         ],
         "scope all or agents, B_TOOL (tools) left out, current versions' sealed text"
     );
-    let for_tools = s.deliverable(&[Owner::User(bob.id)], Scope::Tools).await.unwrap();
+    let for_tools = s.deliverable(&[Owner::User(bob.id)], Some(Scope::Tools)).await.unwrap();
     assert_eq!(for_tools.len(), 2);
+    let any_scope = s.deliverable(&[Owner::User(bob.id), Owner::Org], None).await.unwrap();
+    assert_eq!(any_scope.len(), 4, "no scope asked: every scope, B_TOOL included");
 
     // ---- metadata edits and deletes ----
     let patch = MetaPatch {

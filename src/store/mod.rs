@@ -89,9 +89,9 @@ pub trait Store: Send + Sync + 'static {
     /// Versions of a secret, newest first, with their sealed text.
     async fn versions(&self, secret_id: i64) -> StoreResult<Vec<VersionRow>>;
     async fn version(&self, secret_id: i64, version: i64) -> StoreResult<Option<VersionRow>>;
-    /// For `/v1/env`: every secret of these owners whose scope is `all` or `scope`, with the
-    /// sealed text of its current version.
-    async fn deliverable(&self, owners: &[Owner], scope: Scope) -> StoreResult<Vec<(SecretRow, String)>>;
+    /// For `/v1/env`: every secret of these owners whose scope is `all` or `scope` (any scope
+    /// when `None`), with the sealed text of its current version.
+    async fn deliverable(&self, owners: &[Owner], scope: Option<Scope>) -> StoreResult<Vec<(SecretRow, String)>>;
     /// Records uses (reveals, deliveries): sets `last_used_at` on the secrets and appends the audit
     /// records in one transaction. Returns once both are durable.
     async fn record_use(&self, secret_ids: &[i64], at: Millis, audits: Vec<NewAudit>) -> StoreResult<()>;

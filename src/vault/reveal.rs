@@ -52,15 +52,15 @@ impl Vault {
         Ok(Revealed { name: row.name, value, version: wanted })
     }
 
-    /// Every value the caller may use whose scope is `all` or `scope`; a user-private secret wins
-    /// over an org-shared one of the same name.
+    /// Every value the caller may use whose scope is `all` or `scope` (every scope when none is
+    /// asked); a user-private secret wins over an org-shared one of the same name.
     pub async fn env(&self, caller: &Caller, scope: Option<Scope>) -> VaultResult<BTreeMap<String, SecretString>> {
         let org = self.org_row().await?;
         let mut owners = vec![Owner::User(caller.user.id)];
         if may_read_values(caller.user.role, caller.user.id, Owner::Org, &org) {
             owners.push(Owner::Org);
         }
-        let rows = self.store.deliverable(&owners, scope.unwrap_or(Scope::All)).await?;
+        let rows = self.store.deliverable(&owners, scope).await?;
         let at = now_millis();
         let mut env = BTreeMap::new();
         let mut used = Vec::new();

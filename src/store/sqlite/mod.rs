@@ -158,7 +158,7 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn deliverable(&self, owners: &[Owner], scope: Scope) -> StoreResult<Vec<(SecretRow, String)>> {
+    async fn deliverable(&self, owners: &[Owner], scope: Option<Scope>) -> StoreResult<Vec<(SecretRow, String)>> {
         let owners = owners.to_vec();
         self.readers
             .read(move |c| secrets::deliverable(c, &owners, scope))

@@ -93,7 +93,7 @@ pub(super) fn list_secrets(conn: &Connection, filter: &SecretFilter) -> StoreRes
     result.map_err(map)
 }
 
-pub(super) fn deliverable(conn: &Connection, owners: &[Owner], scope: Scope) -> StoreResult<Vec<(SecretRow, String)>> {
+pub(super) fn deliverable(conn: &Connection, owners: &[Owner], scope: Option<Scope>) -> StoreResult<Vec<(SecretRow, String)>> {
     if owners.is_empty() {
         return Ok(Vec::new());
     }
@@ -102,11 +102,11 @@ pub(super) fn deliverable(conn: &Connection, owners: &[Owner], scope: Scope) -> 
          s.version, s.preview, s.created_at, s.created_by, s.rotated_at, s.rotated_by, s.last_used_at, v.sealed \
          FROM secrets s LEFT JOIN users u ON u.id = s.owner_id \
          JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.version \
-         WHERE s.owner_id IN (SELECT value FROM json_each(?1)) AND (s.scope = 'all' OR s.scope = ?2) \
+         WHERE s.owner_id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR s.scope = 'all' OR s.scope = ?2) \
          ORDER BY s.owner_id <> 0, u.name, s.owner_id, s.name",
     )
     .and_then(|mut st| {
-        st.query_map(params![owner_ids(owners), scope.as_str()], |r| {
+        st.query_map(params![owner_ids(owners), scope.map(Scope::as_str)], |r| {
             Ok((secret_row(r)?, r.get(15)?))
         })?
         .collect()

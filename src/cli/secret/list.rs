@@ -61,14 +61,15 @@ pub async fn run(ctx: &Ctx, args: ListArgs) -> CliResult<()> {
 }
 
 fn table(secrets: &[SecretMeta], with_owner: bool, now: OffsetDateTime, width: Option<usize>) -> String {
-    let mut columns = vec![Column::shrinking("NAME", 12, 3), Column::fixed("VISIBILITY")];
+    // When narrow: the description goes first, then the preview and the category; names are cut last.
+    let mut columns = vec![Column::shrinking("NAME", 12, 4), Column::fixed("VISIBILITY")];
     if with_owner {
-        columns.push(Column::shrinking("OWNER", 8, 2));
+        columns.push(Column::shrinking("OWNER", 8, 3));
     }
     columns.extend([
-        Column::fixed("CATEGORY"),
+        Column::shrinking("CATEGORY", 0, 2),
         Column::fixed("SCOPE"),
-        Column::shrinking("PREVIEW", 4, 1),
+        Column::shrinking("PREVIEW", 0, 1),
         Column::fixed("VERSION"),
         Column::fixed("ROTATED"),
         Column::fixed("LAST USED"),
@@ -84,11 +85,7 @@ fn table(secrets: &[SecretMeta], with_owner: bool, now: OffsetDateTime, width: O
             row.extend([
                 s.category.to_string(),
                 s.scope.to_string(),
-                if s.revealable {
-                    s.preview.clone()
-                } else {
-                    format!("{} (write-only)", s.preview)
-                },
+                s.preview.clone(),
                 s.version.to_string(),
                 relative_time(s.rotated_at, now),
                 relative_time(s.last_used_at, now),

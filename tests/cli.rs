@@ -1,0 +1,733 @@
+//! The `vaultty` binary run as a user would: against a real server on 127.0.0.1 (port 0, SQLite
+//! in a temporary directory) and against the embedded local vault in a temporary data directory.
+//! Each story checks what a user sees: output, `--json`, exit codes, and that no value ever
+//! reaches vaultty's standard error.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Mutex;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use vaultty::api::{CreateUser, Role};
+use vaultty::client::{ClientOptions, VaultClient};
+use vaultty::crypto::{Keyring, MasterKey};
+use vaultty::server::{self, RunningServer, ServerConfig};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vaultty");
+
+struct Server {
+    _dir: tempfile::TempDir,
+    running: RunningServer,
+    admin_token: SecretString,
+}
+
+async fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!("sqlite://{}", dir.path().join("vault.db").display());
+    let admin_token = vaultty::vault::admin_init(&db_url, "acme", "alice").await.unwrap();
+    let keyring = Keyring::new(vec![MasterKey::from_bytes([3u8; 32])]).unwrap();
+    let config = ServerConfig {
+        database_url: db_url,
+        keyring,
+        max_versions: 10,
+        reveal_rate_limit: 0,
+    };
+    let running = server::start(config, TcpListener::bind("127.0.0.1:0").await.unwrap())
+        .await
+        .unwrap();
+    Server {
+        _dir: dir,
+        running,
+        admin_token,
+    }
+}
+
+#[derive(Debug)]
+struct Out {
+    args: Vec<String>,
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    fn ok(self) -> Out {
+        assert_eq!(self.code, 0, "expected success: {self:?}");
+        self
+    }
+
+    fn code(self, code: i32) -> Out {
+        assert_eq!(self.code, code, "expected exit code {code}: {self:?}");
+        self
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
+    }
+
+    /// An expected failure: exactly one line, `error: ...`, and no backtrace.
+    fn one_line_error(&self, needle: &str) {
+        let stderr = self.stderr.trim_end();
+        assert_eq!(stderr.lines().count(), 1, "one line expected: {self:?}");
+        assert!(stderr.starts_with("error: "), "{self:?}");
+        assert!(stderr.contains(needle), "expected {needle:?} in {self:?}");
+        for bad in ["backtrace", "Backtrace", "panicked", "Location:", "stack backtrace"] {
+            assert!(!stderr.contains(bad), "{self:?}");
+        }
+    }
+}
+
+/// A user's shell: environment variables and a private config and data directory, so the real
+/// home directory is never touched. Remembers every stderr for the final no-values check.
+struct Shell {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+    stderrs: Mutex<Vec<String>>,
+}
+
+impl Shell {
+    fn new() -> Shell {
+        let dir = tempfile::tempdir().unwrap();
+        let env = vec![
+            (
+                "VAULTTY_CONFIG_DIR".into(),
+                dir.path().join("config").display().to_string(),
+            ),
+            ("VAULTTY_DATA_DIR".into(), dir.path().join("data").display().to_string()),
+        ];
+        Shell {
+            dir,
+            env,
+            stderrs: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn remote(server: &Server) -> Shell {
+        let mut sh = Shell::new();
+        sh.set("VAULTTY_URL", &server.running.url());
+        sh.set("VAULTTY_TOKEN", server.admin_token.expose_secret());
+        sh
+    }
+
+    fn set(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+    }
+
+    fn unset(&mut self, key: &str) {
+        self.env.retain(|(k, _)| k != key);
+    }
+
+    fn command(&self, args: &[&str], extra_env: &[(&str, &str)]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(BIN);
+        cmd.args(args);
+        for var in [
+            "VAULTTY_URL",
+            "VAULTTY_TOKEN",
+            "VAULTTY_PROFILE",
+            "VAULTTY_LOG",
+            "COLUMNS",
+            "RUST_BACKTRACE",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        cmd.envs(extra_env.iter().copied());
+        cmd.kill_on_drop(true);
+        cmd
+    }
+
+    async fn run(&self, args: &[&str]) -> Out {
+        self.run_with(args, None, &[]).await
+    }
+
+    async fn stdin(&self, args: &[&str], input: &str) -> Out {
+        self.run_with(args, Some(input), &[]).await
+    }
+
+    async fn run_with(&self, args: &[&str], input: Option<&str>, extra_env: &[(&str, &str)]) -> Out {
+        let mut cmd = self.command(args, extra_env);
+        cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        if let Some(input) = input {
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(input.as_bytes()).await.unwrap();
+        }
+        let out = child.wait_with_output().await.unwrap();
+        let out = Out {
+            args: args.iter().map(|a| a.to_string()).collect(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        };
+        self.stderrs.lock().unwrap().push(out.stderr.clone());
+        out
+    }
+
+    fn assert_no_value_on_stderr(&self, values: &[&str]) {
+        for stderr in self.stderrs.lock().unwrap().iter() {
+            for v in values {
+                assert!(!stderr.contains(v), "a value reached stderr: {stderr:?}");
+            }
+        }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+}
+
+const OPENAI: &str = "sk-live-0123456789abcdefXYZ";
+const GITHUB: &str = "ghp_rotated_value_987654321";
+const TRICKY: &str = "it's \"quoted\" $HOME \\ back\nsecond line\ttab";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_story_against_a_server() {
+    let server = server().await;
+    let sh = Shell::remote(&server);
+
+    let out = sh.run(&["whoami"]).await.ok();
+    assert!(
+        out.stdout.contains("alice") && out.stdout.contains("admin") && out.stdout.contains("acme"),
+        "{out:?}"
+    );
+    let me = sh.run(&["--json", "whoami"]).await.ok().json();
+    assert_eq!(
+        (me["user"].as_str(), me["role"].as_str()),
+        (Some("alice"), Some("admin"))
+    );
+    assert_eq!(me["vault"]["kind"], "remote");
+
+    // Values come on standard input, never in argv.
+    let out = sh
+        .stdin(
+            &[
+                "secret",
+                "set",
+                "OPENAI_API_KEY",
+                "--category",
+                "provider",
+                "--description",
+                "staging",
+            ],
+            &format!("{OPENAI}\n"),
+        )
+        .await
+        .ok();
+    assert!(
+        out.stdout.starts_with("Created OPENAI_API_KEY") && !out.stdout.contains(OPENAI),
+        "{out:?}"
+    );
+    let created = sh
+        .stdin(
+            &["--json", "secret", "set", "GITHUB_TOKEN", "-", "--scope", "tools"],
+            "ghp_first_value_123456789",
+        )
+        .await
+        .ok()
+        .json();
+    assert_eq!(created["action"], "created");
+    assert_eq!(created["secret"]["scope"], "tools");
+    let rotated = sh
+        .stdin(&["--json", "secret", "set", "GITHUB_TOKEN"], GITHUB)
+        .await
+        .ok()
+        .json();
+    assert_eq!(
+        (rotated["action"].as_str(), rotated["secret"]["version"].as_i64()),
+        (Some("rotated"), Some(2))
+    );
+    sh.stdin(&["secret", "set", "TRICKY", "--write-only"], &format!("{TRICKY}\n"))
+        .await
+        .ok();
+
+    // The list: a table with relative times, fitted to the width; filters; JSON.
+    let out = sh.run(&["secret", "list"]).await.ok();
+    for needle in [
+        "NAME",
+        "OPENAI_API_KEY",
+        "GITHUB_TOKEN",
+        "provider",
+        "never",
+        "just now",
+        "staging",
+    ] {
+        assert!(out.stdout.contains(needle), "{needle} missing: {out:?}");
+    }
+    let out = sh.run_with(&["secret", "list"], None, &[("COLUMNS", "70")]).await.ok();
+    assert!(out.stdout.lines().all(|l| l.chars().count() <= 70), "{out:?}");
+    assert!(out.stdout.contains("OPENAI_API_KEY"), "{out:?}");
+    let list = sh
+        .run(&["--json", "secret", "list", "--category", "provider"])
+        .await
+        .ok()
+        .json();
+    let names: Vec<&str> = list["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["OPENAI_API_KEY"]);
+    let list = sh.run(&["--json", "secret", "list", "--org-only"]).await.ok().json();
+    assert_eq!(list["secrets"].as_array().unwrap().len(), 0);
+    let list = sh.run(&["--json", "secret", "list", "--stale", "1"]).await.ok().json();
+    assert_eq!(list["secrets"].as_array().unwrap().len(), 0, "nothing is a day old yet");
+    sh.run(&["secret", "list", "--user-only", "--org-only"]).await.code(2);
+
+    // get: details without the value; --reveal prints exactly the value when piped.
+    let out = sh.run(&["secret", "get", "OPENAI_API_KEY"]).await.ok();
+    assert!(
+        out.stdout.contains("provider") && out.stdout.contains("sk-l****fXYZ") && !out.stdout.contains(OPENAI),
+        "{out:?}"
+    );
+    assert_eq!(
+        sh.run(&["--json", "secret", "get", "OPENAI_API_KEY"]).await.ok().json()["version"],
+        1
+    );
+    assert_eq!(
+        sh.run(&["secret", "get", "OPENAI_API_KEY", "--reveal"])
+            .await
+            .ok()
+            .stdout,
+        OPENAI
+    );
+    let revealed = sh
+        .run(&["--json", "secret", "get", "GITHUB_TOKEN", "--reveal"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(
+        (revealed["value"].as_str(), revealed["version"].as_i64()),
+        (Some(GITHUB), Some(2))
+    );
+    sh.run(&["secret", "get", "TRICKY", "--reveal"]).await.code(4);
+    sh.run(&["secret", "get", "OPENAI_API_KEY", "--clear-after", "5"])
+        .await
+        .code(2);
+
+    // rotate: from stdin, generated, and the failures.
+    let out = sh
+        .stdin(&["secret", "rotate", "OPENAI_API_KEY"], "sk-live-rotated-000000000")
+        .await
+        .ok();
+    assert!(out.stdout.contains("version 2"), "{out:?}");
+    let gen_out = sh
+        .run(&["--json", "secret", "rotate", "OPENAI_API_KEY", "--generate", "40"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(gen_out["secret"]["version"], 3);
+    let generated = sh
+        .run(&["secret", "get", "OPENAI_API_KEY", "--reveal"])
+        .await
+        .ok()
+        .stdout;
+    assert_eq!(generated.len(), 40);
+    assert!(generated.chars().all(|c| c.is_ascii_alphanumeric()));
+    sh.run(&["secret", "rotate", "NO_SUCH_SECRET", "--generate"])
+        .await
+        .code(3)
+        .one_line_error("NO_SUCH_SECRET");
+    sh.run(&["secret", "rotate", "OPENAI_API_KEY", "--generate", "3"])
+        .await
+        .code(2);
+
+    // history, newest first, previews only.
+    let history = sh
+        .run(&["--json", "secret", "history", "OPENAI_API_KEY"])
+        .await
+        .ok()
+        .json();
+    let versions: Vec<i64> = history["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, [3, 2, 1]);
+    let out = sh.run(&["secret", "history", "OPENAI_API_KEY"]).await.ok();
+    assert!(
+        out.stdout.contains("VERSION") && !out.stdout.contains(OPENAI),
+        "{out:?}"
+    );
+
+    // Input mistakes are refused before anything is sent.
+    sh.stdin(&["secret", "set", "9LIVES"], "x")
+        .await
+        .code(6)
+        .one_line_error("secret name");
+    sh.stdin(&["secret", "set", "EMPTY"], "\n")
+        .await
+        .code(6)
+        .one_line_error("empty");
+    sh.run(&["secret", "get", "NOPE"]).await.code(3).one_line_error("NOPE");
+    sh.run(&["secret", "frobnicate"]).await.code(2);
+
+    // Another user: a member may not write org-shared secrets, and a bad token is refused.
+    let admin = VaultClient::new(
+        &server.running.url(),
+        Some(server.admin_token.clone()),
+        ClientOptions::default(),
+    )
+    .unwrap();
+    let bob = admin
+        .create_user(&CreateUser {
+            name: "bob".into(),
+            role: Role::Member,
+        })
+        .await
+        .unwrap();
+    let bob_sh = {
+        let mut s = Shell::remote(&server);
+        s.set("VAULTTY_TOKEN", bob.token.expose_secret());
+        s
+    };
+    bob_sh
+        .stdin(&["secret", "set", "SHARED", "--org-wide"], "value-of-bob-123")
+        .await
+        .code(4)
+        .one_line_error("forbidden");
+    let mut bad = Shell::remote(&server);
+    bad.set("VAULTTY_TOKEN", "vt_not-a-real-token");
+    bad.run(&["secret", "list"])
+        .await
+        .code(4)
+        .one_line_error("unauthorized");
+
+    // audit: who did what, with the CLI's user agent.
+    let audit = sh
+        .run(&["--json", "audit", "--secret", "OPENAI_API_KEY", "--limit", "2"])
+        .await
+        .ok()
+        .json();
+    let events = audit["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|e| e["secret"] == "OPENAI_API_KEY"));
+    assert!(
+        events[0]["client"].as_str().unwrap().starts_with("vaultty-cli/"),
+        "{audit}"
+    );
+    let out = sh.run(&["audit", "--actor", "alice"]).await.ok();
+    assert!(
+        out.stdout.contains("reveal") && out.stdout.contains("create"),
+        "{out:?}"
+    );
+
+    // delete: refused without confirmation when not on a terminal, then done with --yes.
+    sh.run(&["secret", "delete", "GITHUB_TOKEN"])
+        .await
+        .code(2)
+        .one_line_error("--yes");
+    let out = sh
+        .run(&["--json", "secret", "delete", "GITHUB_TOKEN", "--yes"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(out["deleted"], "GITHUB_TOKEN");
+    sh.run(&["secret", "get", "GITHUB_TOKEN"]).await.code(3);
+
+    sh.assert_no_value_on_stderr(&[OPENAI, GITHUB, "second line", &generated, "value-of-bob"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_passes_variables_exit_codes_and_signals() {
+    let server = server().await;
+    let sh = Shell::remote(&server);
+    sh.stdin(&["secret", "set", "FOO"], "bar").await.ok();
+    sh.stdin(
+        &["secret", "set", "AGENT_KEY", "--scope", "agents"],
+        "agent-secret-value",
+    )
+    .await
+    .ok();
+
+    sh.run(&["run", "--", "sh", "-c", r#"test "$FOO" = bar; exit 7"#])
+        .await
+        .code(7);
+    // Scopes: a secret for agents only is delivered when agents are asked for, and not otherwise.
+    sh.run(&[
+        "run",
+        "--scope",
+        "agents",
+        "--",
+        "sh",
+        "-c",
+        r#"test "$FOO" = bar && test "$AGENT_KEY" = agent-secret-value"#,
+    ])
+    .await
+    .ok();
+    sh.run(&[
+        "run",
+        "--scope",
+        "tools",
+        "--",
+        "sh",
+        "-c",
+        r#"test -z "$AGENT_KEY" && test "$FOO" = bar"#,
+    ])
+    .await
+    .ok();
+    // --only narrows, and names a missing secret as an error.
+    sh.run(&[
+        "run",
+        "--scope",
+        "agents",
+        "--only",
+        "FOO",
+        "--",
+        "sh",
+        "-c",
+        r#"test -z "$AGENT_KEY" && test "$FOO" = bar"#,
+    ])
+    .await
+    .ok();
+    sh.run(&["run", "--only", "FOO,MISSING", "--", "true"])
+        .await
+        .code(3)
+        .one_line_error("MISSING");
+    // The vault wins over the inherited environment, unless --preserve-env.
+    let outer = [("FOO", "outer")];
+    sh.run_with(&["run", "--", "sh", "-c", r#"test "$FOO" = bar"#], None, &outer)
+        .await
+        .ok();
+    sh.run_with(
+        &["run", "--preserve-env", "--", "sh", "-c", r#"test "$FOO" = outer"#],
+        None,
+        &outer,
+    )
+    .await
+    .ok();
+    // The command's output is its own; vaultty adds nothing.
+    let out = sh.run(&["run", "--", "sh", "-c", r#"printf '%s' "$FOO""#]).await.ok();
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("bar", ""));
+    // Killed by a signal: 128 + the signal's number, as a shell says.
+    sh.run(&["run", "--", "sh", "-c", "kill -KILL $$"]).await.code(137);
+    sh.run(&["run", "--", "vaultty-no-such-command-x"])
+        .await
+        .code(127)
+        .one_line_error("not found");
+
+    // SIGTERM to vaultty reaches the command, whose exit code vaultty then reports.
+    let mut cmd = sh.command(
+        &[
+            "run",
+            "--",
+            "sh",
+            "-c",
+            r#"trap 'exit 42' TERM; echo ready; while :; do sleep 1; done"#,
+        ],
+        &[],
+    );
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("ready"));
+    let pid = rustix::process::Pid::from_raw(child.id().unwrap() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let status = child.wait().await.unwrap();
+    assert_eq!(status.code(), Some(42));
+
+    sh.assert_no_value_on_stderr(&["agent-secret-value"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_logout_and_profiles() {
+    let server = server().await;
+    let mut sh = Shell::new();
+    let url = server.running.url();
+
+    // A wrong token is refused and nothing is saved.
+    sh.stdin(&["login", "--url", &url], "vt_wrong")
+        .await
+        .code(4)
+        .one_line_error("refused");
+    sh.run(&["whoami", "--profile", "default"])
+        .await
+        .code(3)
+        .one_line_error("vaultty login");
+
+    let token = server.admin_token.expose_secret();
+    let out = sh
+        .stdin(&["--json", "login", "--url", &url], &format!("{token}\n"))
+        .await
+        .ok()
+        .json();
+    assert_eq!(
+        (out["user"].as_str(), out["profile"].as_str()),
+        (Some("alice"), Some("default"))
+    );
+    let token_file = Path::new(&sh.path("config")).join("tokens").join("default");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let out = sh.run(&["whoami"]).await.ok();
+    assert!(out.stdout.contains("alice") && out.stdout.contains(&url), "{out:?}");
+
+    // A second profile, picked with --profile or VAULTTY_PROFILE.
+    sh.stdin(&["login", "--profile", "work", "--url", &url], token)
+        .await
+        .ok();
+    sh.run(&["whoami", "--profile", "work"]).await.ok();
+    sh.set("VAULTTY_PROFILE", "work");
+    assert_eq!(
+        sh.run(&["--json", "whoami"]).await.ok().json()["vault"]["profile"],
+        "work"
+    );
+    sh.unset("VAULTTY_PROFILE");
+    sh.run(&["whoami", "--profile", "nope"])
+        .await
+        .code(3)
+        .one_line_error("nope");
+
+    let out = sh.run(&["--json", "logout"]).await.ok().json();
+    assert_eq!(out["removed"], true);
+    assert!(!token_file.exists());
+    // Without its token the profile's server refuses us.
+    sh.run(&["secret", "list"]).await.code(4);
+    sh.run(&["secret", "list", "--profile", "work"]).await.ok();
+
+    sh.assert_no_value_on_stderr(&[token]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_vault_story_with_import_export_round_trip() {
+    let sh = Shell::new();
+    let out = sh.run(&["whoami"]).await.ok();
+    assert!(out.stdout.contains("local vault"), "{out:?}");
+
+    let env_file = sh.path("in.env");
+    std::fs::write(
+        &env_file,
+        format!(
+            "# my project\nexport OPENAI_API_KEY={OPENAI}\nGITHUB_TOKEN='{GITHUB}' # inline\nTRICKY=\"{}\"\nEMPTY=\n",
+            TRICKY
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('$', "\\$")
+                .replace('\n', "\\n")
+                .replace('\t', "\\t")
+        ),
+    )
+    .unwrap();
+    let out = sh.run(&["import", &env_file, "--category", "tool"]).await.ok();
+    assert!(
+        out.stdout.contains("created OPENAI_API_KEY") && out.stdout.contains("created TRICKY"),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("skipped EMPTY"), "{out:?}");
+    let again = sh.run(&["--json", "import", &env_file]).await.ok().json();
+    let actions: Vec<&str> = again["imported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["rotated", "rotated", "rotated"]);
+    assert_eq!(
+        sh.run(&["secret", "get", "TRICKY", "--reveal"]).await.ok().stdout,
+        TRICKY
+    );
+    let list = sh.run(&["--json", "secret", "list"]).await.ok().json();
+    assert!(
+        list["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["category"] == "tool"),
+        "{list}"
+    );
+
+    // Each export format carries the values back exactly.
+    let dotenv = sh.run(&["export"]).await.ok().stdout;
+    let json = sh.run(&["export", "--format", "json"]).await.ok().json();
+    assert_eq!(json["TRICKY"], TRICKY);
+    assert_eq!(json, sh.run(&["--json", "export"]).await.ok().json());
+    let shell = sh.run(&["export", "--format", "shell"]).await.ok().stdout;
+    let check = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{shell}\nprintf '%s' \"$TRICKY\""))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(check.stdout).unwrap(), TRICKY);
+
+    // Round trip: the export imported into a fresh vault exports the same.
+    let exported = sh.path("out.env");
+    std::fs::write(&exported, &dotenv).unwrap();
+    let other = Shell::new();
+    other.run(&["import", &exported]).await.ok();
+    assert_eq!(other.run(&["export"]).await.ok().stdout, dotenv);
+    // Standard input works as the file too.
+    let third = Shell::new();
+    third.stdin(&["import", "-"], &dotenv).await.ok();
+    assert_eq!(third.run(&["export", "--format", "json"]).await.ok().json(), json);
+
+    // A bad file names the line, never the value; a missing one is "not found".
+    let bad = sh.path("bad.env");
+    std::fs::write(&bad, "GOOD=1\nBAD=\"unterminated s3cr3t\n").unwrap();
+    sh.run(&["import", &bad]).await.code(6).one_line_error("line 2");
+    sh.run(&["import", &sh.path("missing.env")]).await.code(3);
+
+    sh.run_with(
+        &["run", "--", "sh", "-c", r#"test "$GITHUB_TOKEN" = "$EXPECTED""#],
+        None,
+        &[("EXPECTED", GITHUB)],
+    )
+    .await
+    .ok();
+
+    for s in [&sh, &other, &third] {
+        s.assert_no_value_on_stderr(&[OPENAI, GITHUB, "second line", "s3cr3t"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_one_line_with_their_exit_codes() {
+    let mut sh = Shell::new();
+    // Plain HTTP to another host: refused before any network traffic.
+    sh.set("VAULTTY_URL", "http://example.invalid:8200");
+    sh.set("VAULTTY_TOKEN", "vt_some-token-value");
+    sh.run(&["secret", "list"])
+        .await
+        .code(2)
+        .one_line_error("--allow-insecure-http");
+
+    // A dead server: one line, no backtrace even when backtraces are asked for.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    sh.set("VAULTTY_URL", &format!("http://127.0.0.1:{port}"));
+    let traces = [("RUST_BACKTRACE", "1"), ("RUST_LIB_BACKTRACE", "1")];
+    let out = sh.run_with(&["secret", "list"], None, &traces).await.code(7);
+    out.one_line_error("cannot reach");
+    sh.stdin(&["secret", "set", "X"], "value-for-dead-server").await.code(7);
+
+    // Usage errors, and the help that documents the exit codes.
+    sh.run(&["secret", "list", "--bogus"]).await.code(2);
+    let help = sh.run(&["--help"]).await.ok().stdout;
+    assert!(
+        help.contains("Exit codes") && help.contains("7  vault unreachable"),
+        "{help}"
+    );
+    // No subcommand opens the TUI, which needs a terminal.
+    sh.run(&[]).await.code(2).one_line_error("terminal");
+
+    for shell in ["bash", "zsh", "fish"] {
+        let out = sh.run(&["completions", shell]).await.ok();
+        assert!(
+            out.stdout.contains("vaultty") && out.stdout.contains("secret"),
+            "{shell}: {out:?}"
+        );
+    }
+    sh.assert_no_value_on_stderr(&["vt_some-token-value", "value-for-dead-server"]);
+}

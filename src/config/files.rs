@@ -23,10 +23,7 @@ pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
 /// A new file next to `target`, created exclusively and owner-only (0600), holding `bytes`.
 fn write_temp_beside(target: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
     let dir = target.parent().unwrap_or(Path::new("."));
-    let name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file");
+    let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let nonce: String = crate::crypto::random_bytes::<6>()
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -152,30 +149,17 @@ mod tests {
         write_private_file(&f, b"one").unwrap();
         assert_eq!(mode(&f), 0o600);
         fs::set_permissions(&f, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(
-            read_private_file(&f).unwrap(),
-            PrivateRead::TooOpen
-        ));
+        assert!(matches!(read_private_file(&f).unwrap(), PrivateRead::TooOpen));
         write_private_file(&f, b"two").unwrap();
-        assert_eq!(
-            mode(&f),
-            0o600,
-            "a rewrite replaces a loose file with a private one"
-        );
-        assert!(
-            matches!(read_private_file(&f).unwrap(), PrivateRead::Text(t) if t.as_str() == "two")
-        );
+        assert_eq!(mode(&f), 0o600, "a rewrite replaces a loose file with a private one");
+        assert!(matches!(read_private_file(&f).unwrap(), PrivateRead::Text(t) if t.as_str() == "two"));
 
         let k = sub.join("key");
         assert!(create_private_file(&k, b"first").unwrap());
         assert!(!create_private_file(&k, b"second").unwrap());
         assert_eq!(fs::read_to_string(&k).unwrap(), "first");
         assert_eq!(mode(&k), 0o600);
-        assert_eq!(
-            fs::read_dir(&sub).unwrap().count(),
-            2,
-            "no temporary file left behind"
-        );
+        assert_eq!(fs::read_dir(&sub).unwrap().count(), 2, "no temporary file left behind");
         assert!(matches!(
             read_private_file(&sub.join("nope")).unwrap(),
             PrivateRead::Missing

@@ -18,15 +18,13 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 
 pub use profiles::{
-    DEFAULT_PROFILE, Profile, ProfileSummary, list_profiles, load_profile, load_profile_with,
-    remove_token, save_profile, token_path,
+    DEFAULT_PROFILE, Profile, ProfileSummary, list_profiles, load_profile, load_profile_with, remove_token,
+    save_profile, token_path,
 };
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error(
-        "cannot find a home directory to keep vaultty's files in; set VAULTTY_CONFIG_DIR and VAULTTY_DATA_DIR"
-    )]
+    #[error("cannot find a home directory to keep vaultty's files in; set VAULTTY_CONFIG_DIR and VAULTTY_DATA_DIR")]
     NoHome,
     #[error("cannot {action} {}: {source}", .path.display())]
     Io {
@@ -38,9 +36,7 @@ pub enum ConfigError {
     Parse { path: PathBuf, reason: String },
     #[error("no profile named {name:?} ({}); create it with `vaultty login --profile {name} --url URL`", known_list(.known))]
     UnknownProfile { name: String, known: Vec<String> },
-    #[error(
-        "invalid profile name {0:?}: use 1 to 64 letters, digits, '_', '-' or '.', not starting with '.'"
-    )]
+    #[error("invalid profile name {0:?}: use 1 to 64 letters, digits, '_', '-' or '.', not starting with '.'")]
     BadProfileName(String),
     #[error("invalid vault URL {url:?}: {reason}")]
     BadUrl { url: String, reason: String },
@@ -119,19 +115,13 @@ impl Paths {
         let dirs = || directories::ProjectDirs::from("dev", "vaultty", "vaultty");
         let config_dir = match &env.config_dir {
             Some(d) => d.clone(),
-            None => dirs()
-                .ok_or(ConfigError::NoHome)?
-                .config_dir()
-                .to_path_buf(),
+            None => dirs().ok_or(ConfigError::NoHome)?.config_dir().to_path_buf(),
         };
         let data_dir = match &env.data_dir {
             Some(d) => d.clone(),
             None => dirs().ok_or(ConfigError::NoHome)?.data_dir().to_path_buf(),
         };
-        Ok(Paths {
-            config_dir,
-            data_dir,
-        })
+        Ok(Paths { config_dir, data_dir })
     }
 
     pub fn profiles_file(&self) -> PathBuf {

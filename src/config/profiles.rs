@@ -147,15 +147,9 @@ pub fn load_profile(paths: &Paths, name: Option<&str>) -> Result<Option<Profile>
 ///
 /// The stored token is sent only to the profile's own server: when `VAULTTY_URL` points
 /// elsewhere, only `VAULTTY_TOKEN` is used, so a token never leaks to a server it was not made for.
-pub fn load_profile_with(
-    paths: &Paths,
-    name: Option<&str>,
-    env: &Env,
-) -> Result<Option<Profile>, ConfigError> {
+pub fn load_profile_with(paths: &Paths, name: Option<&str>, env: &Env) -> Result<Option<Profile>, ConfigError> {
     let explicit = name.map(str::to_owned).or_else(|| env.profile.clone());
-    let name = explicit
-        .clone()
-        .unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
+    let name = explicit.clone().unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
     check_name(&name)?;
     let file = read_file(paths)?;
     match (file.profiles.get(&name), &env.url) {
@@ -302,11 +296,7 @@ mod tests {
         let mut p = profile("work", "https://vault.example.com/", Some("vt_work_token"));
         p.allow_insecure_http = true;
         save_profile(&paths, &p).unwrap();
-        save_profile(
-            &paths,
-            &profile("default", "http://127.0.0.1:8200", Some("vt_local")),
-        )
-        .unwrap();
+        save_profile(&paths, &profile("default", "http://127.0.0.1:8200", Some("vt_local"))).unwrap();
 
         let got = load_profile_with(&paths, Some("work"), &Env::default())
             .unwrap()
@@ -314,9 +304,7 @@ mod tests {
         assert_eq!(got.url, "https://vault.example.com");
         assert!(got.allow_insecure_http);
         assert_eq!(got.token.unwrap().expose_secret(), "vt_work_token");
-        let def = load_profile_with(&paths, None, &Env::default())
-            .unwrap()
-            .unwrap();
+        let def = load_profile_with(&paths, None, &Env::default()).unwrap().unwrap();
         assert_eq!(def.name, "default");
 
         let list = list_profiles(&paths).unwrap();
@@ -331,10 +319,7 @@ mod tests {
         let got = load_profile_with(&paths, Some("work"), &Env::default())
             .unwrap()
             .unwrap();
-        assert!(
-            got.token.is_none(),
-            "logout keeps the URL but not the token"
-        );
+        assert!(got.token.is_none(), "logout keeps the URL but not the token");
     }
 
     #[cfg(unix)]
@@ -342,16 +327,9 @@ mod tests {
     fn token_files_are_0600_and_loose_ones_refused() {
         use std::os::unix::fs::PermissionsExt;
         let (_d, paths) = setup();
-        save_profile(
-            &paths,
-            &profile("default", "https://v.example", Some("vt_x")),
-        )
-        .unwrap();
+        save_profile(&paths, &profile("default", "https://v.example", Some("vt_x"))).unwrap();
         let path = token_path(&paths, "default");
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = load_profile_with(&paths, None, &Env::default()).unwrap_err();
         assert!(err.to_string().contains("chmod 600"), "{err}");
@@ -360,11 +338,7 @@ mod tests {
     #[test]
     fn environment_overrides() {
         let (_d, paths) = setup();
-        save_profile(
-            &paths,
-            &profile("default", "https://a.example", Some("vt_stored")),
-        )
-        .unwrap();
+        save_profile(&paths, &profile("default", "https://a.example", Some("vt_stored"))).unwrap();
         save_profile(&paths, &profile("other", "https://b.example", None)).unwrap();
 
         let env = Env {
@@ -377,10 +351,7 @@ mod tests {
         );
         // An explicit name beats VAULTTY_PROFILE.
         assert_eq!(
-            load_profile_with(&paths, Some("default"), &env)
-                .unwrap()
-                .unwrap()
-                .url,
+            load_profile_with(&paths, Some("default"), &env).unwrap().unwrap().url,
             "https://a.example"
         );
 
@@ -412,17 +383,10 @@ mod tests {
     #[test]
     fn no_profile_means_local_and_unknown_names_are_errors() {
         let (_d, paths) = setup();
-        assert!(
-            load_profile_with(&paths, None, &Env::default())
-                .unwrap()
-                .is_none()
-        );
+        assert!(load_profile_with(&paths, None, &Env::default()).unwrap().is_none());
         let err = load_profile_with(&paths, Some("nope"), &Env::default()).unwrap_err();
         assert!(matches!(err, ConfigError::UnknownProfile { .. }), "{err}");
-        assert!(
-            err.to_string().contains("vaultty login --profile nope"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("vaultty login --profile nope"), "{err}");
         let env = Env {
             url: Some("http://127.0.0.1:9".into()),
             token: Some(SecretString::from("vt_e")),
@@ -447,30 +411,16 @@ mod tests {
             all_files(d.path())
         );
 
-        save_profile(
-            &paths,
-            &profile("default", "https://a.example", Some("vt_a")),
-        )
-        .unwrap();
+        save_profile(&paths, &profile("default", "https://a.example", Some("vt_a"))).unwrap();
         let before: Vec<_> = all_files(d.path())
             .into_iter()
-            .map(|p| {
-                (
-                    p.clone(),
-                    std::fs::metadata(&p).unwrap().modified().unwrap(),
-                )
-            })
+            .map(|p| (p.clone(), std::fs::metadata(&p).unwrap().modified().unwrap()))
             .collect();
         let _ = load_profile_with(&paths, None, &Env::default()).unwrap();
         let _ = list_profiles(&paths).unwrap();
         let after: Vec<_> = all_files(d.path())
             .into_iter()
-            .map(|p| {
-                (
-                    p.clone(),
-                    std::fs::metadata(&p).unwrap().modified().unwrap(),
-                )
-            })
+            .map(|p| (p.clone(), std::fs::metadata(&p).unwrap().modified().unwrap()))
             .collect();
         assert_eq!(before, after);
     }
@@ -479,9 +429,6 @@ mod tests {
     fn debug_masks_the_token() {
         let p = profile("default", "https://a.example", Some("vt_supersecret"));
         let dbg = format!("{p:?}");
-        assert!(
-            !dbg.contains("supersecret") && dbg.contains("****"),
-            "{dbg}"
-        );
+        assert!(!dbg.contains("supersecret") && dbg.contains("****"), "{dbg}");
     }
 }

@@ -32,10 +32,7 @@ pub enum Target {
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Target::Remote {
-                url,
-                profile: Some(p),
-            } => write!(f, "{url} (profile {p})"),
+            Target::Remote { url, profile: Some(p) } => write!(f, "{url} (profile {p})"),
             Target::Remote { url, profile: None } => f.write_str(url),
             Target::Local { data_dir } => write!(f, "the local vault in {}", data_dir.display()),
         }
@@ -85,11 +82,7 @@ pub async fn connect(opts: &ConnectOptions, agent: Agent) -> Result<Connection, 
 /// Resolves the vault to use: `--url` (else `VAULTTY_URL`) or a profile (`--profile`, else
 /// `VAULTTY_PROFILE`, else a stored `default`) means a remote vault; with none of them, the local
 /// vault in the data directory is started in this process.
-pub async fn connect_with(
-    opts: &ConnectOptions,
-    agent: Agent,
-    env: &Env,
-) -> Result<Connection, ConnectError> {
+pub async fn connect_with(opts: &ConnectOptions, agent: Agent, env: &Env) -> Result<Connection, ConnectError> {
     let paths = Paths::resolve(env)?;
     let mut env = env.clone();
     if let Some(url) = &opts.url {
@@ -102,9 +95,7 @@ pub async fn connect_with(
     };
     match config::load_profile_with(&paths, opts.profile.as_deref(), &env)? {
         Some(profile) => {
-            let stored = config::list_profiles(&paths)?
-                .iter()
-                .any(|p| p.name == profile.name);
+            let stored = config::list_profiles(&paths)?.iter().any(|p| p.name == profile.name);
             let allow = opts.allow_insecure_http || profile.allow_insecure_http;
             let client = VaultClient::new(&profile.url, profile.token, client_opts(allow))?;
             let target = Target::Remote {

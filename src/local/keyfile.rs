@@ -17,20 +17,13 @@ const RACE_STEP: Duration = Duration::from_millis(50);
 
 fn io_err(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> LocalError + use<> {
     let path = path.to_path_buf();
-    move |source| LocalError::Io {
-        action,
-        path,
-        source,
-    }
+    move |source| LocalError::Io { action, path, source }
 }
 
 /// The keyring of the key file at `path`, creating the file first when it does not exist. Two
 /// processes creating it at once end up with the same key: the file appears complete or not at
 /// all, and the loser reads the winner's.
-pub(super) async fn load_or_create_key(
-    path: &Path,
-    database: &Path,
-) -> Result<Keyring, LocalError> {
+pub(super) async fn load_or_create_key(path: &Path, database: &Path) -> Result<Keyring, LocalError> {
     if !path.exists() {
         // A database without its key cannot be opened; a fresh key would only hide the loss. The
         // key is checked again after the database: a process that just created both made the key
@@ -93,10 +86,7 @@ pub(super) fn write_token(path: &Path, token: &SecretString) -> Result<(), Local
 }
 
 /// Waits for another process that initialised the vault to write its token file.
-pub(super) async fn wait_for_token(
-    path: &Path,
-    data_dir: &Path,
-) -> Result<SecretString, LocalError> {
+pub(super) async fn wait_for_token(path: &Path, data_dir: &Path) -> Result<SecretString, LocalError> {
     let deadline = tokio::time::Instant::now() + RACE_WAIT;
     loop {
         if let Some(token) = read_token(path)? {

@@ -54,10 +54,7 @@ pub enum LocalError {
     #[error("the data directory {} is not a UTF-8 path; set VAULTTY_DATA_DIR to one that is", .0.display())]
     NonUtf8Path(PathBuf),
     #[error("cannot set up the local vault in {}: {source}", .data_dir.display())]
-    Init {
-        data_dir: PathBuf,
-        source: VaultError,
-    },
+    Init { data_dir: PathBuf, source: VaultError },
     #[error("cannot start the local vault in {}: {source}", .data_dir.display())]
     Serve {
         data_dir: PathBuf,
@@ -87,11 +84,7 @@ impl LocalVault {
     pub async fn start(data_dir: &Path) -> Result<LocalVault, LocalError> {
         let io_err = |action, path: &Path| {
             let path = path.to_path_buf();
-            move |source| LocalError::Io {
-                action,
-                path,
-                source,
-            }
+            move |source| LocalError::Io { action, path, source }
         };
         crate::config::files::create_private_dir(data_dir).map_err(io_err("create", data_dir))?;
         // The database URL needs an absolute path; VAULTTY_DATA_DIR may be relative.
@@ -114,21 +107,18 @@ impl LocalVault {
                         token
                     }
                     // Another process initialised it a moment ago and is writing the token.
-                    Err(VaultError::AlreadyInitialised) => {
-                        keyfile::wait_for_token(&token_path, &data_dir).await?
-                    }
+                    Err(VaultError::AlreadyInitialised) => keyfile::wait_for_token(&token_path, &data_dir).await?,
                     Err(source) => return Err(LocalError::Init { data_dir, source }),
                 }
             }
         };
 
-        let listener =
-            TcpListener::bind(("127.0.0.1", 0))
-                .await
-                .map_err(|e| LocalError::Serve {
-                    data_dir: data_dir.clone(),
-                    source: e.into(),
-                })?;
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| LocalError::Serve {
+                data_dir: data_dir.clone(),
+                source: e.into(),
+            })?;
         let config = ServerConfig {
             database_url,
             keyring,

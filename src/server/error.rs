@@ -1,8 +1,8 @@
 //! `VaultError` to status code and error body, in one place.
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 use crate::api::{ErrorBody, ErrorCode};
 use crate::store::StoreError;
@@ -18,7 +18,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { status, body: ErrorBody::new(code, message), retry_after: None }
+        ApiError {
+            status,
+            body: ErrorBody::new(code, message),
+            retry_after: None,
+        }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -69,7 +73,11 @@ impl From<VaultError> for ApiError {
             other => {
                 // Store and crypto errors carry no values, but they are operator detail: log, don't echo.
                 tracing::error!(error = %other, "request failed");
-                ApiError::new(S::INTERNAL_SERVER_ERROR, C::Internal, "internal error; the server log has the detail")
+                ApiError::new(
+                    S::INTERNAL_SERVER_ERROR,
+                    C::Internal,
+                    "internal error; the server log has the detail",
+                )
             }
         }
     }
@@ -78,10 +86,10 @@ impl From<VaultError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = (self.status, Json(self.body)).into_response();
-        if let Some(secs) = self.retry_after {
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
         }
         res
     }

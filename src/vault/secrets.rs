@@ -5,9 +5,9 @@ use secrecy::ExposeSecret;
 use super::convert;
 use super::error::VaultResult;
 use super::policy::may_write;
-use super::{audit_for, now_millis, Caller, Vault, VaultError};
-use crate::api::{validate, ListQuery, PatchSecret, SecretMeta, UpsertSecret, VersionInfo, Visibility};
-use crate::crypto::{preview, Binding};
+use super::{Caller, Vault, VaultError, audit_for, now_millis};
+use crate::api::{ListQuery, PatchSecret, SecretMeta, UpsertSecret, VersionInfo, Visibility, validate};
+use crate::crypto::{Binding, preview};
 use crate::store::{AuditAction, MetaPatch, Outcome, Owner, SecretFilter, SecretRow, SecretWrite, StoreError};
 
 /// How often an upsert without `expectedVersion` re-reads and retries when another writer won the race.
@@ -44,7 +44,11 @@ impl Vault {
                 if filter.all_users {
                     // Every user's namespace but not the org's: list all, then drop the org's.
                     let rows = self.store.list_secrets(&filter).await?;
-                    return Ok(rows.iter().filter(|r| r.owner != Owner::Org).map(convert::meta).collect());
+                    return Ok(rows
+                        .iter()
+                        .filter(|r| r.owner != Owner::Org)
+                        .map(convert::meta)
+                        .collect());
                 }
             }
             Some(Visibility::Org) => {
@@ -60,10 +64,8 @@ impl Vault {
     /// The caller's own secret of that name, else the org's (reads fall back; `org_wide` asks for the org's).
     pub(crate) async fn resolve(&self, caller: &Caller, name: &str, org_wide: bool) -> VaultResult<SecretRow> {
         validate::secret_name(name).map_err(VaultError::Invalid)?;
-        if !org_wide {
-            if let Some(row) = self.store.get_secret(Owner::User(caller.user.id), name).await? {
-                return Ok(row);
-            }
+        if !org_wide && let Some(row) = self.store.get_secret(Owner::User(caller.user.id), name).await? {
+            return Ok(row);
         }
         self.store
             .get_secret(Owner::Org, name)
@@ -92,25 +94,27 @@ impl Vault {
         let at = now_millis();
         if !may_write(caller.user.role, caller.user.id, owner) {
             self.deny(caller, AuditAction::Rotate, &req.name, owner, at).await?;
-            return Err(VaultError::Forbidden("only admins create or rotate org-shared secrets".into()));
+            return Err(VaultError::Forbidden(
+                "only admins create or rotate org-shared secrets".into(),
+            ));
         }
         let preview = preview(req.value.expose_secret());
         for _ in 0..UPSERT_ATTEMPTS {
             let existing = self.store.get_secret(owner, &req.name).await?;
             let current = existing.as_ref().map(|r| r.version);
-            if let Some(expected) = req.expected_version {
-                if current != Some(expected) {
-                    return Err(VaultError::Conflict {
-                        message: match current {
-                            Some(v) => format!(
-                                "{} is at version {v}, not {expected}: someone rotated it meanwhile",
-                                req.name
-                            ),
-                            None => format!("{} does not exist, so it is not at version {expected}", req.name),
-                        },
-                        current,
-                    });
-                }
+            if let Some(expected) = req.expected_version
+                && current != Some(expected)
+            {
+                return Err(VaultError::Conflict {
+                    message: match current {
+                        Some(v) => format!(
+                            "{} is at version {v}, not {expected}: someone rotated it meanwhile",
+                            req.name
+                        ),
+                        None => format!("{} does not exist, so it is not at version {expected}", req.name),
+                    },
+                    current,
+                });
             }
             if existing.as_ref().is_some_and(|r| !r.revealable) && req.revealable == Some(true) {
                 return Err(write_only_is_one_way(&req.name));
@@ -118,7 +122,11 @@ impl Vault {
             let new_version = current.map_or(1, |v| v + 1);
             let namespace = owner.namespace();
             let sealed = self.keyring.seal(
-                &Binding { namespace: &namespace, name: &req.name, version: new_version },
+                &Binding {
+                    namespace: &namespace,
+                    name: &req.name,
+                    version: new_version,
+                },
                 &req.value,
             );
             let write = SecretWrite {
@@ -128,18 +136,28 @@ impl Vault {
                 new_version,
                 sealed,
                 preview: preview.clone(),
-                category: req.category.or(existing.as_ref().map(|r| r.category)).unwrap_or_default(),
+                category: req
+                    .category
+                    .or(existing.as_ref().map(|r| r.category))
+                    .unwrap_or_default(),
                 scope: req.scope.or(existing.as_ref().map(|r| r.scope)).unwrap_or_default(),
                 description: match &req.description {
                     Some(d) => Some(d.clone()).filter(|d| !d.is_empty()),
                     None => existing.as_ref().and_then(|r| r.description.clone()),
                 },
-                revealable: req.revealable.or(existing.as_ref().map(|r| r.revealable)).unwrap_or(true),
+                revealable: req
+                    .revealable
+                    .or(existing.as_ref().map(|r| r.revealable))
+                    .unwrap_or(true),
                 at,
                 by: caller.user.name.clone(),
                 max_versions: self.settings.max_versions,
             };
-            let action = if existing.is_some() { AuditAction::Rotate } else { AuditAction::Create };
+            let action = if existing.is_some() {
+                AuditAction::Rotate
+            } else {
+                AuditAction::Create
+            };
             let audit = secret_audit(caller, action, Outcome::Ok, &req.name, owner, Some(new_version), at);
             match self.store.write_secret(write, audit).await {
                 Ok(row) => return Ok((convert::meta(&row), existing.is_none())),
@@ -180,7 +198,15 @@ impl Vault {
             description: p.description.clone().map(|d| Some(d).filter(|d| !d.is_empty())),
             revealable: p.revealable,
         };
-        let audit = secret_audit(caller, AuditAction::Update, Outcome::Ok, name, owner, Some(existing.version), at);
+        let audit = secret_audit(
+            caller,
+            AuditAction::Update,
+            Outcome::Ok,
+            name,
+            owner,
+            Some(existing.version),
+            at,
+        );
         match self.store.update_secret(owner, name, patch, audit).await {
             Ok(row) => Ok(convert::meta(&row)),
             Err(StoreError::NotFound) => Err(not_found(name, org_wide)),
@@ -206,7 +232,11 @@ impl Vault {
 
     /// The namespace a write addresses: writes never fall back.
     fn namespace(&self, caller: &Caller, org_wide: bool) -> Owner {
-        if org_wide { Owner::Org } else { Owner::User(caller.user.id) }
+        if org_wide {
+            Owner::Org
+        } else {
+            Owner::User(caller.user.id)
+        }
     }
 
     /// Records a denied request; if even that cannot be written, the request fails with it.

@@ -309,6 +309,7 @@ async fn secrets_story_against_a_server() {
     sh.run(&["secret", "get", "OPENAI_API_KEY", "--clear-after", "5"])
         .await
         .code(2);
+    copy_holds_then_clears(&sh).await;
 
     // rotate: from stdin, generated, and the failures.
     let out = sh
@@ -434,6 +435,37 @@ async fn secrets_story_against_a_server() {
     sh.assert_no_value_on_stderr(&[OPENAI, GITHUB, "second line", &generated, "value-of-bob"]);
 }
 
+/// `secret get --copy` on an X display (CI runs under xvfb-run): the value is on the clipboard
+/// while vaultty stays in the foreground, and gone once it has exited. Skipped without a display.
+async fn copy_holds_then_clears(sh: &Shell) {
+    let xclip_out = || {
+        std::process::Command::new("xclip")
+            .args(["-o", "-selection", "clipboard"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    if std::env::var_os("DISPLAY").is_none() || xclip_out().is_err() {
+        eprintln!("no X display or no xclip: skipping the clipboard check");
+        return;
+    }
+    let mut cmd = sh.command(&["secret", "get", "GITHUB_TOKEN", "--copy", "--clear-after", "1"], &[]);
+    cmd.env_remove("SSH_TTY").env_remove("SSH_CONNECTION");
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = stderr.next_line().await.unwrap().unwrap();
+    assert!(
+        first.starts_with("Copied GITHUB_TOKEN") && first.contains("system clipboard"),
+        "{first}"
+    );
+    assert_eq!(xclip_out().unwrap(), GITHUB);
+    let status = child.wait().await.unwrap();
+    assert!(status.success());
+    let rest = stderr.next_line().await.unwrap().unwrap_or_default();
+    assert!(rest.contains("cleared") && !rest.contains(GITHUB), "{rest}");
+    assert_ne!(xclip_out().unwrap(), GITHUB);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_passes_variables_exit_codes_and_signals() {
     let server = server().await;
@@ -449,7 +481,10 @@ async fn run_passes_variables_exit_codes_and_signals() {
     sh.run(&["run", "--", "sh", "-c", r#"test "$FOO" = bar; exit 7"#])
         .await
         .code(7);
-    // Scopes: a secret for agents only is delivered when agents are asked for, and not otherwise.
+    // Scopes: without --scope every secret is delivered; with one, that scope's and `all`'s.
+    sh.run(&["run", "--", "sh", "-c", r#"test "$AGENT_KEY" = agent-secret-value"#])
+        .await
+        .ok();
     sh.run(&[
         "run",
         "--scope",

@@ -24,7 +24,7 @@ pub enum Format {
                         which hands them to a program without writing them anywhere."
 )]
 pub struct ExportArgs {
-    /// Only secrets delivered to this scope (and those for all scopes)
+    /// Only secrets for this scope (and those for all scopes); without it, every secret you can use
     #[arg(long, value_parser = scope_parser())]
     pub scope: Option<Scope>,
     /// Output format (--json is the same as --format json)

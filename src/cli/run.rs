@@ -16,7 +16,7 @@ use crate::cli::{CliError, CliResult, Ctx, scope_parser, with_connection};
                         vaultty run --scope agents --only OPENAI_API_KEY -- ./deploy.sh --prod\n\n\
                         vaultty exits with the command's exit code (128+N when signal N killed it).")]
 pub struct RunArgs {
-    /// Only secrets delivered to this scope (and those for all scopes)
+    /// Only secrets for this scope (and those for all scopes); without it, every secret you can use
     #[arg(long, value_parser = scope_parser())]
     pub scope: Option<Scope>,
     /// Only these secrets, by name (comma-separated); each must exist

@@ -1,5 +1,7 @@
 //! `vaultty secret set NAME [VALUE]`: create or rotate by name (the API's upsert).
 
+use std::io::IsTerminal;
+
 use clap::Args;
 use secrecy::SecretString;
 use serde_json::json;
@@ -41,6 +43,12 @@ pub async fn run(ctx: &Ctx, args: SetArgs) -> CliResult<()> {
     let value = match args.value.as_deref() {
         None | Some("-") => read_value(&args.name)?,
         Some(v) => {
+            if std::io::stdin().is_terminal() {
+                eprintln!(
+                    "note: a value typed on the command line can stay in your shell history; \
+                     next time leave it out to type it at a hidden prompt"
+                );
+            }
             let v = SecretString::from(v.to_owned());
             check_value(&v)?;
             v

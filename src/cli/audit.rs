@@ -4,7 +4,7 @@ use clap::Args;
 use time::OffsetDateTime;
 
 use crate::api::{AUDIT_MAX_LIMIT, AuditList, AuditQuery, Outcome, timestamp};
-use crate::cli::format::{Column, output_width, print, print_json, relative_time, render_table};
+use crate::cli::format::{Column, output_width, print, print_json, relative, render_table};
 use crate::cli::{CliResult, Ctx, with_connection};
 
 #[derive(Debug, Args)]
@@ -57,7 +57,7 @@ pub async fn run(ctx: &Ctx, args: AuditArgs) -> CliResult<()> {
                 (None, _) => "-".to_owned(),
             };
             vec![
-                relative_time(Some(e.at), now),
+                relative(now, Some(e.at)),
                 timestamp::format(e.at),
                 e.actor.clone().unwrap_or_else(|| "-".to_owned()),
                 e.action.to_string(),

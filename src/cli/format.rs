@@ -1,39 +1,14 @@
-//! Output helpers shared by the commands: relative times, tables fitted to the terminal, JSON and
+//! Output helpers shared by the commands: tables fitted to the terminal, JSON and
 //! plain writes to standard output that treat a closed pipe (`| head`) as success.
 
 use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
-use time::OffsetDateTime;
 
 use super::error::{CliError, CliResult};
 
-/// "just now", "5m ago", "3h ago", "3d ago", "4mo ago", "2y ago"; "never" when there is no time.
-/// `now` is passed in so the wording is testable (and the TUI can use its own clock).
-pub fn relative_time(then: Option<OffsetDateTime>, now: OffsetDateTime) -> String {
-    let Some(then) = then else {
-        return "never".to_owned();
-    };
-    let secs = (now - then).whole_seconds();
-    // A clock a little ahead of ours on the server is not worth a "in the future".
-    if secs < 60 {
-        return "just now".to_owned();
-    }
-    let mins = secs / 60;
-    let hours = mins / 60;
-    let days = hours / 24;
-    if mins < 60 {
-        format!("{mins}m ago")
-    } else if hours < 24 {
-        format!("{hours}h ago")
-    } else if days < 60 {
-        format!("{days}d ago")
-    } else if days < 730 {
-        format!("{}mo ago", days / 30)
-    } else {
-        format!("{}y ago", days / 365)
-    }
-}
+/// Relative times ("3d ago", "never"): the TUI's wording, so both interfaces say the same.
+pub use crate::tui::components::fmt::relative;
 
 /// The width to fit tables to: `COLUMNS` when set, else the terminal's width when standard output
 /// is one; `None` (no fitting) when piped, so nothing is cut for a script.
@@ -189,20 +164,6 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> CliResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::Duration;
-
-    #[test]
-    fn relative_times_read_naturally() {
-        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
-        assert_eq!(relative_time(None, now), "never");
-        assert_eq!(relative_time(Some(now), now), "just now");
-        assert_eq!(relative_time(Some(now + Duration::seconds(30)), now), "just now");
-        assert_eq!(relative_time(Some(now - Duration::minutes(5)), now), "5m ago");
-        assert_eq!(relative_time(Some(now - Duration::hours(3)), now), "3h ago");
-        assert_eq!(relative_time(Some(now - Duration::days(3)), now), "3d ago");
-        assert_eq!(relative_time(Some(now - Duration::days(120)), now), "4mo ago");
-        assert_eq!(relative_time(Some(now - Duration::days(800)), now), "2y ago");
-    }
 
     #[test]
     fn truncation_marks_the_cut() {

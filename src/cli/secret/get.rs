@@ -8,7 +8,7 @@ use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 
 use crate::api::{Revealed, SecretMeta, timestamp};
-use crate::cli::format::{print, print_json, relative_time};
+use crate::cli::format::{print, print_json, relative};
 use crate::cli::input::check_name;
 use crate::cli::{CliResult, Ctx, with_connection};
 
@@ -77,7 +77,7 @@ fn details(m: &SecretMeta, now: OffsetDateTime) -> String {
         None => "never".to_owned(),
         Some(t) => {
             let by = by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default();
-            format!("{} ({}){by}", relative_time(Some(t), now), timestamp::format(t))
+            format!("{} ({}){by}", relative(now, Some(t)), timestamp::format(t))
         }
     };
     let lines = [

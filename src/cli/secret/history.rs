@@ -4,7 +4,7 @@ use clap::Args;
 use time::OffsetDateTime;
 
 use crate::api::{VersionList, timestamp};
-use crate::cli::format::{Column, output_width, print, print_json, relative_time, render_table};
+use crate::cli::format::{Column, output_width, print, print_json, relative, render_table};
 use crate::cli::input::check_name;
 use crate::cli::{CliResult, Ctx, with_connection};
 
@@ -39,7 +39,7 @@ pub async fn run(ctx: &Ctx, args: HistoryArgs) -> CliResult<()> {
         .map(|v| {
             vec![
                 v.version.to_string(),
-                relative_time(Some(v.created_at), now),
+                relative(now, Some(v.created_at)),
                 timestamp::format(v.created_at),
                 v.created_by.clone().unwrap_or_else(|| "-".to_owned()),
                 v.preview.clone(),

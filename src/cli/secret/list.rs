@@ -4,7 +4,7 @@ use clap::Args;
 use time::{Duration, OffsetDateTime};
 
 use crate::api::{Category, ListQuery, Scope, SecretList, SecretMeta, Visibility};
-use crate::cli::format::{Column, output_width, print, print_json, relative_time, render_table};
+use crate::cli::format::{Column, output_width, print, print_json, relative, render_table};
 use crate::cli::{CliResult, Ctx, category_parser, scope_parser, with_connection};
 
 #[derive(Debug, Args)]
@@ -87,8 +87,8 @@ fn table(secrets: &[SecretMeta], with_owner: bool, now: OffsetDateTime, width: O
                 s.scope.to_string(),
                 s.preview.clone(),
                 s.version.to_string(),
-                relative_time(s.rotated_at, now),
-                relative_time(s.last_used_at, now),
+                relative(now, s.rotated_at),
+                relative(now, s.last_used_at),
                 s.description.clone().unwrap_or_default(),
             ]);
             row

@@ -45,6 +45,7 @@ async fn server() -> Server {
     }
 }
 
+/// What one invocation did; `args` names it in failure messages.
 #[derive(Debug)]
 struct Out {
     args: Vec<String>,
@@ -55,12 +56,22 @@ struct Out {
 
 impl Out {
     fn ok(self) -> Out {
-        assert_eq!(self.code, 0, "expected success: {self:?}");
+        assert_eq!(
+            self.code,
+            0,
+            "`vaultty {}` should succeed: {self:?}",
+            self.args.join(" ")
+        );
         self
     }
 
     fn code(self, code: i32) -> Out {
-        assert_eq!(self.code, code, "expected exit code {code}: {self:?}");
+        assert_eq!(
+            self.code,
+            code,
+            "`vaultty {}` should exit {code}: {self:?}",
+            self.args.join(" ")
+        );
         self
     }
 

@@ -256,6 +256,8 @@ pub struct View {
     /// Something changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
+    /// How far the help can scroll at the current size, written as it renders.
+    pub help_max_scroll: std::cell::Cell<usize>,
 }
 
 pub struct App {

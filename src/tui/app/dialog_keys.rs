@@ -25,7 +25,7 @@ fn help_key(app: &mut App, action: Option<Action>) {
     match action {
         Some(Action::Close) => app.dialog = None,
         Some(Action::Up) => *scroll = scroll.saturating_sub(1),
-        Some(Action::Down) => *scroll += 1,
+        Some(Action::Down) => *scroll = (*scroll + 1).min(app.view.help_max_scroll.get()),
         _ => {}
     }
 }

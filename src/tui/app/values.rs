@@ -175,7 +175,7 @@ impl App {
         match result {
             Ok(info) => {
                 let secs = self.config.tui.clipboard_clear_seconds;
-                let text = format!("Copied {label} ({}); cleared in {secs} s if unchanged", info.method);
+                let text = format!("Copied {label}");
                 // A new copy replaces the old deadline: the timer restarts.
                 self.clip.pending = Some(ClipState {
                     label,

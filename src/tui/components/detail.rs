@@ -12,7 +12,7 @@ use crate::api::{SecretMeta, Visibility};
 use crate::tui::app::{App, SecretKey, is_stale};
 use crate::tui::keymap::{Action, Context};
 
-const LABEL: usize = 11;
+const LABEL: usize = 12;
 
 fn row<'a>(label: &str, value: impl Into<Span<'a>>, theme: &Theme) -> Line<'a> {
     Line::from(vec![
@@ -46,7 +46,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, wide: boo
 
 /// The value line(s): revealed value with its countdown, write-only notice, or the preview and
 /// how to reveal.
-fn value_lines<'a>(app: &'a App, meta: &'a SecretMeta, theme: &Theme) -> Vec<Line<'a>> {
+fn value_lines<'a>(app: &'a App, meta: &'a SecretMeta, theme: &Theme, wide: bool) -> Vec<Line<'a>> {
     let key = SecretKey::of(meta);
     if let Some(s) = app.shown.as_ref().filter(|s| s.key == key) {
         let left = (s.until - app.now).whole_seconds().max(0);
@@ -64,19 +64,37 @@ fn value_lines<'a>(app: &'a App, meta: &'a SecretMeta, theme: &Theme) -> Vec<Lin
         ];
     }
     if !meta.revealable {
-        return vec![row(
-            "Value",
-            Span::styled("write-only: delivered by `vaultty run`, never revealed", theme.stale()),
-            theme,
-        )];
+        return vec![
+            row(
+                "Value",
+                Span::styled("write-only, never revealed", theme.stale()),
+                theme,
+            ),
+            row(
+                "",
+                Span::styled("programs get it through `vaultty run`", theme.muted()),
+                theme,
+            ),
+        ];
     }
     let reveal = app.keymap.hint(Context::Main, Action::Reveal);
     let copy = app.keymap.hint(Context::Main, Action::Copy);
-    vec![Line::from(vec![
-        Span::styled(format!("{:<LABEL$}", "Value"), theme.muted()),
-        Span::raw(meta.preview.as_str()),
-        Span::styled(format!("  {reveal} reveal · {copy} copy"), theme.muted()),
-    ])]
+    let hint = Span::styled(format!("{reveal} reveal · {copy} copy"), theme.muted());
+    let value = Span::styled(format!("{:<LABEL$}", "Value"), theme.muted());
+    if wide {
+        // The side pane is narrow: the keys go on a line of their own.
+        vec![
+            Line::from(vec![value, Span::raw(meta.preview.as_str())]),
+            row("", hint, theme),
+        ]
+    } else {
+        vec![Line::from(vec![
+            value,
+            Span::raw(meta.preview.as_str()),
+            Span::raw("  "),
+            hint,
+        ])]
+    }
 }
 
 fn age_line<'a>(app: &App, meta: &SecretMeta, theme: &Theme) -> Line<'a> {
@@ -110,7 +128,7 @@ fn full<'a>(app: &'a App, meta: &'a SecretMeta, theme: &Theme) -> Vec<Line<'a>> 
         )),
         Line::raw(""),
     ];
-    lines.extend(value_lines(app, meta, theme));
+    lines.extend(value_lines(app, meta, theme, true));
     lines.push(row("Version", Span::raw(format!("v{}", meta.version)), theme));
     lines.push(row(
         "Created",
@@ -159,29 +177,38 @@ fn compact<'a>(app: &'a App, meta: &'a SecretMeta, theme: &Theme) -> Vec<Line<'a
             theme.muted(),
         ),
     ])];
-    lines.extend(value_lines(app, meta, theme));
+    lines.extend(value_lines(app, meta, theme, false));
+    // Short lines under the table at 80x24: times to the minute.
+    let days = fmt::days_since(app.now, meta.changed_at());
+    let max = app.config.tui.max_age_days;
+    let age = if is_stale(meta, app.now, max) {
+        Span::styled(format!(" · stale: {days} days (max {max})"), theme.stale())
+    } else {
+        Span::styled(format!(" · {days} days ago"), theme.muted())
+    };
     let rotated = match meta.rotated_at {
-        Some(t) => format!("{}{}", fmt::absolute(t), by(meta.rotated_by.as_deref())),
+        Some(t) => format!("{} UTC{}", fmt::minute(t), by(meta.rotated_by.as_deref())),
         None => "never".into(),
     };
-    lines.push(row("Rotated", Span::raw(rotated), theme));
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<LABEL$}", "Rotated"), theme.muted()),
+        Span::raw(rotated),
+        age,
+    ]));
+    let used = meta
+        .last_used_at
+        .map_or("never".into(), |t| format!("{} UTC", fmt::minute(t)));
     lines.push(row(
         "Created",
         Span::raw(format!(
-            "{}{}",
-            fmt::absolute(meta.created_at),
+            "{} UTC{} · last used {used}",
+            fmt::minute(meta.created_at),
             by(meta.created_by.as_deref())
         )),
         theme,
     ));
-    lines.push(row(
-        "Last used",
-        Span::raw(meta.last_used_at.map_or("never".into(), fmt::absolute)),
-        theme,
-    ));
-    lines.push(age_line(app, meta, theme));
     let mut hist = vec![Span::styled(format!("{:<LABEL$}", "History"), theme.muted())];
-    for (i, l) in history(app, meta, theme, 4).into_iter().enumerate() {
+    for (i, l) in history(app, meta, theme, 3).into_iter().enumerate() {
         if i > 0 {
             hist.push(Span::styled(" · ", theme.muted()));
         }
@@ -208,12 +235,12 @@ fn history<'a>(app: &'a App, meta: &SecretMeta, theme: &Theme, max: usize) -> Ve
         .take(max)
         .map(|ver| {
             if compact {
-                Line::raw(format!("v{} {}", ver.version, fmt::minute(ver.created_at)))
+                Line::raw(format!("v{} {}", ver.version, fmt::date(ver.created_at)))
             } else {
                 Line::from(vec![
-                    Span::styled(format!("v{:<4}", ver.version), theme.bold()),
+                    Span::styled(format!("v{:<3}", ver.version), theme.bold()),
                     Span::raw(format!(
-                        "{}  {:<10} {}",
+                        " {} {:<8} {}",
                         fmt::minute(ver.created_at),
                         ver.created_by.as_deref().unwrap_or("-"),
                         ver.preview

@@ -143,10 +143,27 @@ fn keyline<'a>(app: &App, theme: &Theme, ctx: Context, pairs: &[(Action, &str)])
     Line::from(spans)
 }
 
-/// Rows a paragraph of `lines` needs at `width` (word wrapping rounds up a little).
+/// Rows a paragraph of `lines` needs at `width` when wrapped at spaces.
 fn height_of(lines: &[Line], width: u16) -> u16 {
     let w = usize::from(width.max(1));
-    let rows: usize = lines.iter().map(|l| (l.width() + w / 6).div_ceil(w).max(1)).sum();
+    let rows: usize = lines
+        .iter()
+        .map(|l| {
+            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            let (mut rows, mut col) = (1, 0);
+            for word in text.split(' ') {
+                let n = word.chars().count();
+                let need = if col == 0 { n } else { col + 1 + n };
+                if need <= w {
+                    col = need;
+                } else {
+                    rows += 1 + n / w;
+                    col = n % w;
+                }
+            }
+            rows
+        })
+        .sum();
     u16::try_from(rows).unwrap_or(u16::MAX)
 }
 
@@ -256,13 +273,9 @@ fn form(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, f: &FormDialog)
         let mut pairs = vec![(Action::Submit, submit)];
         if matches!(f.purpose, Purpose::Rotate(_) | Purpose::New) {
             pairs.push((Action::Generate, "generate"));
-            pairs.push((Action::ToggleShow, "show/hide"));
+            pairs.push((Action::ToggleShow, "show"));
         }
-        let cancel = if app.batch.is_some() {
-            "stop the batch"
-        } else {
-            "cancel"
-        };
+        let cancel = if app.batch.is_some() { "stop" } else { "cancel" };
         pairs.push((Action::Cancel, cancel));
         if app.batch.is_some() && matches!(f.purpose, Purpose::Rotate(_)) {
             pairs.push((Action::Skip, "skip"));
@@ -353,7 +366,12 @@ fn fields<'a>(body: &mut Vec<Line<'a>>, app: &App, theme: &Theme, f: &'a FormDia
                     Err(e) => Span::styled(format!("✗ {e}"), theme.error()),
                 }
             };
-            body.push(Line::from(vec![Span::raw(" ".repeat(14)), check]));
+            let indent = if check.width() + 16 <= usize::from(width) {
+                14
+            } else {
+                2
+            };
+            body.push(Line::from(vec![Span::raw(" ".repeat(indent)), check]));
         }
     }
 }

@@ -43,6 +43,12 @@ pub fn minute(t: OffsetDateTime) -> String {
     )
 }
 
+/// "2026-03-04".
+pub fn date(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
 /// Days since a time, rounded down.
 pub fn days_since(now: OffsetDateTime, t: OffsetDateTime) -> i64 {
     (now - t).whole_days()

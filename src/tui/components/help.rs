@@ -21,7 +21,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, scroll: u
         lines.push(Line::from(Span::styled(ctx.title(), theme.title())));
         for (keys, action) in rows {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {keys:<20}"), theme.key()),
+                Span::styled(format!("  {keys:<15}"), theme.key()),
                 Span::raw(action.help()),
             ]));
         }
@@ -32,7 +32,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, scroll: u
         area.height.saturating_sub(2),
     );
     let visible = usize::from(rect.height.saturating_sub(2));
-    let scroll = scroll.min(lines.len().saturating_sub(visible));
+    let max = lines.len().saturating_sub(visible);
+    app.view.help_max_scroll.set(max);
+    let scroll = scroll.min(max);
     let close = app.keymap.hint(Context::Help, Action::Close);
     let title = format!(
         " Keys · {close} closes · ↑/↓ scroll · {}/{} ",

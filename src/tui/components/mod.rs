@@ -62,13 +62,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match app.view.pane {
         Pane::Audit => audit::render(frame, main, app, &theme),
         Pane::Secrets if main.width >= WIDE => {
-            let detail_w = (main.width * 2 / 5).min(60);
+            let detail_w = (main.width / 3).clamp(46, 60);
             let [t, d] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(detail_w)]).areas(main);
             table::render(frame, t, app, &theme);
             detail::render(frame, d, app, &theme, true);
         }
         Pane::Secrets => {
-            let detail_h = if main.height >= 24 { 10 } else { 7 };
+            let detail_h = if main.height >= 24 { 10 } else { 8 };
             let [t, d] = Layout::vertical([Constraint::Fill(1), Constraint::Length(detail_h)]).areas(main);
             table::render(frame, t, app, &theme);
             detail::render(frame, d, app, &theme, false);

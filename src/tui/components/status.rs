@@ -42,7 +42,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let clip = clip.or_else(|| app.clip.clearing.then(|| "clearing the clipboard… ".to_owned()));
     let right_w = clip
         .as_ref()
-        .map_or(0, |c| u16::try_from(c.chars().count()).unwrap_or(u16::MAX))
+        .map_or(0, |c| u16::try_from(c.chars().count() + 2).unwrap_or(u16::MAX))
         .min(area.width);
     let [left, right] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_w)]).areas(area);
     let mut spans = Vec::new();
@@ -62,7 +62,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), left);
     if let Some(c) = clip {
-        frame.render_widget(Paragraph::new(Span::styled(c, theme.key())), right);
+        frame.render_widget(Paragraph::new(Span::styled(format!("  {c}"), theme.key())), right);
     }
 }
 

@@ -13,6 +13,14 @@ use crate::tui::keymap::{Action, Context};
 
 /// The table's actions, most useful first.
 pub fn hints(app: &App) -> Vec<Action> {
+    if app.list.selected().is_none() {
+        let mut v = vec![Action::New];
+        if !app.list.query().is_empty() {
+            v.push(Action::Back);
+        }
+        v.extend([Action::Filter, Action::Refresh, Action::Help, Action::Quit]);
+        return v;
+    }
     let mut v = vec![
         Action::Reveal,
         Action::Copy,
@@ -39,7 +47,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let list = &app.list;
     let total = list.total();
     let shown = list.visible_len();
-    let title = if shown == total {
+    let title = if !list.is_loaded() {
+        " Secrets ".to_owned()
+    } else if shown == total {
         format!(" Secrets {total} · sorted by {} ", list.sort().label())
     } else {
         format!(" Secrets {shown} of {total} · sorted by {} ", list.sort().label())
@@ -76,7 +86,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     scroll = scroll.min(shown.saturating_sub(height));
     list.scroll.set(scroll);
 
-    let with_desc = inner.width >= 100;
+    // The name column fits the longest name on screen; the description gets what is left.
+    let name_w = list
+        .window(scroll, scroll + height)
+        .map(|(_, m)| m.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(12, 40);
+    let fixed = 2 + 4 + 9 + 12 + 4 + 8 + 8 + 8; // the other columns and the gaps between all nine
+    let rest = usize::from(inner.width).saturating_sub(2 + fixed + name_w);
+    let with_desc = rest >= 16;
     let now = app.now;
     let max_age = app.config.tui.max_age_days;
     let rows = list.window(scroll, scroll + height).map(|(_, m)| {
@@ -109,7 +128,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     });
     let mut widths = vec![
         Constraint::Length(2),
-        Constraint::Fill(3),
+        if with_desc {
+            Constraint::Length(u16::try_from(name_w).unwrap_or(40))
+        } else {
+            Constraint::Fill(1)
+        },
         Constraint::Length(4),
         Constraint::Length(9),
         Constraint::Length(12),
@@ -119,12 +142,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ];
     let mut header = vec!["", "Name", "Vis", "Scope", "Preview", "Ver", "Rotated", "Used"];
     if with_desc {
-        widths.push(Constraint::Fill(2));
+        widths.push(Constraint::Fill(1));
         header.push("Description");
     }
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.header()))
         .column_spacing(1)
+        .highlight_symbol(">")
+        .highlight_spacing(ratatui::widgets::HighlightSpacing::Always)
         .row_highlight_style(theme.selected());
     let mut state = TableState::default().with_selected(Some(cursor - scroll));
     frame.render_stateful_widget(table, inner, &mut state);

@@ -45,7 +45,8 @@ pub fn categories(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             spans.push(Span::styled("│", theme.muted()));
         }
         let active = secrets && app.list.tabs().category == t;
-        spans.push(tab(t.label(), Some(counts.category[i]), active, theme));
+        let count = app.list.is_loaded().then_some(counts.category[i]);
+        spans.push(tab(t.label(), count, active, theme));
     }
     spans.push(Span::styled("│", theme.muted()));
     let audit_count = app.audit.loaded.then_some(app.audit.events.len());
@@ -68,7 +69,11 @@ pub fn scopes(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = vec![Span::styled(" scope", theme.muted())];
     for (i, s) in ScopeTab::ALL.into_iter().enumerate() {
         spans.push(Span::raw(" "));
-        let label = format!("{} {}", s.label(), counts.scope[i]);
+        let label = if app.list.is_loaded() {
+            format!("{} {}", s.label(), counts.scope[i])
+        } else {
+            s.label().to_owned()
+        };
         let style = if tabs.scope == s {
             theme.tab_active()
         } else {

@@ -1,0 +1,10 @@
+//! The TUI without a terminal or a server: `update` flows driven message by message, and screens
+//! rendered into ratatui's `TestBackend` and compared with `insta` snapshots (every render also
+//! checks that no unrevealed value is anywhere on screen).
+
+#[path = "tui/fixtures.rs"]
+mod fixtures;
+#[path = "tui/flows.rs"]
+mod flows;
+#[path = "tui/render.rs"]
+mod render;

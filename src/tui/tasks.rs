@@ -1,0 +1,179 @@
+//! Runs the commands `update` returns: HTTP calls in spawned tasks (the only place the TUI
+//! spawns), clipboard copies and clears on the spot, each answered with a [`Reply`] on the
+//! results channel.
+//!
+//! The clipboard handle and the receipt of the last copy live here, so the app never holds a copy
+//! receipt or a clipboard: it decides *when* to clear, this decides *what* (the latest copy only).
+
+use std::future::Future;
+
+use time::OffsetDateTime;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::app::{CallError, ClearResult, Command, CopyInfo, ErrorKind, Msg, Reply, WriteOp};
+use super::config::ClipboardChoice;
+use crate::api::{AuditQuery, ListQuery};
+use crate::client::{ClientError, VaultClient};
+use crate::clipboard::{ClearOutcome, Clipboard, ClipboardMode, CopyReceipt};
+
+/// How many audit events the audit pane loads.
+const AUDIT_EVENTS: u32 = 200;
+
+pub struct Tasks {
+    client: VaultClient,
+    tx: UnboundedSender<Msg>,
+    /// The clipboard, or why there is none (said when a copy is attempted).
+    clipboard: Result<Clipboard, String>,
+    receipt: Option<CopyReceipt>,
+}
+
+impl Tasks {
+    pub fn new(client: VaultClient, tx: UnboundedSender<Msg>, choice: ClipboardChoice) -> Tasks {
+        let mode = match choice {
+            ClipboardChoice::Auto => ClipboardMode::Auto,
+            ClipboardChoice::System => ClipboardMode::System,
+            ClipboardChoice::Osc52 => ClipboardMode::Osc52,
+            ClipboardChoice::Off => ClipboardMode::Off,
+        };
+        let clipboard = Clipboard::new(mode).map_err(|e| e.to_string());
+        Tasks {
+            client,
+            tx,
+            clipboard,
+            receipt: None,
+        }
+    }
+
+    fn send(&self, reply: Reply) {
+        // The receiver only goes away when the app is closing; nothing is left to tell then.
+        let _ = self.tx.send(Msg::from(reply));
+    }
+
+    fn spawn<F>(&self, call: F)
+    where
+        F: Future<Output = Reply> + Send + 'static,
+    {
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let reply = call.await;
+            let _ = tx.send(Msg::from(reply));
+        });
+    }
+
+    pub fn run(&mut self, cmd: Command) {
+        let c = self.client.clone();
+        match cmd {
+            Command::LoadMe => self.spawn(async move { Reply::Me(c.me().await.map_err(call_error)) }),
+            Command::LoadSecrets => self
+                .spawn(async move { Reply::Secrets(c.list_secrets(&ListQuery::default()).await.map_err(call_error)) }),
+            Command::LoadSecret(key) => self.spawn(async move {
+                let result = c.get_secret(&key.name, key.org).await.map_err(call_error);
+                Reply::Secret { key, result }
+            }),
+            Command::LoadVersions(key) => self.spawn(async move {
+                let result = c.versions(&key.name, key.org).await.map_err(call_error);
+                Reply::Versions { key, result }
+            }),
+            Command::LoadAudit => self.spawn(async move {
+                let q = AuditQuery {
+                    limit: Some(AUDIT_EVENTS),
+                    ..AuditQuery::default()
+                };
+                Reply::Audit(c.audit(&q).await.map_err(call_error))
+            }),
+            Command::Reveal { key, purpose } => self.spawn(async move {
+                let result = c.reveal(&key.name, key.org, None).await.map_err(call_error);
+                Reply::Revealed {
+                    key,
+                    purpose,
+                    result,
+                    at: OffsetDateTime::now_utc(),
+                }
+            }),
+            Command::Write { op, req } => self.spawn(async move {
+                let result = c
+                    .upsert_secret(&req)
+                    .await
+                    .map(|(meta, _created)| meta)
+                    .map_err(call_error);
+                Reply::Written { op, result }
+            }),
+            Command::Patch { key, patch } => self.spawn(async move {
+                let result = c.patch_secret(&key.name, key.org, &patch).await.map_err(call_error);
+                Reply::Written {
+                    op: WriteOp::Edit(key),
+                    result,
+                }
+            }),
+            Command::Delete(key) => self.spawn(async move {
+                let result = c.delete_secret(&key.name, key.org).await.map_err(call_error);
+                Reply::Deleted { key, result }
+            }),
+            Command::Copy { label, value } => {
+                let result = match &mut self.clipboard {
+                    Ok(clip) => clip.copy(&value).map_err(|e| e.to_string()),
+                    Err(why) => Err(why.clone()),
+                };
+                // `value` drops here: the clipboard has it now, this process no longer needs it.
+                drop(value);
+                let result = result.map(|receipt| {
+                    let method = receipt.method();
+                    self.receipt = Some(receipt);
+                    CopyInfo {
+                        method: method.to_string(),
+                        verifiable: method.clear_is_verifiable(),
+                    }
+                });
+                self.send(Reply::Copied {
+                    label,
+                    result,
+                    at: OffsetDateTime::now_utc(),
+                });
+            }
+            Command::ClearClipboard => {
+                if let Some(result) = self.clear() {
+                    self.send(Reply::Cleared(result));
+                }
+            }
+        }
+    }
+
+    /// Clears the last copy if the clipboard still holds it. None when nothing is pending.
+    pub fn clear(&mut self) -> Option<Result<ClearResult, String>> {
+        let receipt = self.receipt.take()?;
+        let clip = self.clipboard.as_mut().ok()?;
+        Some(
+            clip.clear_if_unchanged(&receipt)
+                .map(|o| match o {
+                    ClearOutcome::Cleared => ClearResult::Cleared,
+                    ClearOutcome::ChangedSinceCopy => ClearResult::ChangedSinceCopy,
+                    ClearOutcome::Unverifiable => ClearResult::Unverifiable,
+                })
+                .map_err(|e| e.to_string()),
+        )
+    }
+}
+
+/// Reduces a client error to what the app decides on, keeping the server's words.
+pub fn call_error(e: ClientError) -> CallError {
+    let kind = match &e {
+        ClientError::Unreachable { .. } | ClientError::Timeout { .. } => ErrorKind::Unreachable,
+        ClientError::Unauthorized(_) => ErrorKind::Unauthorized,
+        ClientError::Forbidden(_) => ErrorKind::Forbidden,
+        ClientError::NotFound(_) => ErrorKind::NotFound,
+        ClientError::Conflict { current_version, .. } => ErrorKind::Conflict {
+            current_version: *current_version,
+        },
+        ClientError::Invalid(_) | ClientError::PayloadTooLarge(_) => ErrorKind::Invalid,
+        _ => ErrorKind::Other,
+    };
+    let message = match e {
+        // The banner names the server already; the reason is what is left to say.
+        ClientError::Unreachable { reason, .. } => reason,
+        ClientError::Timeout { .. } => "no answer in time".to_owned(),
+        ClientError::Forbidden(m) | ClientError::NotFound(m) | ClientError::Invalid(m) => m,
+        ClientError::Conflict { message, .. } => message,
+        other => other.to_string(),
+    };
+    CallError { kind, message }
+}

@@ -50,17 +50,9 @@ pub async fn run(ctx: &Ctx, args: RotateArgs) -> CliResult<()> {
         req.expected_version = Some(current.version);
         match conn.client.upsert_secret(&req).await {
             Ok((meta, _)) => Ok(meta),
-            Err(ClientError::Conflict { current_version, .. }) => Err(CliError::new(
-                ExitClass::Conflict,
-                format!(
-                    "{} was changed by someone else while you were rotating it (it was version {}, it is now {}); \
-                     nothing was written: check it with `vaultty secret history {}` and run the command again",
-                    args.name,
-                    current.version,
-                    current_version.map_or_else(|| "newer".to_owned(), |v| format!("version {v}")),
-                    args.name
-                ),
-            )),
+            Err(ClientError::Conflict { current_version, .. }) => {
+                Err(conflict(&args.name, current.version, current_version))
+            }
             Err(ClientError::NotFound(_)) => Err(CliError::not_found(format!(
                 "{} was deleted while you were rotating it; nothing was written",
                 args.name
@@ -73,7 +65,9 @@ pub async fn run(ctx: &Ctx, args: RotateArgs) -> CliResult<()> {
         return print_json(&json!({ "action": "rotated", "generated": args.generate.is_some(), "secret": meta }));
     }
     let mut line = format!("Rotated {} to version {} ({})", meta.name, meta.version, meta.preview);
-    if args.generate.is_some() {
+    if args.generate.is_some() && !meta.revealable {
+        line.push_str("; the generated value is write-only: `vaultty run` delivers it");
+    } else if args.generate.is_some() {
         line.push_str(&format!(
             "; the generated value was not printed: `vaultty secret get {}{} --copy` copies it",
             meta.name,
@@ -81,4 +75,33 @@ pub async fn run(ctx: &Ctx, args: RotateArgs) -> CliResult<()> {
         ));
     }
     print(&format!("{line}\n"))
+}
+
+/// Someone rotated between our read and our write: nothing was written, and the user is told how
+/// to look before trying again.
+fn conflict(name: &str, read: i64, now: Option<i64>) -> CliError {
+    let now = now.map_or_else(|| "newer".to_owned(), |v| format!("version {v}"));
+    CliError::new(
+        ExitClass::Conflict,
+        format!(
+            "{name} was changed by someone else while you were rotating it (it was version {read}, it is now \
+             {now}); nothing was written: check it with `vaultty secret history {name}` and run the command again"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conflict_says_what_happened_and_exits_5() {
+        let e = conflict("DB_PASSWORD", 3, Some(4));
+        assert_eq!(e.class.code(), 5);
+        assert!(
+            e.message.contains("version 3") && e.message.contains("version 4"),
+            "{e}"
+        );
+        assert!(e.message.contains("nothing was written"), "{e}");
+    }
 }

@@ -3,11 +3,11 @@
 pub mod api;
 pub mod cli;
 pub mod client;
-pub mod config;
 pub mod clipboard;
+pub mod config;
 pub mod crypto;
 pub mod local;
-pub mod store;
 pub mod server;
-pub mod vault;
+pub mod store;
 pub mod tui;
+pub mod vault;

@@ -7,7 +7,7 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::{secret, TestVault};
+use common::{TestVault, secret};
 use serde_json::json;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -34,37 +34,111 @@ impl<'a> MakeWriter<'a> for Captured {
 #[tokio::test(flavor = "multi_thread")]
 async fn values_appear_only_in_reveal_and_env() {
     let logs = Captured::default();
-    tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(logs.clone()).init();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(logs.clone())
+        .init();
 
     let v = TestVault::start().await;
     let http = v.raw();
     let auth = TestVault::bearer(&v.admin_token);
     let url = |p: &str| format!("{}{p}", v.url());
-    let canaries = ["canary-value-alpha-0001", "canary-value-bravo-0002", "canary-value-charlie-03"];
+    let canaries = [
+        "canary-value-alpha-0001",
+        "canary-value-bravo-0002",
+        "canary-value-charlie-03",
+    ];
     let mut bodies: Vec<(String, String)> = Vec::new();
     let mut send = async |label: &str, req: reqwest::RequestBuilder| {
         let res = req.header("authorization", &auth).send().await.unwrap();
         bodies.push((label.to_owned(), res.text().await.unwrap()));
     };
-    send("create", http.post(url("/v1/secrets")).json(&json!({"name": "ALPHA", "value": canaries[0]}))).await;
-    send("rotate", http.post(url("/v1/secrets")).json(&json!({"name": "ALPHA", "value": canaries[1]}))).await;
-    send("org", http.post(url("/v1/secrets")).json(&json!({"name": "ORG", "value": canaries[2], "orgWide": true}))).await;
-    send("bad field", http.post(url("/v1/secrets")).json(&json!({"name": "ALPHA", "value": canaries[0], "x": 1}))).await;
-    send("bad type", http.post(url("/v1/secrets")).json(&json!({"name": "ALPHA", "value": 5, "description": canaries[0]}))).await;
-    send("bad version", http.post(url("/v1/secrets")).json(&json!({"name": "ALPHA", "value": "v", "expectedVersion": canaries[0]}))).await;
-    send("bad name", http.post(url("/v1/secrets")).json(&json!({"name": canaries[0], "value": canaries[0]}))).await;
-    send("conflict", http.post(url("/v1/secrets")).json(&json!({"name": "ALPHA", "value": canaries[0], "expectedVersion": 1}))).await;
+    send(
+        "create",
+        http.post(url("/v1/secrets"))
+            .json(&json!({"name": "ALPHA", "value": canaries[0]})),
+    )
+    .await;
+    send(
+        "rotate",
+        http.post(url("/v1/secrets"))
+            .json(&json!({"name": "ALPHA", "value": canaries[1]})),
+    )
+    .await;
+    send(
+        "org",
+        http.post(url("/v1/secrets"))
+            .json(&json!({"name": "ORG", "value": canaries[2], "orgWide": true})),
+    )
+    .await;
+    send(
+        "bad field",
+        http.post(url("/v1/secrets"))
+            .json(&json!({"name": "ALPHA", "value": canaries[0], "x": 1})),
+    )
+    .await;
+    send(
+        "bad type",
+        http.post(url("/v1/secrets"))
+            .json(&json!({"name": "ALPHA", "value": 5, "description": canaries[0]})),
+    )
+    .await;
+    send(
+        "bad version",
+        http.post(url("/v1/secrets"))
+            .json(&json!({"name": "ALPHA", "value": "v", "expectedVersion": canaries[0]})),
+    )
+    .await;
+    send(
+        "bad name",
+        http.post(url("/v1/secrets"))
+            .json(&json!({"name": canaries[0], "value": canaries[0]})),
+    )
+    .await;
+    send(
+        "conflict",
+        http.post(url("/v1/secrets"))
+            .json(&json!({"name": "ALPHA", "value": canaries[0], "expectedVersion": 1})),
+    )
+    .await;
     send("get", http.get(url("/v1/secrets/ALPHA"))).await;
     send("list", http.get(url("/v1/secrets"))).await;
     send("versions", http.get(url("/v1/secrets/ALPHA/versions"))).await;
-    send("patch", http.patch(url("/v1/secrets/ALPHA")).json(&json!({"description": "d"}))).await;
+    send(
+        "patch",
+        http.patch(url("/v1/secrets/ALPHA")).json(&json!({"description": "d"})),
+    )
+    .await;
     send("audit", http.get(url("/v1/audit"))).await;
     send("me", http.get(url("/v1/me"))).await;
-    let reveal = http.post(url("/v1/secrets/ALPHA/reveal")).header("authorization", &auth).send().await.unwrap();
-    assert!(reveal.text().await.unwrap().contains(canaries[1]), "reveal returns the value");
-    let env = http.post(url("/v1/env")).header("authorization", &auth).send().await.unwrap();
-    assert!(env.text().await.unwrap().contains(canaries[2]), "env returns the values");
-    let token = v.admin().create_token(&vaultty::api::CreateToken { name: "t".into(), expires_in: None }).await.unwrap();
+    let reveal = http
+        .post(url("/v1/secrets/ALPHA/reveal"))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        reveal.text().await.unwrap().contains(canaries[1]),
+        "reveal returns the value"
+    );
+    let env = http
+        .post(url("/v1/env"))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        env.text().await.unwrap().contains(canaries[2]),
+        "env returns the values"
+    );
+    let token = v
+        .admin()
+        .create_token(&vaultty::api::CreateToken {
+            name: "t".into(),
+            expires_in: None,
+        })
+        .await
+        .unwrap();
     let _ = v.client(&token.token).me().await.unwrap();
     let _ = v.client(&secret("vt_wrong-token-canary")).me().await;
 
@@ -74,12 +148,19 @@ async fn values_appear_only_in_reveal_and_env() {
         }
     }
     let log = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(log.contains("request"), "the server logged nothing: the check would be empty");
+    assert!(
+        log.contains("request"),
+        "the server logged nothing: the check would be empty"
+    );
     for c in canaries {
         assert!(!log.contains(c), "a value is in the log");
     }
     use secrecy::ExposeSecret;
-    for t in [v.admin_token.expose_secret(), token.token.expose_secret(), "wrong-token-canary"] {
+    for t in [
+        v.admin_token.expose_secret(),
+        token.token.expose_secret(),
+        "wrong-token-canary",
+    ] {
         assert!(!log.contains(t), "a token is in the log");
     }
 }

@@ -15,14 +15,24 @@ const KEY: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 
 fn vaultty(db_url: &str) -> Command {
     let mut c = Command::new(BIN);
-    c.env("VAULTTY_MASTER_KEY", KEY).env("VAULTTY_DATABASE_URL", db_url).env_remove("VAULTTY_LOG");
+    c.env("VAULTTY_MASTER_KEY", KEY)
+        .env("VAULTTY_DATABASE_URL", db_url)
+        .env_remove("VAULTTY_LOG");
     c
 }
 
 /// Starts `vaultty serve` on a kernel-chosen port and returns it with its URL.
 fn serve(db_url: &str) -> (Child, String) {
     let mut child = vaultty(db_url)
-        .args(["serve", "--listen", "127.0.0.1:0", "--max-versions", "1000", "--reveal-rate-limit", "0"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-versions",
+            "1000",
+            "--reveal-rate-limit",
+            "0",
+        ])
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -44,14 +54,20 @@ fn serve(db_url: &str) -> (Child, String) {
 async fn acknowledged_writes_and_reveal_audits_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let db_url = format!("sqlite://{}", dir.path().join("vault.db").display());
-    let out = vaultty(&db_url).args(["admin", "init", "--org", "acme", "--admin", "alice"]).output().unwrap();
+    let out = vaultty(&db_url)
+        .args(["admin", "init", "--org", "acme", "--admin", "alice"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let token = SecretString::from(String::from_utf8(out.stdout).unwrap().trim().to_owned());
 
     let (mut server, url) = serve(&db_url);
     let client = VaultClient::new(&url, Some(token.clone()), ClientOptions::default()).unwrap();
     for i in 0..4 {
-        client.upsert_secret(&UpsertSecret::new(format!("KEY_{i}"), value(i, 0))).await.unwrap();
+        client
+            .upsert_secret(&UpsertSecret::new(format!("KEY_{i}"), value(i, 0)))
+            .await
+            .unwrap();
     }
     let rotations = Arc::new(Mutex::new(Vec::<(usize, i64)>::new()));
     let reveals = Arc::new(Mutex::new(Vec::<(usize, i64)>::new()));
@@ -60,7 +76,10 @@ async fn acknowledged_writes_and_reveal_audits_survive_kill_9() {
         let (client, rotations, reveals) = (client.clone(), rotations.clone(), reveals.clone());
         workers.push(tokio::spawn(async move {
             for round in 1.. {
-                match client.upsert_secret(&UpsertSecret::new(format!("KEY_{i}"), value(i, round))).await {
+                match client
+                    .upsert_secret(&UpsertSecret::new(format!("KEY_{i}"), value(i, round)))
+                    .await
+                {
                     Ok((meta, _)) => rotations.lock().unwrap().push((i, meta.version)),
                     Err(_) => break,
                 }
@@ -79,13 +98,20 @@ async fn acknowledged_writes_and_reveal_audits_survive_kill_9() {
     }
     let rotations = rotations.lock().unwrap().clone();
     let reveals = reveals.lock().unwrap().clone();
-    assert!(rotations.len() > 20 && reveals.len() > 20, "too little load to mean anything: {}", rotations.len());
+    assert!(
+        rotations.len() > 20 && reveals.len() > 20,
+        "too little load to mean anything: {}",
+        rotations.len()
+    );
 
     let (mut server, url) = serve(&db_url);
     let client = VaultClient::new(&url, Some(token), ClientOptions::default()).unwrap();
     for (i, version) in &rotations {
         let got = client.reveal(&format!("KEY_{i}"), false, Some(*version)).await.unwrap();
-        assert_eq!(got.value.expose_secret(), value(*i, (*version - 1) as usize).expose_secret());
+        assert_eq!(
+            got.value.expose_secret(),
+            value(*i, (*version - 1) as usize).expose_secret()
+        );
     }
     for i in 0..4 {
         let events = client

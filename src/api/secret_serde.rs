@@ -12,10 +12,7 @@ pub fn serialize<S: Serializer>(value: &SecretString, s: S) -> Result<S::Ok, S::
     s.serialize_str(value.expose_secret())
 }
 
-pub fn serialize_map<S: Serializer>(
-    map: &BTreeMap<String, SecretString>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
+pub fn serialize_map<S: Serializer>(map: &BTreeMap<String, SecretString>, s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
     let mut m = s.serialize_map(Some(map.len()))?;
     for (k, v) in map {

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::path::Path;
 
-use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
@@ -115,10 +115,10 @@ fn parse_key(index: usize, text: &str) -> Result<MasterKey, KeyError> {
         index,
         reason: e.to_string(),
     })?);
-    let bytes: [u8; 32] = decoded
-        .as_slice()
-        .try_into()
-        .map_err(|_| KeyError::WrongLength { index, len: decoded.len() })?;
+    let bytes: [u8; 32] = decoded.as_slice().try_into().map_err(|_| KeyError::WrongLength {
+        index,
+        len: decoded.len(),
+    })?;
     Ok(MasterKey::from_bytes(bytes))
 }
 

@@ -11,7 +11,7 @@ mod token;
 pub use keyring::{KeyError, Keyring, MasterKey};
 pub use preview::preview;
 pub use seal::{Binding, CryptoError};
-pub use token::{generate_token, generate_value, hash_token, random_bytes, Alphabet, TokenHash};
+pub use token::{Alphabet, TokenHash, generate_token, generate_value, hash_token, random_bytes};
 
 /// SHA-256 of some bytes: used for the audit chain and key ids.
 pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {

@@ -2,9 +2,9 @@
 //! data that binds the ciphertext to its row, stored as
 //! `v1:<key id>:base64(nonce):base64(ciphertext):base64(tag)`.
 
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use base64::engine::general_purpose::STANDARD;
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
@@ -132,7 +132,11 @@ mod tests {
     }
 
     fn b(ns: &'static str, name: &'static str, version: i64) -> Binding<'static> {
-        Binding { namespace: ns, name, version }
+        Binding {
+            namespace: ns,
+            name,
+            version,
+        }
     }
 
     #[test]
@@ -179,7 +183,10 @@ mod tests {
         assert!(r.open(&b("org", "K", 1), &tampered).is_err());
         assert_eq!(r.open(&b("org", "K", 1), "nope").unwrap_err(), CryptoError::Malformed);
         let other = Keyring::new(vec![MasterKey::from_bytes([9; 32])]).unwrap();
-        assert!(matches!(other.open(&b("org", "K", 1), &sealed), Err(CryptoError::UnknownKey(_))));
+        assert!(matches!(
+            other.open(&b("org", "K", 1), &sealed),
+            Err(CryptoError::UnknownKey(_))
+        ));
     }
 
     #[test]
@@ -187,7 +194,10 @@ mod tests {
         let old = ring(1);
         let sealed = old.seal(&b("org", "K", 1), &SecretString::from("value"));
         let rotated = Keyring::new(vec![MasterKey::from_bytes([42; 32]), MasterKey::from_bytes([1; 32])]).unwrap();
-        assert_eq!(rotated.open(&b("org", "K", 1), &sealed).unwrap().expose_secret(), "value");
+        assert_eq!(
+            rotated.open(&b("org", "K", 1), &sealed).unwrap().expose_secret(),
+            "value"
+        );
         let resealed = rotated.seal(&b("org", "K", 1), &SecretString::from("value"));
         assert_eq!(Keyring::sealed_key_id(&resealed), Some(rotated.primary().id()));
     }

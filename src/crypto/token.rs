@@ -1,8 +1,8 @@
 //! Random material: API tokens (`vt_` + 32 random bytes base64url), their hashes, generated values.
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
@@ -109,7 +109,11 @@ mod tests {
         let s = t.expose_secret();
         assert!(s.starts_with("vt_"));
         assert_eq!(s.len(), 3 + 43);
-        assert!(s[3..].chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            s[3..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
         assert_ne!(s, generate_token().expose_secret());
     }
 

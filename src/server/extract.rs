@@ -5,14 +5,14 @@ use std::net::SocketAddr;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
 use super::AppState;
+use super::error::ApiError;
 use crate::api::ErrorCode;
 use crate::vault::{Caller, Origin};
 
@@ -36,7 +36,9 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             ApiError::invalid("the body must be JSON, sent with `Content-Type: application/json`")
         }
         JsonRejection::JsonSyntaxError(_) => ApiError::invalid("the body is not valid JSON"),
-        JsonRejection::JsonDataError(e) => ApiError::invalid(format!("invalid body: {}", redact_quoted(&e.body_text()))),
+        JsonRejection::JsonDataError(e) => {
+            ApiError::invalid(format!("invalid body: {}", redact_quoted(&e.body_text())))
+        }
         JsonRejection::BytesRejection(_) => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::PayloadTooLarge,
@@ -73,9 +75,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                Err(ApiError::invalid(format!("invalid query: {}", redact_quoted(&e.body_text()))))
-            }
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(ApiError::invalid(format!(
+                "invalid query: {}",
+                redact_quoted(&e.body_text())
+            ))),
             Err(other) => Err(ApiError::invalid(redact_quoted(&other.body_text()))),
         }
     }

@@ -80,9 +80,14 @@ async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
     let vault = Vault::new(
         store,
         Arc::new(config.keyring),
-        VaultSettings { max_versions: config.max_versions.max(1) },
+        VaultSettings {
+            max_versions: config.max_versions.max(1),
+        },
     );
-    Ok(AppState { vault, reveal_limiter: Arc::new(ratelimit::RevealLimiter::new(config.reveal_rate_limit)) })
+    Ok(AppState {
+        vault,
+        reveal_limiter: Arc::new(ratelimit::RevealLimiter::new(config.reveal_rate_limit)),
+    })
 }
 
 /// Starts the server on `listener` in the background; for tests and the embedded local vault.
@@ -96,7 +101,11 @@ pub async fn start(config: ServerConfig, listener: TcpListener) -> Result<Runnin
         })
         .await;
     });
-    Ok(RunningServer { addr, stop: Some(stop), task })
+    Ok(RunningServer {
+        addr,
+        stop: Some(stop),
+        task,
+    })
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.

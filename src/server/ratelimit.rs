@@ -18,7 +18,10 @@ struct Bucket {
 impl RevealLimiter {
     /// `per_minute == 0` turns the limit off.
     pub fn new(per_minute: u32) -> Self {
-        RevealLimiter { per_minute, buckets: Mutex::new(HashMap::new()) }
+        RevealLimiter {
+            per_minute,
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `Ok(())` to go ahead, or `Err(seconds)` to wait.
@@ -33,7 +36,10 @@ impl RevealLimiter {
         if buckets.len() > 10_000 {
             buckets.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * per_sec < capacity);
         }
-        let b = buckets.entry(token_id.to_owned()).or_insert(Bucket { tokens: capacity, at: now });
+        let b = buckets.entry(token_id.to_owned()).or_insert(Bucket {
+            tokens: capacity,
+            at: now,
+        });
         b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * per_sec).min(capacity);
         b.at = now;
         if b.tokens >= 1.0 {

@@ -2,15 +2,15 @@
 
 use std::time::Instant;
 
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::Router;
 
+use super::AppState;
 use super::error::ApiError;
 use super::handlers::{identity, secrets, values};
-use super::AppState;
 use crate::api::MAX_BODY_BYTES;
 
 pub(crate) fn router(state: AppState) -> Router {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use audit_chain::{audit_link_hash, GENESIS_HASH};
+pub use audit_chain::{GENESIS_HASH, audit_link_hash};
 pub use rows::*;
 
 use crate::crypto::TokenHash;
@@ -83,7 +83,13 @@ pub trait Store: Send + Sync + 'static {
     /// the audit record, all in one transaction. `Conflict` when the stored version differs.
     async fn write_secret(&self, write: SecretWrite, audit: NewAudit) -> StoreResult<SecretRow>;
     /// Edits metadata without rotating. `NotFound` when there is no such secret.
-    async fn update_secret(&self, owner: Owner, name: &str, patch: MetaPatch, audit: NewAudit) -> StoreResult<SecretRow>;
+    async fn update_secret(
+        &self,
+        owner: Owner,
+        name: &str,
+        patch: MetaPatch,
+        audit: NewAudit,
+    ) -> StoreResult<SecretRow>;
     /// Deletes a secret and all its versions. `NotFound` when there is no such secret.
     async fn delete_secret(&self, owner: Owner, name: &str, audit: NewAudit) -> StoreResult<()>;
     /// Versions of a secret, newest first, with their sealed text.

@@ -31,11 +31,7 @@ impl Owner {
     }
 
     pub fn from_db_id(id: i64) -> Owner {
-        if id == 0 {
-            Owner::Org
-        } else {
-            Owner::User(id)
-        }
+        if id == 0 { Owner::Org } else { Owner::User(id) }
     }
 
     pub fn visibility(&self) -> Visibility {

@@ -8,10 +8,10 @@ use secrecy::SecretString;
 
 use super::error::VaultResult;
 use super::identity::new_token;
-use super::{now_millis, VaultError};
-use crate::api::{validate, Role};
+use super::{VaultError, now_millis};
+use crate::api::{Role, validate};
 use crate::crypto::{Binding, Keyring};
-use crate::store::{self, audit_link_hash, AuditAction, DynStore, NewAudit, Outcome, GENESIS_HASH};
+use crate::store::{self, AuditAction, DynStore, GENESIS_HASH, NewAudit, Outcome, audit_link_hash};
 
 /// Rows re-sealed per batch: small enough that a batch never holds the writer for long.
 const REKEY_BATCH: u32 = 200;
@@ -55,12 +55,16 @@ pub async fn admin_create_user(database_url: &str, name: &str, role: Role) -> Va
         client: Some(format!("vaultty-admin/{}", env!("CARGO_PKG_VERSION"))),
         ip: None,
     };
-    store.create_user(name, role, row, at, audit).await.map_err(|e| match e {
-        store::StoreError::AlreadyExists(_) => {
-            VaultError::Conflict { message: format!("a user named {name} already exists"), current: None }
-        }
-        e => e.into(),
-    })?;
+    store
+        .create_user(name, role, row, at, audit)
+        .await
+        .map_err(|e| match e {
+            store::StoreError::AlreadyExists(_) => VaultError::Conflict {
+                message: format!("a user named {name} already exists"),
+                current: None,
+            },
+            e => e.into(),
+        })?;
     Ok(token)
 }
 
@@ -85,10 +89,17 @@ pub async fn rekey(store: &DynStore, keyring: Arc<Keyring>) -> VaultResult<Rekey
         cursor = (last.secret_id, last.version);
         for row in &batch {
             let namespace = row.owner.namespace();
-            let binding = Binding { namespace: &namespace, name: &row.name, version: row.version };
+            let binding = Binding {
+                namespace: &namespace,
+                name: &row.name,
+                version: row.version,
+            };
             let value = keyring.open(&binding, &row.sealed)?;
             let resealed = keyring.seal(&binding, &value);
-            if store.replace_sealed(row.secret_id, row.version, &row.sealed, &resealed).await? {
+            if store
+                .replace_sealed(row.secret_id, row.version, &row.sealed, &resealed)
+                .await?
+            {
                 report.resealed += 1;
             } else {
                 report.skipped += 1;
@@ -117,10 +128,16 @@ pub async fn audit_verify(store: &DynStore) -> VaultResult<ChainReport> {
         for row in &batch {
             events += 1;
             if row.prev_hash != prev || audit_link_hash(&prev, row) != row.hash {
-                return Ok(ChainReport { events, first_broken: Some(row.id) });
+                return Ok(ChainReport {
+                    events,
+                    first_broken: Some(row.id),
+                });
             }
             prev = row.hash;
         }
     }
-    Ok(ChainReport { events, first_broken: None })
+    Ok(ChainReport {
+        events,
+        first_broken: None,
+    })
 }

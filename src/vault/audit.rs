@@ -3,7 +3,7 @@
 use super::convert;
 use super::error::VaultResult;
 use super::{Caller, Vault, VaultError};
-use crate::api::{AuditEvent, AuditQuery, AUDIT_DEFAULT_LIMIT, AUDIT_MAX_LIMIT};
+use crate::api::{AUDIT_DEFAULT_LIMIT, AUDIT_MAX_LIMIT, AuditEvent, AuditQuery};
 use crate::store::AuditFilter;
 
 impl Vault {
@@ -22,7 +22,13 @@ impl Vault {
                 _ => Some(caller.user.name.clone()),
             }
         };
-        let filter = AuditFilter { actor, secret: q.secret.clone(), action: q.action, before: q.before, limit };
+        let filter = AuditFilter {
+            actor,
+            secret: q.secret.clone(),
+            action: q.action,
+            before: q.before,
+            limit,
+        };
         let rows = self.store.list_audit(&filter).await?;
         Ok(rows.iter().map(convert::audit).collect())
     }

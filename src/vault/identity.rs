@@ -4,8 +4,8 @@ use secrecy::SecretString;
 
 use super::convert;
 use super::error::VaultResult;
-use super::{audit_for, now_millis, Caller, Origin, Vault, VaultError};
-use crate::api::{validate, CreateToken, CreateUser, CreatedToken, CreatedUser, Me, OrgInfo, PatchOrg, TokenInfo};
+use super::{Caller, Origin, Vault, VaultError, audit_for, now_millis};
+use crate::api::{CreateToken, CreateUser, CreatedToken, CreatedUser, Me, OrgInfo, PatchOrg, TokenInfo, validate};
 use crate::crypto::{generate_token, hash_token, random_bytes};
 use crate::store::{AuditAction, Millis, NewAudit, NewToken, Outcome, StoreError};
 
@@ -43,7 +43,12 @@ impl Vault {
                         } else if row.expires_at.is_some_and(|e| e <= at) {
                             "this token has expired"
                         } else {
-                            return Ok(Caller { user, token_id: row.id, client: origin.client, ip: origin.ip });
+                            return Ok(Caller {
+                                user,
+                                token_id: row.id,
+                                client: origin.client,
+                                ip: origin.ip,
+                            });
                         }
                     }
                     _ => "invalid token",
@@ -68,12 +73,19 @@ impl Vault {
 
     pub async fn me(&self, caller: &Caller) -> VaultResult<Me> {
         let org = self.org_row().await?;
-        Ok(Me { user: caller.user.name.clone(), org: org.name, role: caller.user.role })
+        Ok(Me {
+            user: caller.user.name.clone(),
+            org: org.name,
+            role: caller.user.role,
+        })
     }
 
     pub async fn org(&self, _caller: &Caller) -> VaultResult<OrgInfo> {
         let org = self.org_row().await?;
-        Ok(OrgInfo { name: org.name, members_can_reveal: org.members_can_reveal })
+        Ok(OrgInfo {
+            name: org.name,
+            members_can_reveal: org.members_can_reveal,
+        })
     }
 
     pub async fn patch_org(&self, caller: &Caller, p: &PatchOrg) -> VaultResult<OrgInfo> {
@@ -89,7 +101,10 @@ impl Vault {
             .store
             .update_org(value, audit_for(caller, AuditAction::OrgUpdate, Outcome::Ok, at))
             .await?;
-        Ok(OrgInfo { name: org.name, members_can_reveal: org.members_can_reveal })
+        Ok(OrgInfo {
+            name: org.name,
+            members_can_reveal: org.members_can_reveal,
+        })
     }
 
     pub async fn create_user(&self, caller: &Caller, req: &CreateUser) -> VaultResult<CreatedUser> {
@@ -105,11 +120,18 @@ impl Vault {
         let user = match self.store.create_user(&req.name, req.role, row, at, audit).await {
             Ok(u) => u,
             Err(StoreError::AlreadyExists(_)) => {
-                return Err(VaultError::Conflict { message: format!("a user named {} already exists", req.name), current: None });
+                return Err(VaultError::Conflict {
+                    message: format!("a user named {} already exists", req.name),
+                    current: None,
+                });
             }
             Err(e) => return Err(e.into()),
         };
-        Ok(CreatedUser { user: user.name, role: user.role, token })
+        Ok(CreatedUser {
+            user: user.name,
+            role: user.role,
+            token,
+        })
     }
 
     pub async fn create_token(&self, caller: &Caller, req: &CreateToken) -> VaultResult<CreatedToken> {
@@ -119,9 +141,16 @@ impl Vault {
         let at = now_millis();
         let expires_at = match req.expires_in {
             None => None,
-            Some(0) => return Err(VaultError::Invalid("expiresIn is a number of seconds greater than 0".into())),
+            Some(0) => {
+                return Err(VaultError::Invalid(
+                    "expiresIn is a number of seconds greater than 0".into(),
+                ));
+            }
             Some(secs) => {
-                let ms = i64::try_from(secs).ok().and_then(|s| s.checked_mul(1000)).and_then(|ms| at.checked_add(ms));
+                let ms = i64::try_from(secs)
+                    .ok()
+                    .and_then(|s| s.checked_mul(1000))
+                    .and_then(|ms| at.checked_add(ms));
                 Some(ms.ok_or_else(|| VaultError::Invalid("expiresIn is too large".into()))?)
             }
         };

@@ -17,13 +17,13 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-pub use admin::{admin_create_user, admin_init, audit_verify, open_store, rekey, ChainReport, RekeyReport};
-pub use error::VaultResult;
+pub use admin::{ChainReport, RekeyReport, admin_create_user, admin_init, audit_verify, open_store, rekey};
 pub use error::VaultError;
+pub use error::VaultResult;
 
 use crate::api::Role;
 use crate::crypto::Keyring;
-use crate::store::{DynStore, Millis, NewAudit, Outcome, AuditAction, UserRow};
+use crate::store::{AuditAction, DynStore, Millis, NewAudit, Outcome, UserRow};
 
 /// Server settings the rules depend on.
 #[derive(Debug, Clone)]
@@ -71,7 +71,11 @@ pub struct Origin {
 
 impl Vault {
     pub fn new(store: DynStore, keyring: Arc<Keyring>, settings: VaultSettings) -> Self {
-        Vault { store, keyring, settings }
+        Vault {
+            store,
+            keyring,
+            settings,
+        }
     }
 
     pub fn store(&self) -> &DynStore {

@@ -26,7 +26,10 @@ mod tests {
     use super::*;
 
     fn org(members_can_reveal: bool) -> OrgRow {
-        OrgRow { name: "acme".into(), members_can_reveal }
+        OrgRow {
+            name: "acme".into(),
+            members_can_reveal,
+        }
     }
 
     #[test]

@@ -8,13 +8,19 @@ use secrecy::SecretString;
 use super::error::VaultResult;
 use super::policy::may_read_values;
 use super::secrets::secret_audit;
-use super::{audit_for, now_millis, Caller, Vault, VaultError};
+use super::{Caller, Vault, VaultError, audit_for, now_millis};
 use crate::api::{Revealed, Scope};
 use crate::crypto::Binding;
 use crate::store::{AuditAction, OrgRow, Outcome, Owner, StoreError};
 
 impl Vault {
-    pub async fn reveal(&self, caller: &Caller, name: &str, org_wide: bool, version: Option<i64>) -> VaultResult<Revealed> {
+    pub async fn reveal(
+        &self,
+        caller: &Caller,
+        name: &str,
+        org_wide: bool,
+        version: Option<i64>,
+    ) -> VaultResult<Revealed> {
         let row = self.resolve(caller, name, org_wide).await?;
         let at = now_millis();
         let org = self.org_row().await?;
@@ -27,7 +33,9 @@ impl Vault {
                 ),
             })
         } else if !row.revealable {
-            Some(format!("{name} is write-only: it is delivered through /v1/env (vaultty run) and never revealed"))
+            Some(format!(
+                "{name} is write-only: it is delivered through /v1/env (vaultty run) and never revealed"
+            ))
         } else {
             None
         };
@@ -43,13 +51,30 @@ impl Vault {
             ))
         })?;
         let namespace = row.owner.namespace();
-        let value = self
-            .keyring
-            .open(&Binding { namespace: &namespace, name, version: wanted }, &stored.sealed)?;
-        let audit = secret_audit(caller, AuditAction::Reveal, Outcome::Ok, name, row.owner, Some(wanted), at);
+        let value = self.keyring.open(
+            &Binding {
+                namespace: &namespace,
+                name,
+                version: wanted,
+            },
+            &stored.sealed,
+        )?;
+        let audit = secret_audit(
+            caller,
+            AuditAction::Reveal,
+            Outcome::Ok,
+            name,
+            row.owner,
+            Some(wanted),
+            at,
+        );
         // The audit record and last_used_at are durable before the value leaves this function.
         self.store.record_use(&[row.id], at, vec![audit]).await?;
-        Ok(Revealed { name: row.name, value, version: wanted })
+        Ok(Revealed {
+            name: row.name,
+            value,
+            version: wanted,
+        })
     }
 
     /// Every value the caller may use whose scope is `all` or `scope` (every scope when none is
@@ -70,12 +95,24 @@ impl Vault {
         for (row, sealed) in org_rows.into_iter().chain(user_rows) {
             let namespace = row.owner.namespace();
             let value = self.keyring.open(
-                &Binding { namespace: &namespace, name: &row.name, version: row.version },
+                &Binding {
+                    namespace: &namespace,
+                    name: &row.name,
+                    version: row.version,
+                },
                 &sealed,
             )?;
             env.insert(row.name.clone(), value);
             used.push(row.id);
-            audits.push(secret_audit(caller, AuditAction::Env, Outcome::Ok, &row.name, row.owner, Some(row.version), at));
+            audits.push(secret_audit(
+                caller,
+                AuditAction::Env,
+                Outcome::Ok,
+                &row.name,
+                row.owner,
+                Some(row.version),
+                at,
+            ));
         }
         if audits.is_empty() {
             audits.push(audit_for(caller, AuditAction::Env, Outcome::Ok, at));

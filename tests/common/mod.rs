@@ -30,7 +30,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_versions: 10, reveal_rate_limit: 0, keys: vec![[7u8; 32]] }
+        Options {
+            max_versions: 10,
+            reveal_rate_limit: 0,
+            keys: vec![[7u8; 32]],
+        }
     }
 }
 
@@ -44,7 +48,13 @@ impl TestVault {
         let db_url = format!("sqlite://{}", dir.path().join("vault.db").display());
         let admin_token = vaultty::vault::admin_init(&db_url, "acme", "alice").await.unwrap();
         let server = start_server(&db_url, &opts).await;
-        TestVault { dir, db_url, server, admin_token, keys: opts.keys }
+        TestVault {
+            dir,
+            db_url,
+            server,
+            admin_token,
+            keys: opts.keys,
+        }
     }
 
     pub fn db_path(&self) -> PathBuf {
@@ -67,7 +77,10 @@ impl TestVault {
     pub async fn user(&self, name: &str, role: vaultty::api::Role) -> (VaultClient, SecretString) {
         let created = self
             .admin()
-            .create_user(&vaultty::api::CreateUser { name: name.into(), role })
+            .create_user(&vaultty::api::CreateUser {
+                name: name.into(),
+                role,
+            })
             .await
             .unwrap();
         (self.client(&created.token), created.token)

@@ -1,16 +1,16 @@
 //! Health, identity, the org, users, tokens and the audit log.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
 use crate::api::{
     AuditList, AuditQuery, CreateToken, CreateUser, CreatedToken, CreatedUser, ErrorBody, Health, Me, OrgInfo,
     PatchOrg, TokenList,
 };
+use crate::server::AppState;
 use crate::server::error::ApiError;
 use crate::server::extract::{ApiJson, ApiQuery, Authed};
-use crate::server::AppState;
 
 #[utoipa::path(get, path = "/healthz", tag = "identity", responses((status = 200, body = Health)))]
 pub async fn healthz() -> Json<Health> {
@@ -66,7 +66,9 @@ pub async fn create_token(
 #[utoipa::path(get, path = "/v1/tokens", tag = "identity",
     responses((status = 200, body = TokenList)), security(("bearer" = [])))]
 pub async fn list_tokens(State(s): State<AppState>, Authed(caller): Authed) -> Result<Json<TokenList>, ApiError> {
-    Ok(Json(TokenList { tokens: s.vault.list_tokens(&caller).await? }))
+    Ok(Json(TokenList {
+        tokens: s.vault.list_tokens(&caller).await?,
+    }))
 }
 
 #[utoipa::path(delete, path = "/v1/tokens/{id}", params(("id" = String, Path)), tag = "identity",
@@ -88,5 +90,7 @@ pub async fn audit(
     Authed(caller): Authed,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditList>, ApiError> {
-    Ok(Json(AuditList { events: s.vault.audit(&caller, &q).await? }))
+    Ok(Json(AuditList {
+        events: s.vault.audit(&caller, &q).await?,
+    }))
 }

@@ -1,13 +1,15 @@
 //! `/v1/secrets`: metadata, writes, history.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
-use crate::api::{ErrorBody, ListQuery, NamespaceQuery, PatchSecret, SecretList, SecretMeta, UpsertSecret, VersionList};
+use crate::api::{
+    ErrorBody, ListQuery, NamespaceQuery, PatchSecret, SecretList, SecretMeta, UpsertSecret, VersionList,
+};
+use crate::server::AppState;
 use crate::server::error::ApiError;
 use crate::server::extract::{ApiJson, ApiQuery, Authed};
-use crate::server::AppState;
 
 #[utoipa::path(get, path = "/v1/secrets", params(ListQuery), tag = "secrets",
     responses((status = 200, body = SecretList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
@@ -17,7 +19,9 @@ pub async fn list(
     Authed(caller): Authed,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<SecretList>, ApiError> {
-    Ok(Json(SecretList { secrets: s.vault.list(&caller, &q).await? }))
+    Ok(Json(SecretList {
+        secrets: s.vault.list(&caller, &q).await?,
+    }))
 }
 
 /// Create (201) or rotate (200) by name.
@@ -59,7 +63,11 @@ pub async fn patch(
     ApiQuery(q): ApiQuery<NamespaceQuery>,
     ApiJson(body): ApiJson<PatchSecret>,
 ) -> Result<Json<SecretMeta>, ApiError> {
-    Ok(Json(s.vault.patch(&caller, &name, q.org_wide.unwrap_or(false), &body).await?))
+    Ok(Json(
+        s.vault
+            .patch(&caller, &name, q.org_wide.unwrap_or(false), &body)
+            .await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/v1/secrets/{name}", params(("name" = String, Path), NamespaceQuery), tag = "secrets",
@@ -85,5 +93,7 @@ pub async fn versions(
     Path(name): Path<String>,
     ApiQuery(q): ApiQuery<NamespaceQuery>,
 ) -> Result<Json<VersionList>, ApiError> {
-    Ok(Json(VersionList { versions: s.vault.versions(&caller, &name, q.org_wide.unwrap_or(false)).await? }))
+    Ok(Json(VersionList {
+        versions: s.vault.versions(&caller, &name, q.org_wide.unwrap_or(false)).await?,
+    }))
 }

@@ -2,14 +2,14 @@
 
 use std::time::Instant;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::Json;
 
 use crate::api::{EnvRequest, EnvResponse, ErrorBody, RevealQuery, Revealed};
-use crate::server::error::ApiError;
-use crate::server::extract::{redact_quoted, ApiQuery, Authed};
 use crate::server::AppState;
+use crate::server::error::ApiError;
+use crate::server::extract::{ApiQuery, Authed, redact_quoted};
 
 /// Reveal a value. Recorded in the audit log before the value is sent.
 #[utoipa::path(post, path = "/v1/secrets/{name}/reveal", params(("name" = String, Path), RevealQuery), tag = "values",
@@ -25,7 +25,11 @@ pub async fn reveal(
     s.reveal_limiter
         .check(&caller.token_id, Instant::now())
         .map_err(ApiError::rate_limited)?;
-    Ok(Json(s.vault.reveal(&caller, &name, q.org_wide.unwrap_or(false), q.version).await?))
+    Ok(Json(
+        s.vault
+            .reveal(&caller, &name, q.org_wide.unwrap_or(false), q.version)
+            .await?,
+    ))
 }
 
 /// Every value the caller may use whose scope is `all` or the one asked.
@@ -45,5 +49,7 @@ pub async fn env(
             .map_err(|e| ApiError::invalid(format!("invalid body: {}", redact_quoted(&e.to_string()))))?
             .scope
     };
-    Ok(Json(EnvResponse { env: s.vault.env(&caller, scope).await? }))
+    Ok(Json(EnvResponse {
+        env: s.vault.env(&caller, scope).await?,
+    }))
 }

@@ -93,7 +93,11 @@ pub(super) fn list_secrets(conn: &Connection, filter: &SecretFilter) -> StoreRes
     result.map_err(map)
 }
 
-pub(super) fn deliverable(conn: &Connection, owners: &[Owner], scope: Option<Scope>) -> StoreResult<Vec<(SecretRow, String)>> {
+pub(super) fn deliverable(
+    conn: &Connection,
+    owners: &[Owner],
+    scope: Option<Scope>,
+) -> StoreResult<Vec<(SecretRow, String)>> {
     if owners.is_empty() {
         return Ok(Vec::new());
     }

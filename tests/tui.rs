@@ -6,5 +6,7 @@
 mod fixtures;
 #[path = "tui/flows.rs"]
 mod flows;
+#[path = "tui/perf.rs"]
+mod perf;
 #[path = "tui/render.rs"]
 mod render;

@@ -43,7 +43,7 @@ fn reveal_asks_then_shows_then_masks_again_at_the_deadline() {
         "the spinner turns while the reveal is in flight"
     );
 
-    send(
+    let cmds = send(
         &mut app,
         Reply::Revealed {
             key: key("ANTHROPIC_API_KEY", true),
@@ -52,7 +52,8 @@ fn reveal_asks_then_shows_then_masks_again_at_the_deadline() {
             at: at(0),
         },
     );
-    assert_eq!(app.session.in_flight, 0);
+    // The reveal set "last used": the row is fetched again.
+    assert!(matches!(&cmds[..], [Command::LoadSecret(k)] if k.name == "ANTHROPIC_API_KEY"));
     assert!(screen(&app, 140, 40).contains(value_of("ANTHROPIC_API_KEY")));
     assert!(screen(&app, 140, 40).contains("masked again in 20s"));
 
@@ -187,7 +188,7 @@ fn copy_clears_only_when_unchanged_and_recopy_restarts_the_timer() {
         },
     );
     match &cmds[..] {
-        [Command::Copy { label, value }] => {
+        [Command::LoadSecret(_), Command::Copy { label, value }] => {
             assert_eq!(label, "GITHUB_TOKEN");
             assert_eq!(value.expose_secret(), value_of("GITHUB_TOKEN"));
         }
@@ -195,7 +196,8 @@ fn copy_clears_only_when_unchanged_and_recopy_restarts_the_timer() {
     }
     assert!(app.shown.is_none());
     copied(&mut app, 0);
-    assert!(screen(&app, 80, 24).contains("clipboard: GITHUB_TOKEN clears in 30s (system clipboard)"));
+    assert!(screen(&app, 80, 24).contains("clipboard clears in 30s (system clipboard)"));
+    assert!(screen(&app, 140, 40).contains("clipboard: GITHUB_TOKEN clears in 30s (system clipboard)"));
 
     assert!(tick(&mut app, at(10)).is_empty());
     copied(&mut app, 10); // copied again: the 30 s start over

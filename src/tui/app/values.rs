@@ -142,6 +142,8 @@ impl App {
         self.settle();
         match (result, purpose) {
             (Ok(r), RevealPurpose::Show) => {
+                // The reveal set "last used" on the server: fetch the row again.
+                self.issue(out, Command::LoadSecret(key.clone()));
                 if self.list.selected_key().as_ref() == Some(&key) {
                     let until = at + Duration::seconds(self.config.tui.reveal_seconds.into());
                     self.shown = Some(Shown {
@@ -157,13 +159,16 @@ impl App {
                     );
                 }
             }
-            (Ok(r), RevealPurpose::Copy) => self.issue(
-                out,
-                Command::Copy {
-                    label: key.name,
-                    value: r.value,
-                },
-            ),
+            (Ok(r), RevealPurpose::Copy) => {
+                self.issue(out, Command::LoadSecret(key.clone()));
+                self.issue(
+                    out,
+                    Command::Copy {
+                        label: key.name,
+                        value: r.value,
+                    },
+                );
+            }
             (Err(e), _) if e.kind == ErrorKind::Forbidden => {
                 self.say(Tone::Error, format!("Reveal of {} denied: {}", key.name, e.message));
             }
@@ -175,7 +180,7 @@ impl App {
         match result {
             Ok(info) => {
                 let secs = self.config.tui.clipboard_clear_seconds;
-                let text = format!("Copied {label}");
+                let text = format!("Copied {label} ({})", info.method);
                 // A new copy replaces the old deadline: the timer restarts.
                 self.clip.pending = Some(ClipState {
                     label,

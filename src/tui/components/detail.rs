@@ -181,10 +181,16 @@ fn compact<'a>(app: &'a App, meta: &'a SecretMeta, theme: &Theme) -> Vec<Line<'a
     // Short lines under the table at 80x24: times to the minute.
     let days = fmt::days_since(app.now, meta.changed_at());
     let max = app.config.tui.max_age_days;
+    let since = match (meta.rotated_at.is_some(), days) {
+        (true, 0) => " · today".to_owned(),
+        (true, d) => format!(" · {d} days ago"),
+        (false, 0) => " · created today".to_owned(),
+        (false, d) => format!(" · created {d} days ago"),
+    };
     let age = if is_stale(meta, app.now, max) {
-        Span::styled(format!(" · stale: {days} days (max {max})"), theme.stale())
+        Span::styled(format!("{since}: stale (max {max} days)"), theme.stale())
     } else {
-        Span::styled(format!(" · {days} days ago"), theme.muted())
+        Span::styled(since, theme.muted())
     };
     let rotated = match meta.rotated_at {
         Some(t) => format!("{} UTC{}", fmt::minute(t), by(meta.rotated_by.as_deref())),

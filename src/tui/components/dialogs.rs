@@ -389,7 +389,7 @@ fn review(
     new: &str,
     step: Step,
 ) {
-    let height = 10;
+    let height = 9;
     let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);
     let block = Block::bordered()

@@ -30,14 +30,25 @@ pub fn banner(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    // The longest wording that leaves the left half for messages.
+    let room = usize::from(area.width)
+        .saturating_sub(36)
+        .max(usize::from(area.width) / 2);
     let clip = app.clip.pending.as_ref().map(|c| {
         let left = (c.clear_at - app.now).whole_seconds().max(0);
-        let note = if c.verifiable {
-            String::new()
+        let (note, short) = if c.verifiable {
+            ("", "")
         } else {
-            "; OSC 52 clearing cannot be verified".to_owned()
+            ("; OSC 52 clearing cannot be verified", ", unverifiable")
         };
-        format!("clipboard: {} clears in {left}s ({}{note}) ", c.label, c.method)
+        [
+            format!("clipboard: {} clears in {left}s ({}{note}) ", c.label, c.method),
+            format!("clipboard clears in {left}s ({}{short}) ", c.method),
+            format!("clipboard clears in {left}s{short} "),
+        ]
+        .into_iter()
+        .find(|t| t.chars().count() <= room)
+        .unwrap_or_else(|| format!("clipboard: {left}s "))
     });
     let clip = clip.or_else(|| app.clip.clearing.then(|| "clearing the clipboard… ".to_owned()));
     let right_w = clip

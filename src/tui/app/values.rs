@@ -89,7 +89,7 @@ impl App {
                 return;
             }
             (RevealPurpose::Show, Some(s)) => {
-                let left = (s.until - self.now).whole_seconds().max(0);
+                let left = crate::tui::components::fmt::secs_left(self.now, s.until);
                 self.say(
                     Tone::Info,
                     format!("{} is shown; masked again in {left}s (Esc hides it now)", key.name),

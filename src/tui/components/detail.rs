@@ -49,7 +49,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, wide: boo
 fn value_lines<'a>(app: &'a App, meta: &'a SecretMeta, theme: &Theme, wide: bool) -> Vec<Line<'a>> {
     let key = SecretKey::of(meta);
     if let Some(s) = app.shown.as_ref().filter(|s| s.key == key) {
-        let left = (s.until - app.now).whole_seconds().max(0);
+        let left = fmt::secs_left(app.now, s.until);
         let back = app.keymap.hint(Context::Main, Action::Back);
         return vec![
             row("Value", Span::styled(s.value.expose_secret(), theme.value()), theme),
@@ -100,17 +100,19 @@ fn value_lines<'a>(app: &'a App, meta: &'a SecretMeta, theme: &Theme, wide: bool
 fn age_line<'a>(app: &App, meta: &SecretMeta, theme: &Theme) -> Line<'a> {
     let days = fmt::days_since(app.now, meta.changed_at());
     let max = app.config.tui.max_age_days;
+    let text = match days {
+        0 => "changed today".to_owned(),
+        1 => "changed 1 day ago".to_owned(),
+        d => format!("changed {d} days ago"),
+    };
     if is_stale(meta, app.now, max) {
         row(
             "Age",
-            Span::styled(
-                format!("{days} days since the last change: stale (max {max})"),
-                theme.stale(),
-            ),
+            Span::styled(format!("{text} · stale (>{max}d)"), theme.stale()),
             theme,
         )
     } else {
-        row("Age", Span::raw(format!("{days} days since the last change")), theme)
+        row("Age", Span::raw(text), theme)
     }
 }
 

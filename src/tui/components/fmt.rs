@@ -49,6 +49,13 @@ pub fn date(t: OffsetDateTime) -> String {
     format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
 }
 
+/// Whole seconds until `t`, rounded up (a countdown shows 1 until the moment itself), never
+/// negative.
+pub fn secs_left(now: OffsetDateTime, t: OffsetDateTime) -> i64 {
+    let ms = (t - now).whole_milliseconds().max(0);
+    i64::try_from((ms + 999) / 1000).unwrap_or(i64::MAX)
+}
+
 /// Days since a time, rounded down.
 pub fn days_since(now: OffsetDateTime, t: OffsetDateTime) -> i64 {
     (now - t).whole_days()

@@ -12,16 +12,17 @@ use crate::tui::keymap::{Action, Context};
 
 pub fn banner(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(o) = &app.session.offline else { return };
-    let left = (o.retry_at - app.now).whole_seconds().max(0);
+    let left = fmt::secs_left(app.now, o.retry_at);
     let retry = app.keymap.hint(Context::Global, Action::Refresh);
     let when = if app.session.in_flight > 0 && left == 0 {
         "retrying now".to_owned()
     } else {
         format!("retrying in {left}s")
     };
+    // What to expect first; the reason last, where a narrow terminal may cut it.
     let text = format!(
-        " Cannot reach {}: {} · {when} (attempt {}) · {retry} retries now",
-        app.config.server, o.reason, o.attempt
+        " Cannot reach {} · {when} (attempt {}) · {retry} retries now · {}",
+        app.config.server, o.attempt, o.reason
     );
     frame.render_widget(
         Paragraph::new(Span::styled(fmt::fit(&text, area.width.into()), theme.banner())).style(theme.banner()),
@@ -35,7 +36,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .saturating_sub(36)
         .max(usize::from(area.width) / 2);
     let clip = app.clip.pending.as_ref().map(|c| {
-        let left = (c.clear_at - app.now).whole_seconds().max(0);
+        let left = fmt::secs_left(app.now, c.clear_at);
         let (note, short) = if c.verifiable {
             ("", "")
         } else {

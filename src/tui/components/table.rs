@@ -180,8 +180,11 @@ fn empty(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let list = &app.list;
     let new = app.keymap.hint(Context::Main, Action::New);
     let back = app.keymap.hint(Context::Main, Action::Back);
-    let text = if !list.is_loaded() && app.session.offline.is_some() {
-        "Cannot reach the vault yet; the list appears when it answers.".to_owned()
+    let text = if let (false, Some(o)) = (list.is_loaded(), &app.session.offline) {
+        format!(
+            "Cannot reach the vault: {}. The list appears when it answers.",
+            o.reason
+        )
     } else if !list.is_loaded() {
         format!("{} Loading secrets…", fmt::spinner(app.now))
     } else if list.total() == 0 {

@@ -1,7 +1,11 @@
 //! The TUI without a terminal or a server: `update` flows driven message by message, and screens
 //! rendered into ratatui's `TestBackend` and compared with `insta` snapshots (every render also
-//! checks that no unrevealed value is anywhere on screen).
+//! checks that no unrevealed value is anywhere on screen), and the real binary driven in tmux.
 
+#[path = "common/mod.rs"]
+mod common;
+#[path = "tui/e2e.rs"]
+mod e2e;
 #[path = "tui/fixtures.rs"]
 mod fixtures;
 #[path = "tui/flows.rs"]

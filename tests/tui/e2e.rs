@@ -1,0 +1,219 @@
+//! The real binary in tmux against a real server on loopback: keys are sent with `send-keys`, the
+//! screen is read with `capture-pane`, and afterwards the API is asked whether the reveal was
+//! audited and the rotation stored. Skipped (with a note) where tmux is not installed.
+//!
+//! `VAULTTY_WRITE_SCREENS=1` also writes the captured main views to `assets/tui-*.txt`.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+use vaultty::api::{AuditAction, AuditQuery, Category, Outcome, Scope, UpsertSecret};
+
+use crate::common::TestVault;
+
+const BIN: &str = env!("CARGO_BIN_EXE_vaultty");
+const ANTHROPIC: &str = "sk-ant-api03-e2e-Q7wXr9TzL2mN8vB4-wxyz";
+const GITHUB: &str = "ghp_e2e_0123456789abcdef0123456789ab";
+const NEW_VALUE: &str = "sk-ant-api03-rotated-in-tmux-0000";
+
+/// A tmux server of its own, killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        assert!(self.cmd(&args).status.success());
+    }
+
+    fn text(&self, text: &str) {
+        assert!(self.cmd(&["send-keys", "-t", "e2e", "-l", text]).status.success());
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+
+    /// Waits until the screen shows `what` (the app works in the background); fails with the
+    /// last screen after a generous while.
+    fn wait_for(&self, what: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(what) || flat(&s).contains(what) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "never saw {what:?}; the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+/// The screen's words in reading order without borders, so a sentence wrapped inside a dialog
+/// still reads as one.
+fn flat(screen: &str) -> String {
+    let words: Vec<&str> = screen
+        .split(|c: char| c.is_whitespace() || "│┌┐└┘─".contains(c))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.join(" ")
+}
+
+fn save(name: &str, screen: &str) {
+    if std::env::var_os("VAULTTY_WRITE_SCREENS").is_some() {
+        let path = format!("{}/assets/tui-{name}.txt", env!("CARGO_MANIFEST_DIR"));
+        let trimmed: Vec<&str> = screen.lines().map(str::trim_end).collect();
+        std::fs::write(path, trimmed.join("\n") + "\n").unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_in_tmux_reveals_with_an_audit_record_and_rotates() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed: skipping the end-to-end TUI test");
+        return;
+    }
+    let vault = TestVault::start().await;
+    let admin = vault.admin();
+    let mut a = UpsertSecret::new("ANTHROPIC_API_KEY", SecretString::from(ANTHROPIC));
+    a.category = Some(Category::Provider);
+    a.scope = Some(Scope::Agents);
+    a.org_wide = Some(true);
+    a.description = Some("Claude for the agent runners".into());
+    admin.upsert_secret(&a).await.unwrap();
+    let mut g = UpsertSecret::new("GITHUB_TOKEN", SecretString::from(GITHUB));
+    g.category = Some(Category::Tool);
+    g.description = Some("CI pushes tags".into());
+    admin.upsert_secret(&g).await.unwrap();
+
+    let dirs = tempfile::tempdir().unwrap();
+    let tmux = Tmux {
+        socket: format!("vaultty-e2e-{}", std::process::id()),
+    };
+    let env = |k: &str, v: &str| format!("{k}={v}");
+    let config = dirs.path().join("config");
+    let data = dirs.path().join("data");
+    let started = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "-e",
+        &env("VAULTTY_URL", &vault.url()),
+        "-e",
+        &env("VAULTTY_TOKEN", vault.admin_token.expose_secret()),
+        "-e",
+        &env("VAULTTY_CONFIG_DIR", &config.display().to_string()),
+        "-e",
+        &env("VAULTTY_DATA_DIR", &data.display().to_string()),
+        "-e",
+        "NO_COLOR=1",
+        // Keep the pane after the app exits, to read how it ended.
+        &format!("{BIN}; echo vaultty exited with $?; sleep 60"),
+    ]);
+    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+
+    // The list, with the first secret's details.
+    let main = tmux.wait_for("GITHUB_TOKEN");
+    assert!(main.contains("alice @ acme (admin)"), "{main}");
+    tmux.wait_for("History     v1");
+    save("main", &tmux.screen());
+
+    // Navigate and filter.
+    tmux.keys(&["j"]);
+    tmux.wait_for("GITHUB_TOKEN  private");
+    tmux.keys(&["/"]);
+    tmux.text("anth");
+    let filtered = tmux.wait_for("Secrets 1 of 2");
+    assert!(!filtered.contains("GITHUB_TOKEN"), "{filtered}");
+    tmux.keys(&["Enter"]);
+
+    // Reveal: a confirmation first, then the value, and nothing on screen before.
+    tmux.keys(&["Enter"]);
+    let confirm = tmux.wait_for("is recorded in the audit log as alice");
+    assert!(
+        confirm.contains("Revealing ANTHROPIC_API_KEY (org-shared, v1)"),
+        "{confirm}"
+    );
+    assert!(!confirm.contains(ANTHROPIC));
+    save("reveal-confirm", &confirm);
+    tmux.keys(&["y"]);
+    let shown = tmux.wait_for(ANTHROPIC);
+    assert!(shown.contains("masked again in"), "{shown}");
+    tmux.keys(&["Escape"]);
+    let hidden = tmux.wait_for("ANTHROPIC_API_KEY is masked again");
+    assert!(!hidden.contains(ANTHROPIC));
+
+    // Rotate: type the value, review old and new previews, write.
+    tmux.keys(&["r"]);
+    tmux.wait_for("Rotate ANTHROPIC_API_KEY (org-shared, v1)");
+    tmux.text(NEW_VALUE);
+    let typed = tmux.wait_for("33 chars");
+    assert!(!typed.contains(NEW_VALUE), "typed values are masked:\n{typed}");
+    save("rotate", &typed);
+    tmux.keys(&["Enter"]);
+    let review = tmux.wait_for("New (v2)");
+    assert!(review.contains("sk-a****0000"), "{review}");
+    tmux.keys(&["y"]);
+    tmux.wait_for("Rotated ANTHROPIC_API_KEY to v2");
+    tmux.keys(&["n"]);
+
+    // The audit pane shows the reveal.
+    tmux.keys(&["a"]);
+    let audit = tmux.wait_for("reveal");
+    save("audit", &audit);
+    tmux.keys(&["q"]);
+    tmux.wait_for("vaultty exited with 0");
+
+    // Through the API: the reveal was audited as alice from the TUI, the rotation stored.
+    let events = admin
+        .audit(&AuditQuery {
+            secret: Some("ANTHROPIC_API_KEY".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let reveal = events
+        .iter()
+        .find(|e| e.action == AuditAction::Reveal)
+        .expect("a reveal event");
+    assert_eq!(reveal.actor.as_deref(), Some("alice"));
+    assert_eq!(reveal.outcome, Outcome::Ok);
+    assert!(
+        reveal.client.as_deref().is_some_and(|c| c.starts_with("vaultty-tui/")),
+        "the TUI's reveal is told apart from a script's: {:?}",
+        reveal.client
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == AuditAction::Rotate && e.version == Some(2))
+    );
+    let now = admin.reveal("ANTHROPIC_API_KEY", true, None).await.unwrap();
+    assert_eq!((now.value.expose_secret(), now.version), (NEW_VALUE, 2));
+}

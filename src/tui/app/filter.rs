@@ -21,8 +21,25 @@ pub struct Corpus {
     masks: Vec<u64>,
 }
 
+/// Bit 63 marks a row with non-ASCII text (matched by nucleo instead).
+const NON_ASCII: u64 = 1 << 63;
+
+/// One bit per letter, digit and common punctuation, so that for those a set bit means the byte
+/// is there; the rest share bits (a set bit then only means "maybe").
 fn byte_bit(b: u8) -> u64 {
-    1u64 << (b & 63)
+    let bit = match b {
+        b'a'..=b'z' => b - b'a',
+        b'0'..=b'9' => 26 + (b - b'0'),
+        b'_' => 36,
+        b'-' => 37,
+        b'.' => 38,
+        b'/' => 39,
+        b':' => 40,
+        b' ' => 41,
+        0..=127 => 42 + b % 20,
+        _ => 63,
+    };
+    1u64 << bit
 }
 
 fn mask_of(s: &[u8]) -> u64 {
@@ -54,13 +71,23 @@ impl Corpus {
         c
     }
 
-    pub fn haystack(&self, i: usize) -> &str {
+    fn span(&self, i: usize) -> (usize, usize) {
         let start = if i == 0 {
             0
         } else {
             self.ends.get(i - 1).copied().unwrap_or(0) as usize
         };
-        let end = self.ends.get(i).copied().unwrap_or(0) as usize;
+        (start, self.ends.get(i).copied().unwrap_or(0) as usize)
+    }
+
+    /// Row `i`'s haystack as bytes: the fast path needs no UTF-8 boundary checks.
+    fn bytes(&self, i: usize) -> &[u8] {
+        let (start, end) = self.span(i);
+        self.text.as_bytes().get(start..end).unwrap_or(&[])
+    }
+
+    pub fn haystack(&self, i: usize) -> &str {
+        let (start, end) = self.span(i);
         self.text.get(start..end).unwrap_or("")
     }
 
@@ -83,6 +110,8 @@ fn push_lower(out: &mut String, s: &str) {
 pub struct Query {
     raw: String,
     words: Vec<(String, u64)>,
+    /// The bytes of every word together.
+    all: u64,
     ascii: bool,
     pattern: Pattern,
 }
@@ -96,12 +125,13 @@ impl std::fmt::Debug for Query {
 impl Query {
     pub fn new(raw: &str) -> Query {
         let lower: String = raw.chars().flat_map(char::to_lowercase).collect();
-        let words = lower
+        let words: Vec<(String, u64)> = lower
             .split_whitespace()
             .map(|w| (w.to_owned(), mask_of(w.as_bytes())))
             .collect();
         Query {
             raw: raw.to_owned(),
+            all: words.iter().fold(0, |m, (_, w)| m | w),
             words,
             ascii: lower.is_ascii(),
             pattern: Pattern::new(raw, CaseMatching::Ignore, Normalization::Smart, AtomKind::Fuzzy),
@@ -123,14 +153,19 @@ impl Query {
     }
 
     pub fn matches(&self, corpus: &Corpus, i: usize, matcher: &mut Matcher, buf: &mut Vec<char>) -> bool {
-        let hay = corpus.haystack(i);
-        if !(self.ascii && hay.is_ascii()) {
-            return self.pattern.score(Utf32Str::new(hay, buf), matcher).is_some();
-        }
         let mask = corpus.masks.get(i).copied().unwrap_or(0);
-        self.words
-            .iter()
-            .all(|(w, m)| mask & m == *m && is_subsequence(hay.as_bytes(), w.as_bytes()))
+        if !self.ascii || mask & NON_ASCII != 0 {
+            return self
+                .pattern
+                .score(Utf32Str::new(corpus.haystack(i), buf), matcher)
+                .is_some();
+        }
+        // Most rows fail here, on the bytes they lack, without being read.
+        if mask & self.all != self.all {
+            return false;
+        }
+        let hay = corpus.bytes(i);
+        self.words.iter().all(|(w, _)| is_subsequence(hay, w.as_bytes()))
     }
 
     /// The character positions in `name` that the query matched, for highlighting.

@@ -8,6 +8,7 @@
 mod dialog;
 mod dialog_keys;
 mod filter;
+mod form;
 mod keys;
 mod list;
 mod replies;
@@ -24,10 +25,8 @@ use super::config::TuiConfig;
 use super::keymap::{Context, Keymap};
 use crate::api::{AuditEvent, Me, PatchSecret, Revealed, SecretMeta, UpsertSecret, VersionInfo, Visibility};
 
-pub use dialog::{
-    Confirm, Conflict, Dialog, Field, FieldId, FieldKind, Form, FormDialog, OfferCopy, Purpose, Question, RotateTarget,
-    SecretInput, Step,
-};
+pub use dialog::{Confirm, Conflict, Dialog, FormDialog, OfferCopy, Purpose, Question, RotateTarget, Step};
+pub use form::{Field, FieldId, FieldKind, Form, SecretInput};
 pub use list::{CategoryTab, Counts, ScopeTab, SecretList, SortKey, Tabs, VisibilityFilter, is_stale};
 pub use session::{Offline, Session, Status, Tone};
 pub use values::{Batch, Clip, ClipState, Shown};

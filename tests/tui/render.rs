@@ -264,3 +264,18 @@ fn a_failed_call_in_the_status_bar() {
     );
     snap("denied", &app);
 }
+
+#[test]
+fn a_refused_token() {
+    let mut app = fresh();
+    app.start();
+    let refused = || {
+        CallError::new(
+            ErrorKind::Unauthorized,
+            "unauthorized: the token is not valid (check the token, or log in again with `vaultty login`)",
+        )
+    };
+    send(&mut app, Reply::Me(Err(refused())));
+    send(&mut app, Reply::Secrets(Err(refused())));
+    snap("unauthorized", &app);
+}

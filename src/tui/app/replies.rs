@@ -65,6 +65,7 @@ fn on_secrets(app: &mut App, result: Result<Vec<crate::api::SecretMeta>, CallErr
     app.session.list_loading = false;
     match result {
         Ok(rows) => {
+            app.session.load_error = None;
             if app.session.offline.take().is_some() {
                 app.say(Tone::Success, "Connected again");
             }
@@ -83,6 +84,7 @@ fn on_secrets(app: &mut App, result: Result<Vec<crate::api::SecretMeta>, CallErr
         }
         Err(e) => {
             app.say(Tone::Error, format!("Could not load secrets: {}", e.message));
+            app.session.load_error = Some(e.message);
             let every = app.config.tui.refresh_seconds;
             app.session.next_refresh = (every > 0).then(|| app.now + time::Duration::seconds(every.into()));
         }

@@ -15,6 +15,8 @@ pub struct Session {
     pub(super) list_loading: bool,
     pub(super) list_queued: bool,
     pub next_refresh: Option<OffsetDateTime>,
+    /// Why the last list load failed (other than the server being unreachable).
+    pub load_error: Option<String>,
 }
 
 /// The server could not be reached; the list is retried with backoff.

@@ -180,7 +180,10 @@ fn empty(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let list = &app.list;
     let new = app.keymap.hint(Context::Main, Action::New);
     let back = app.keymap.hint(Context::Main, Action::Back);
-    let text = if let (false, Some(o)) = (list.is_loaded(), &app.session.offline) {
+    let refresh = app.keymap.hint(Context::Global, Action::Refresh);
+    let text = if let (false, Some(e)) = (list.is_loaded(), &app.session.load_error) {
+        format!("Could not load secrets: {e}. {refresh} tries again.")
+    } else if let (false, Some(o)) = (list.is_loaded(), &app.session.offline) {
         format!(
             "Cannot reach the vault: {}. The list appears when it answers.",
             o.reason

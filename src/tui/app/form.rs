@@ -1,0 +1,458 @@
+//! Form fields: text, a secret being typed, a number, a choice; the generator's settings; and
+//! [`SecretInput`], which holds a typed value in a buffer that never reallocates (so no copy is
+//! left behind in freed memory) and is zeroized on drop.
+
+use secrecy::{ExposeSecret, SecretString};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::api::{MAX_VALUE_BYTES, SecretMeta};
+use crate::crypto::Alphabet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldId {
+    Name,
+    Value,
+    Length,
+    Alphabet,
+    Category,
+    Scope,
+    Shared,
+    WriteOnly,
+    Description,
+    ConfirmName,
+}
+
+impl FieldId {
+    pub fn label(self) -> &'static str {
+        match self {
+            FieldId::Name => "Name",
+            FieldId::Value => "Value",
+            FieldId::Length => "Length",
+            FieldId::Alphabet => "Alphabet",
+            FieldId::Category => "Category",
+            FieldId::Scope => "Scope",
+            FieldId::Shared => "Namespace",
+            FieldId::WriteOnly => "Write-only",
+            FieldId::Description => "Description",
+            FieldId::ConfirmName => "Name",
+        }
+    }
+}
+
+pub const ALPHABETS: [Alphabet; 3] = [Alphabet::Alphanumeric, Alphabet::Printable, Alphabet::Hex];
+const ALPHABET_LABELS: &[&str] = &["letters+digits", "printable", "hex"];
+pub const CATEGORIES: &[&str] = &["provider", "tool", "custom"];
+pub const SCOPES: &[&str] = &["all", "agents", "tools", "sandboxes"];
+pub const NAMESPACES: &[&str] = &["private", "org-shared"];
+const YES_NO: &[&str] = &["no", "yes"];
+const MAX_TEXT_CHARS: usize = 2048;
+
+#[derive(Debug)]
+pub enum FieldKind {
+    Text(String),
+    Secret(SecretInput),
+    Number {
+        value: u16,
+        min: u16,
+        max: u16,
+    },
+    Choice {
+        options: &'static [&'static str],
+        index: usize,
+    },
+}
+
+#[derive(Debug)]
+pub struct Field {
+    pub id: FieldId,
+    pub kind: FieldKind,
+}
+
+#[derive(Debug)]
+pub struct Form {
+    pub fields: Vec<Field>,
+    pub focus: usize,
+}
+
+fn choice(options: &'static [&'static str], current: &str) -> FieldKind {
+    FieldKind::Choice {
+        options,
+        index: options.iter().position(|o| *o == current).unwrap_or(0),
+    }
+}
+
+fn generator_fields() -> [Field; 2] {
+    [
+        Field {
+            id: FieldId::Length,
+            kind: FieldKind::Number {
+                value: 32,
+                min: 8,
+                max: 256,
+            },
+        },
+        Field {
+            id: FieldId::Alphabet,
+            kind: FieldKind::Choice {
+                options: ALPHABET_LABELS,
+                index: 0,
+            },
+        },
+    ]
+}
+
+impl Form {
+    pub fn rotate() -> Form {
+        let mut fields = vec![Field {
+            id: FieldId::Value,
+            kind: FieldKind::Secret(SecretInput::new()),
+        }];
+        fields.extend(generator_fields());
+        Form { fields, focus: 0 }
+    }
+
+    pub fn new_secret(category: &str, offer_org: bool) -> Form {
+        let mut fields = vec![
+            Field {
+                id: FieldId::Name,
+                kind: FieldKind::Text(String::new()),
+            },
+            Field {
+                id: FieldId::Value,
+                kind: FieldKind::Secret(SecretInput::new()),
+            },
+        ];
+        fields.extend(generator_fields());
+        fields.push(Field {
+            id: FieldId::Category,
+            kind: choice(CATEGORIES, category),
+        });
+        fields.push(Field {
+            id: FieldId::Scope,
+            kind: choice(SCOPES, "all"),
+        });
+        if offer_org {
+            fields.push(Field {
+                id: FieldId::Shared,
+                kind: choice(NAMESPACES, "private"),
+            });
+        }
+        fields.push(Field {
+            id: FieldId::WriteOnly,
+            kind: choice(YES_NO, "no"),
+        });
+        fields.push(Field {
+            id: FieldId::Description,
+            kind: FieldKind::Text(String::new()),
+        });
+        Form { fields, focus: 0 }
+    }
+
+    pub fn edit(meta: &SecretMeta) -> Form {
+        Form {
+            fields: vec![
+                Field {
+                    id: FieldId::Category,
+                    kind: choice(CATEGORIES, meta.category.as_str()),
+                },
+                Field {
+                    id: FieldId::Scope,
+                    kind: choice(SCOPES, meta.scope.as_str()),
+                },
+                Field {
+                    id: FieldId::Description,
+                    kind: FieldKind::Text(meta.description.clone().unwrap_or_default()),
+                },
+            ],
+            focus: 2,
+        }
+    }
+
+    pub fn delete() -> Form {
+        Form {
+            fields: vec![Field {
+                id: FieldId::ConfirmName,
+                kind: FieldKind::Text(String::new()),
+            }],
+            focus: 0,
+        }
+    }
+
+    pub fn field(&self, id: FieldId) -> Option<&FieldKind> {
+        self.fields.iter().find(|f| f.id == id).map(|f| &f.kind)
+    }
+
+    fn field_mut(&mut self, id: FieldId) -> Option<&mut FieldKind> {
+        self.fields.iter_mut().find(|f| f.id == id).map(|f| &mut f.kind)
+    }
+
+    pub fn text(&self, id: FieldId) -> &str {
+        match self.field(id) {
+            Some(FieldKind::Text(t)) => t,
+            _ => "",
+        }
+    }
+
+    pub fn choice(&self, id: FieldId) -> Option<&'static str> {
+        match self.field(id) {
+            Some(FieldKind::Choice { options, index }) => options.get(*index).copied(),
+            _ => None,
+        }
+    }
+
+    pub fn secret(&self) -> Option<&SecretInput> {
+        match self.field(FieldId::Value) {
+            Some(FieldKind::Secret(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn focused(&self) -> Option<&Field> {
+        self.fields.get(self.focus)
+    }
+
+    pub fn move_focus(&mut self, forward: bool) {
+        let n = self.fields.len().max(1);
+        self.focus = if forward {
+            (self.focus + 1) % n
+        } else {
+            (self.focus + n - 1) % n
+        };
+    }
+
+    pub fn type_char(&mut self, c: char) {
+        let Some(f) = self.fields.get_mut(self.focus) else {
+            return;
+        };
+        match &mut f.kind {
+            FieldKind::Text(t) if t.chars().count() < MAX_TEXT_CHARS && !c.is_control() => t.push(c),
+            FieldKind::Secret(s) => {
+                s.push(c);
+            }
+            FieldKind::Number { value, max, .. } => {
+                if let Some(d) = c.to_digit(10) {
+                    let d = d as u16;
+                    let longer = value.saturating_mul(10).saturating_add(d);
+                    *value = if longer <= *max { longer } else { d };
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn backspace(&mut self) {
+        let Some(f) = self.fields.get_mut(self.focus) else {
+            return;
+        };
+        match &mut f.kind {
+            FieldKind::Text(t) => {
+                t.pop();
+            }
+            FieldKind::Secret(s) => s.pop(),
+            FieldKind::Number { value, .. } => *value /= 10,
+            FieldKind::Choice { .. } => {}
+        }
+    }
+
+    pub fn clear_focused(&mut self) {
+        let Some(f) = self.fields.get_mut(self.focus) else {
+            return;
+        };
+        match &mut f.kind {
+            FieldKind::Text(t) => t.clear(),
+            FieldKind::Secret(s) => s.clear(),
+            FieldKind::Number { value, .. } => *value = 0,
+            FieldKind::Choice { .. } => {}
+        }
+    }
+
+    /// ←/→: the next choice, or a longer/shorter generated value on the length field.
+    pub fn shift_choice(&mut self, forward: bool) {
+        let Some(f) = self.fields.get_mut(self.focus) else {
+            return;
+        };
+        match &mut f.kind {
+            FieldKind::Choice { options, index } => {
+                let n = options.len().max(1);
+                *index = if forward {
+                    (*index + 1) % n
+                } else {
+                    (*index + n - 1) % n
+                };
+            }
+            FieldKind::Number { value, min, max } => {
+                *value = if forward {
+                    value.saturating_add(1)
+                } else {
+                    value.saturating_sub(1)
+                }
+                .clamp(*min, *max);
+            }
+            _ => {}
+        }
+    }
+
+    /// Bracketed paste into the focused field. A secret keeps everything but one trailing newline
+    /// (copied from a file or a terminal, values usually end with one).
+    pub fn paste(&mut self, text: &str) {
+        let Some(f) = self.fields.get_mut(self.focus) else {
+            return;
+        };
+        match &mut f.kind {
+            FieldKind::Secret(s) => {
+                let text = text
+                    .strip_suffix('\n')
+                    .map(|t| t.strip_suffix('\r').unwrap_or(t))
+                    .unwrap_or(text);
+                s.push_str(text);
+            }
+            FieldKind::Text(_) | FieldKind::Number { .. } => {
+                for c in text.chars() {
+                    self.type_char(if c == '\n' || c == '\t' { ' ' } else { c });
+                }
+            }
+            FieldKind::Choice { .. } => {}
+        }
+    }
+
+    pub fn toggle_shown(&mut self) {
+        if let Some(FieldKind::Secret(s)) = self.field_mut(FieldId::Value) {
+            s.shown = !s.shown;
+        }
+    }
+
+    /// Ctrl-G: fills the value with a random one of the chosen length and alphabet.
+    pub fn generate(&mut self) {
+        let (len, alphabet) = self.generator();
+        let value = crate::crypto::generate_value(len, alphabet);
+        if let Some(FieldKind::Secret(s)) = self.field_mut(FieldId::Value) {
+            s.set(&value);
+        }
+    }
+
+    pub fn generator(&self) -> (usize, Alphabet) {
+        let len = match self.field(FieldId::Length) {
+            Some(FieldKind::Number { value, min, max }) => (*value).clamp(*min, *max),
+            _ => 32,
+        };
+        let alphabet = match self.field(FieldId::Alphabet) {
+            Some(FieldKind::Choice { index, .. }) => ALPHABETS.get(*index).copied().unwrap_or_default(),
+            _ => Alphabet::default(),
+        };
+        (len.into(), alphabet)
+    }
+}
+
+/// A value being typed. Its buffer is allocated once at the largest value size, so typing never
+/// moves it, and it is zeroized on drop.
+pub struct SecretInput {
+    buf: Zeroizing<String>,
+    pub shown: bool,
+}
+
+impl std::fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretInput({} chars, shown: {})", self.len(), self.shown)
+    }
+}
+
+impl Default for SecretInput {
+    fn default() -> Self {
+        SecretInput::new()
+    }
+}
+
+impl SecretInput {
+    pub fn new() -> SecretInput {
+        SecretInput {
+            buf: Zeroizing::new(String::with_capacity(MAX_VALUE_BYTES)),
+            shown: false,
+        }
+    }
+
+    /// False (and nothing added) when the value would outgrow the API's limit.
+    pub fn push(&mut self, c: char) -> bool {
+        if c.is_control() || self.buf.len() + c.len_utf8() > MAX_VALUE_BYTES {
+            return false;
+        }
+        self.buf.push(c);
+        true
+    }
+
+    pub fn push_str(&mut self, s: &str) -> bool {
+        if self.buf.len() + s.len() > MAX_VALUE_BYTES {
+            return false;
+        }
+        self.buf.push_str(s);
+        true
+    }
+
+    pub fn pop(&mut self) {
+        self.buf.pop();
+    }
+
+    pub fn clear(&mut self) {
+        self.buf.zeroize();
+    }
+
+    pub fn set(&mut self, value: &SecretString) {
+        self.clear();
+        self.push_str(value.expose_secret());
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.buf
+    }
+
+    pub fn to_secret(&self) -> SecretString {
+        SecretString::from(self.expose())
+    }
+
+    pub fn len(&self) -> usize {
+        self.buf.chars().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_input_never_reallocates() {
+        let mut s = SecretInput::new();
+        let before = s.buf.as_ptr();
+        assert!(s.push_str(&"x".repeat(MAX_VALUE_BYTES - 1)));
+        assert!(s.push('y'));
+        assert!(!s.push('z'));
+        assert_eq!(s.buf.as_ptr(), before);
+        s.clear();
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn generated_values_follow_the_fields() {
+        let mut f = Form::rotate();
+        f.focus = 1;
+        f.clear_focused();
+        f.type_char('4');
+        f.type_char('0');
+        f.focus = 2;
+        f.shift_choice(true);
+        f.shift_choice(true);
+        f.generate();
+        let v = f.secret().unwrap().expose();
+        assert_eq!(v.len(), 40);
+        assert!(v.chars().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn pasted_secret_loses_one_trailing_newline() {
+        let mut f = Form::rotate();
+        f.paste("abc\r\n");
+        assert_eq!(f.secret().unwrap().expose(), "abc");
+    }
+}

@@ -549,7 +549,10 @@ fn unreachable_server_shows_a_banner_and_retries_with_backoff() {
     send(&mut app, Reply::Secrets(down()));
     assert_eq!(app.session.offline.as_ref().map(|o| o.attempt), Some(1));
     let s = screen(&app, 80, 24);
-    assert!(s.contains("Cannot reach http://127.0.0.1:4000 · retrying in 1s (attempt 1)"), "{s}");
+    assert!(
+        s.contains("Cannot reach http://127.0.0.1:4000 · retrying in 1s (attempt 1)"),
+        "{s}"
+    );
     assert!(s.contains("Cannot reach the vault: connection refused."), "{s}");
     assert!(tick(&mut app, at(0)).is_empty());
     let cmds = tick(&mut app, at(1));

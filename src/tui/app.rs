@@ -161,11 +161,26 @@ pub enum Msg {
     /// The clock: countdowns, deadlines, retries and periodic refresh are decided from this.
     Tick(OffsetDateTime),
     Key(KeyEvent),
-    /// Bracketed paste; may be a secret, so it is zeroized once consumed.
-    Paste(Zeroizing<String>),
+    /// Bracketed paste; may be a secret, so it is zeroized once consumed and never printed.
+    Paste(Pasted),
     Resize,
     /// Boxed: replies are much larger than keys and ticks.
     Reply(Box<Reply>),
+}
+
+/// Pasted text: zeroized on drop, and its `Debug` shows only the length.
+pub struct Pasted(pub Zeroizing<String>);
+
+impl Pasted {
+    pub fn new(text: String) -> Pasted {
+        Pasted(Zeroizing::new(text))
+    }
+}
+
+impl std::fmt::Debug for Pasted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pasted({} bytes)", self.0.len())
+    }
 }
 
 impl From<Reply> for Msg {
@@ -428,7 +443,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
         }
         Msg::Paste(text) => {
             app.view.dirty = true;
-            keys::on_paste(app, &text);
+            keys::on_paste(app, &text.0);
         }
         Msg::Resize => app.view.dirty = true,
         Msg::Reply(reply) => {

@@ -22,7 +22,6 @@ use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
-use zeroize::Zeroizing;
 
 use crate::local::{Connection, Target};
 use keymap::Keymap;
@@ -95,7 +94,7 @@ async fn event_loop(
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(key))) => Some(Msg::Key(key)),
                 // Wrapped at once: a paste is often a secret.
-                Some(Ok(Event::Paste(text))) => Some(Msg::Paste(Zeroizing::new(text))),
+                Some(Ok(Event::Paste(text))) => Some(Msg::Paste(app::Pasted::new(text))),
                 Some(Ok(Event::Resize(..))) => Some(Msg::Resize),
                 Some(Ok(_)) => None,
                 Some(Err(e)) => return Err(e).wrap_err("cannot read the terminal"),

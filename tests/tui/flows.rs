@@ -720,7 +720,7 @@ fn pasting_fills_the_value_and_history_follows_the_selection() {
     ch(&mut app, 'r');
     vaultty::tui::update(
         &mut app,
-        vaultty::tui::Msg::Paste(zeroize::Zeroizing::new("pasted-value-1234\n".into())),
+        vaultty::tui::Msg::Paste(vaultty::tui::app::Pasted::new("pasted-value-1234\n".into())),
     );
     match &app.dialog {
         Some(Dialog::Form(f)) => assert_eq!(f.form.secret().map(|s| s.expose()), Some("pasted-value-1234")),

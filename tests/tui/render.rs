@@ -279,3 +279,24 @@ fn a_refused_token() {
     send(&mut app, Reply::Secrets(Err(refused())));
     snap("unauthorized", &app);
 }
+
+#[test]
+fn tiny_terminals_do_not_break_anything() {
+    let mut app = loaded();
+    select(&mut app, "ANTHROPIC_API_KEY");
+    let screens: [&dyn Fn(&mut App); 5] = [
+        &|_| {},
+        &|a| drop(ch(a, 'v')),
+        &|a| drop(ch(a, 'r')),
+        &|a| drop(ch(a, 'n')),
+        &|a| drop(ch(a, '?')),
+    ];
+    for open in screens {
+        let mut app = loaded();
+        open(&mut app);
+        for (w, h) in [(1, 1), (20, 5), (40, 12), (60, 16)] {
+            screen(&app, w, h);
+        }
+    }
+    screen(&app, 80, 24);
+}

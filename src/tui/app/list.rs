@@ -257,11 +257,27 @@ impl SecretList {
     pub fn upsert(&mut self, meta: SecretMeta, select: bool) {
         let key = SecretKey::of(&meta);
         let keep = if select { Some(key.clone()) } else { self.selected_key() };
-        match self.position_of(&key) {
-            Some(i) => self.rows[i] = meta,
-            None => self.rows.push(meta),
+        let Some(i) = self.position_of(&key) else {
+            self.rows.push(meta);
+            return self.rebuild(keep);
+        };
+        // The usual case (a reveal, a rotation) keeps the text: skip rebuilding the haystacks,
+        // which at 100,000 rows would be a visible pause.
+        let same_text = self.rows[i].description == meta.description;
+        self.rows[i] = meta;
+        if !same_text {
+            return self.rebuild(keep);
         }
-        self.rebuild(keep);
+        self.attrs[i] = Attrs::of(&self.rows[i]);
+        self.selected_row = keep
+            .and_then(|k| self.position_of(&k))
+            .and_then(|i| u32::try_from(i).ok());
+        if self.sort == SortKey::Name {
+            self.apply_tabs();
+        } else {
+            self.sort_order();
+            self.refilter(false);
+        }
     }
 
     /// Moves the cursor to `key` if it is visible.

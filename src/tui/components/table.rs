@@ -86,65 +86,38 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     scroll = scroll.min(shown.saturating_sub(height));
     list.scroll.set(scroll);
 
-    // The name column fits the longest name on screen; the description gets what is left.
-    let name_w = list
-        .window(scroll, scroll + height)
-        .map(|(_, m)| m.name.chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(12, 40);
-    let fixed = 2 + 4 + 9 + 12 + 4 + 8 + 8 + 8; // the other columns and the gaps between all nine
-    let rest = usize::from(inner.width).saturating_sub(2 + fixed + name_w);
-    let with_desc = rest >= 16;
+    let cols = columns(list, scroll, height, usize::from(inner.width));
     let now = app.now;
     let max_age = app.config.tui.max_age_days;
     let rows = list.window(scroll, scroll + height).map(|(_, m)| {
-        let key = SecretKey::of(m);
-        let mark = if list.is_marked(&key) {
-            Span::styled("•", theme.mark())
-        } else {
-            Span::raw(" ")
-        };
-        let stale = if is_stale(m, now, max_age) {
-            Span::styled("!", theme.stale())
-        } else {
-            Span::raw(" ")
-        };
-        let vis = if m.visibility == Visibility::Org { "org" } else { "mine" };
-        let mut cells = vec![
-            Cell::from(Line::from(vec![mark, stale])),
-            Cell::from(name_line(app, &m.name, theme)),
-            Cell::from(vis),
-            Cell::from(m.scope.as_str()),
-            Cell::from(m.preview.as_str()),
-            Cell::from(format!("v{}", m.version)),
-            Cell::from(fmt::relative(now, m.rotated_at)),
-            Cell::from(fmt::relative(now, m.last_used_at)),
-        ];
-        if with_desc {
-            cells.push(Cell::from(m.description.as_deref().unwrap_or("")));
-        }
-        Row::new(cells)
+        let cells = cols.iter().map(|(col, _)| match col {
+            Col::Marks => {
+                let marked = list.is_marked(&SecretKey::of(m));
+                let mark = if marked {
+                    Span::styled("•", theme.mark())
+                } else {
+                    Span::raw(" ")
+                };
+                let stale = if is_stale(m, now, max_age) {
+                    Span::styled("!", theme.stale())
+                } else {
+                    Span::raw(" ")
+                };
+                Cell::from(Line::from(vec![mark, stale]))
+            }
+            Col::Name => Cell::from(name_line(app, &m.name, theme)),
+            Col::Vis => Cell::from(if m.visibility == Visibility::Org { "org" } else { "mine" }),
+            Col::Scope => Cell::from(m.scope.as_str()),
+            Col::Preview => Cell::from(m.preview.as_str()),
+            Col::Ver => Cell::from(format!("v{}", m.version)),
+            Col::Rotated => Cell::from(fmt::relative(now, m.rotated_at)),
+            Col::Used => Cell::from(fmt::relative(now, m.last_used_at)),
+            Col::Desc => Cell::from(m.description.as_deref().unwrap_or("")),
+        });
+        Row::new(cells.collect::<Vec<_>>())
     });
-    let mut widths = vec![
-        Constraint::Length(2),
-        if with_desc {
-            Constraint::Length(u16::try_from(name_w).unwrap_or(40))
-        } else {
-            Constraint::Fill(1)
-        },
-        Constraint::Length(4),
-        Constraint::Length(9),
-        Constraint::Length(12),
-        Constraint::Length(4),
-        Constraint::Length(8),
-        Constraint::Length(8),
-    ];
-    let mut header = vec!["", "Name", "Vis", "Scope", "Preview", "Ver", "Rotated", "Used"];
-    if with_desc {
-        widths.push(Constraint::Fill(1));
-        header.push("Description");
-    }
+    let header: Vec<&str> = cols.iter().map(|(c, _)| c.title()).collect();
+    let widths: Vec<Constraint> = cols.iter().map(|(_, w)| *w).collect();
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.header()))
         .column_spacing(1)
@@ -153,6 +126,75 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .row_highlight_style(theme.selected());
     let mut state = TableState::default().with_selected(Some(cursor - scroll));
     frame.render_stateful_widget(table, inner, &mut state);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Col {
+    Marks,
+    Name,
+    Vis,
+    Scope,
+    Preview,
+    Ver,
+    Rotated,
+    Used,
+    Desc,
+}
+
+impl Col {
+    fn title(self) -> &'static str {
+        match self {
+            Col::Marks => "",
+            Col::Name => "Name",
+            Col::Vis => "Vis",
+            Col::Scope => "Scope",
+            Col::Preview => "Preview",
+            Col::Ver => "Ver",
+            Col::Rotated => "Rotated",
+            Col::Used => "Used",
+            Col::Desc => "Description",
+        }
+    }
+}
+
+/// The columns that fit `width`, in display order with their widths. The name gets room for the
+/// longest name on screen first; then the others join by importance; the description takes
+/// what is left, if that is enough to read.
+fn columns(list: &crate::tui::app::SecretList, scroll: usize, height: usize, width: usize) -> Vec<(Col, Constraint)> {
+    let longest = list
+        .window(scroll, scroll + height)
+        .map(|(_, m)| m.name.chars().count())
+        .max()
+        .unwrap_or(4);
+    let name_w = longest.clamp(4, 40);
+    let len = |n: usize| Constraint::Length(u16::try_from(n).unwrap_or(u16::MAX));
+    // One column for the selection marker, then each column and the gap before it.
+    let mut used = 1 + 2 + 1 + name_w.min(16);
+    let mut cols = vec![(Col::Marks, len(2))];
+    for (col, w) in [
+        (Col::Preview, 12),
+        (Col::Ver, 4),
+        (Col::Rotated, 8),
+        (Col::Vis, 4),
+        (Col::Used, 8),
+        (Col::Scope, 9),
+    ] {
+        if used + 1 + w <= width {
+            used += 1 + w;
+            cols.push((col, len(w)));
+        }
+    }
+    let name_extra = name_w.saturating_sub(16).min(width.saturating_sub(used));
+    used += name_extra;
+    let rest = width.saturating_sub(used + 1);
+    if rest >= 16 {
+        cols.push((Col::Name, len(name_w.min(16) + name_extra)));
+        cols.push((Col::Desc, Constraint::Fill(1)));
+    } else {
+        cols.push((Col::Name, Constraint::Fill(1)));
+    }
+    cols.sort_by_key(|(c, _)| *c);
+    cols
 }
 
 fn name_line<'a>(app: &App, name: &'a str, theme: &Theme) -> Line<'a> {

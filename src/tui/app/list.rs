@@ -245,6 +245,10 @@ fn idx(i: u32) -> usize {
 impl SecretList {
     /// Replaces every row (a fresh list from the server), keeping the selection, marks and filters.
     pub fn replace(&mut self, rows: Vec<SecretMeta>) {
+        // The periodic refresh mostly brings the same list: then there is nothing to rebuild.
+        if self.loaded && rows == self.rows {
+            return;
+        }
         let keep = self.selected_key();
         self.rows = rows;
         self.loaded = true;

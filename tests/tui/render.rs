@@ -300,3 +300,27 @@ fn tiny_terminals_do_not_break_anything() {
     }
     screen(&app, 80, 24);
 }
+
+#[test]
+fn help_and_the_bottom_bar_follow_the_users_bindings() {
+    let text = "[tui.keys.main]\nreveal = [\"x\"]\nhelp = \"f1\"\n";
+    let (tui, keymap) = vaultty::tui::config::parse(text, std::path::Path::new("config.toml")).unwrap();
+    let mut app = App::new(vaultty::tui::AppConfig { tui, ..config() }, keymap, T0);
+    app.start();
+    send(&mut app, Reply::Me(Ok(me(Role::Admin))));
+    send(&mut app, Reply::Secrets(Ok(secrets())));
+    let main = screen(&app, 80, 24);
+    assert!(main.contains(" x reveal  c copy"), "{main}");
+    assert!(main.contains("F1 help"), "{main}");
+    assert!(ch(&mut app, '?').is_empty());
+    assert!(app.dialog.is_none(), "? is no longer help");
+    vaultty::tui::update(
+        &mut app,
+        vaultty::tui::Msg::Key(crossterm::event::KeyEvent::new(
+            KeyCode::F(1),
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+    let help = screen(&app, 80, 24);
+    assert!(help.contains("  x              reveal the value"), "{help}");
+}

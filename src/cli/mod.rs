@@ -154,12 +154,17 @@ impl Ctx {
 
     /// The profile's server, or the embedded local vault.
     pub async fn connect(&self) -> CliResult<Connection> {
+        self.connect_as(Agent::Cli).await
+    }
+
+    /// [`Ctx::connect`] as `agent`: the TUI says so in the audit log (`vaultty-tui/...`).
+    pub async fn connect_as(&self, agent: Agent) -> CliResult<Connection> {
         let opts = ConnectOptions {
             profile: self.global.profile.clone(),
             url: self.global.url.clone(),
             allow_insecure_http: self.global.allow_insecure_http,
         };
-        crate::local::connect(&opts, Agent::Cli).await.map_err(CliError::from)
+        crate::local::connect(&opts, agent).await.map_err(CliError::from)
     }
 }
 

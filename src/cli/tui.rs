@@ -21,7 +21,7 @@ pub async fn run(ctx: &Ctx, _args: TuiArgs) -> CliResult<ExitCode> {
             "the terminal UI needs a terminal; in scripts, use a subcommand (see `vaultty --help`)",
         ));
     }
-    let conn = ctx.connect().await?;
+    let conn = ctx.connect_as(crate::client::Agent::Tui).await?;
     // The TUI closes the connection itself, after restoring the terminal.
     crate::tui::run(conn).await?;
     Ok(ExitCode::SUCCESS)

@@ -232,6 +232,9 @@ pub struct AppConfig {
     /// Where the vault is, for the title bar ("http://127.0.0.1:4000", "local vault").
     pub server: String,
     pub no_color: bool,
+    /// Why nothing can be copied (clipboard off, or none available), if so: said before a copy
+    /// would reveal the value for nothing.
+    pub no_clipboard: Option<String>,
 }
 
 /// Which pane fills the main area.

@@ -51,9 +51,19 @@ pub async fn run_with(conn: &Connection, tui: TuiConfig, keymap: Keymap) -> colo
     };
     // https://no-color.org: set and not empty.
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let mut app = App::new(AppConfig { tui, server, no_color }, keymap, OffsetDateTime::now_utc());
     let (tx, rx) = mpsc::unbounded_channel();
-    let mut tasks = Tasks::new(conn.client.clone(), tx, app.config.tui.clipboard);
+    let mut tasks = Tasks::new(conn.client.clone(), tx, tui.clipboard);
+    let no_clipboard = tasks.clipboard_problem();
+    let mut app = App::new(
+        AppConfig {
+            tui,
+            server,
+            no_color,
+            no_clipboard,
+        },
+        keymap,
+        OffsetDateTime::now_utc(),
+    );
     let result = {
         let mut guard = TerminalGuard::enter().wrap_err("cannot set up the terminal")?;
         event_loop(&mut guard, &mut app, &mut tasks, rx).await

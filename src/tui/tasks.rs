@@ -44,6 +44,17 @@ impl Tasks {
         }
     }
 
+    /// Why copying cannot work, if it cannot.
+    pub fn clipboard_problem(&self) -> Option<String> {
+        match &self.clipboard {
+            Err(why) => Some(why.clone()),
+            Ok(clip) if clip.method() == crate::clipboard::Method::Off => {
+                Some("the clipboard is off ([tui] clipboard = \"off\" in config.toml)".to_owned())
+            }
+            Ok(_) => None,
+        }
+    }
+
     fn send(&self, reply: Reply) {
         // The receiver only goes away when the app is closing; nothing is left to tell then.
         let _ = self.tx.send(Msg::from(reply));

@@ -156,6 +156,7 @@ pub fn config() -> AppConfig {
         tui: TuiConfig::default(),
         server: "http://127.0.0.1:4000".into(),
         no_color: true,
+        no_clipboard: None,
     }
 }
 

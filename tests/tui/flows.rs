@@ -727,3 +727,16 @@ fn pasting_fills_the_value_and_history_follows_the_selection() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn without_a_clipboard_copy_says_so_before_revealing_anything() {
+    let mut app = fresh();
+    app.config.no_clipboard = Some("the clipboard is off".into());
+    app.start();
+    send(&mut app, Reply::Me(Ok(me(Role::Admin))));
+    send(&mut app, Reply::Secrets(Ok(secrets())));
+    select(&mut app, "GITHUB_TOKEN");
+    assert!(ch(&mut app, 'c').is_empty());
+    assert!(app.dialog.is_none());
+    assert_eq!(status(&app), "Cannot copy: the clipboard is off");
+}

@@ -81,6 +81,10 @@ impl App {
             );
             return;
         }
+        if let (RevealPurpose::Copy, Some(why)) = (purpose, &self.config.no_clipboard) {
+            self.say(Tone::Error, format!("Cannot copy: {why}"));
+            return;
+        }
         let shown_here = self.shown.as_ref().filter(|s| s.key == key);
         match (purpose, shown_here) {
             (RevealPurpose::Copy, Some(s)) => {

@@ -26,6 +26,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, scroll: u
             ]));
         }
     }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled("Settings", theme.title())));
+    for text in [
+        "config.toml in the config directory, section [tui]: max_age_days (90),",
+        "reveal_seconds (20), clipboard_clear_seconds (30), refresh_seconds (60),",
+        "clipboard = \"auto\" | \"system\" | \"osc52\" | \"off\".",
+        "Keys: [tui.keys.main], [tui.keys.editor], … with action = \"key\" or [\"key\", …].",
+    ] {
+        lines.push(Line::from(Span::styled(format!("  {text}"), theme.muted())));
+    }
     let rect = centered(
         area,
         area.width.saturating_sub(4).min(96),

@@ -106,6 +106,11 @@ impl VaultClient {
             // A proxy from the environment has no business seeing loopback traffic or its token.
             builder = builder.no_proxy();
         }
+        if base.scheme() == "http" {
+            // No TLS to set up: skip loading the system's trusted roots (150-odd PEM files read and
+            // parsed, most of a command's start-up). Only the base URL is ever requested.
+            builder = builder.tls_certs_only(std::iter::empty());
+        }
         let http = builder
             .build()
             .map_err(|e| ClientError::Config(format!("cannot set up the HTTP client: {e}")))?;

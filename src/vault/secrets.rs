@@ -45,9 +45,9 @@ impl Vault {
                     // Every user's namespace but not the org's: list all, then drop the org's.
                     let rows = self.store.list_secrets(&filter).await?;
                     return Ok(rows
-                        .iter()
+                        .into_iter()
                         .filter(|r| r.owner != Owner::Org)
-                        .map(convert::meta)
+                        .map(convert::into_meta)
                         .collect());
                 }
             }
@@ -58,7 +58,7 @@ impl Vault {
             None => {}
         }
         let rows = self.store.list_secrets(&filter).await?;
-        Ok(rows.iter().map(convert::meta).collect())
+        Ok(rows.into_iter().map(convert::into_meta).collect())
     }
 
     /// The caller's own secret of that name, else the org's (reads fall back; `org_wide` asks for the org's).
@@ -74,7 +74,7 @@ impl Vault {
     }
 
     pub async fn get(&self, caller: &Caller, name: &str, org_wide: bool) -> VaultResult<SecretMeta> {
-        Ok(convert::meta(&self.resolve(caller, name, org_wide).await?))
+        Ok(convert::into_meta(self.resolve(caller, name, org_wide).await?))
     }
 
     pub async fn versions(&self, caller: &Caller, name: &str, org_wide: bool) -> VaultResult<Vec<VersionInfo>> {
@@ -160,7 +160,7 @@ impl Vault {
             };
             let audit = secret_audit(caller, action, Outcome::Ok, &req.name, owner, Some(new_version), at);
             match self.store.write_secret(write, audit).await {
-                Ok(row) => return Ok((convert::meta(&row), existing.is_none())),
+                Ok(row) => return Ok((convert::into_meta(row), existing.is_none())),
                 // Another writer got there first; without expectedVersion the caller asked for
                 // "set it to this", so read again and retry on top of the newer version.
                 Err(StoreError::Conflict { .. }) if req.expected_version.is_none() => continue,

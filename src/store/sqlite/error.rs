@@ -57,7 +57,8 @@ pub(super) fn parse_column<T>(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::
 where
     T: std::str::FromStr<Err = String>,
 {
-    let text: String = row.get(idx)?;
+    // Borrowed, not copied into a String first: listings parse two of these per row.
+    let text = row.get_ref(idx)?.as_str()?;
     text.parse::<T>()
         .map_err(|msg| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, msg.into()))
 }

@@ -1,12 +1,14 @@
 //! The SQLite backend (the embedded default): one file in WAL mode, `synchronous=FULL`.
 //!
-//! Writes go to one writer thread that group-commits them (`writer.rs`); reads go to a small pool
-//! of query-only connections beside it (`reader.rs`). Several processes may open the same file:
+//! Writes go to one writer thread that group-commits them (`writer.rs`), with checkpoints on a
+//! thread of their own (`checkpoint.rs`); reads go to a small pool of query-only connections
+//! beside it (`reader.rs`): point lookups on the calling task, longer reads on blocking threads. Several processes may open the same file:
 //! SQLite's locks (waited on for `schema::BUSY_TIMEOUT`) serialise their writers, and each
 //! transaction re-reads the audit chain's tail.
 
 mod accounts;
 mod audit;
+mod checkpoint;
 mod error;
 mod reader;
 mod schema;
@@ -62,7 +64,7 @@ impl Store for SqliteStore {
     }
 
     async fn org(&self) -> StoreResult<Option<OrgRow>> {
-        self.readers.read(accounts::org).await
+        self.readers.read_short(accounts::org).await
     }
 
     async fn update_org(&self, members_can_reveal: bool, audit: NewAudit) -> StoreResult<OrgRow> {
@@ -87,12 +89,14 @@ impl Store for SqliteStore {
 
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>> {
         let name = name.to_owned();
-        self.readers.read(move |c| accounts::user_by_name(c, &name)).await
+        self.readers.read_short(move |c| accounts::user_by_name(c, &name)).await
     }
 
     async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<(TokenRow, UserRow)>> {
         let hash = *hash;
-        self.readers.read(move |c| accounts::token_by_hash(c, &hash)).await
+        self.readers
+            .read_short(move |c| accounts::token_by_hash(c, &hash))
+            .await
     }
 
     async fn create_token(&self, token: NewToken, audit: NewAudit) -> StoreResult<TokenRow> {
@@ -102,7 +106,9 @@ impl Store for SqliteStore {
     }
 
     async fn list_tokens(&self, user_id: i64) -> StoreResult<Vec<TokenRow>> {
-        self.readers.read(move |c| accounts::list_tokens(c, user_id)).await
+        self.readers
+            .read_short(move |c| accounts::list_tokens(c, user_id))
+            .await
     }
 
     async fn revoke_token(&self, user_id: i64, token_id: &str, at: Millis, audit: NewAudit) -> StoreResult<()> {
@@ -114,7 +120,9 @@ impl Store for SqliteStore {
 
     async fn get_secret(&self, owner: Owner, name: &str) -> StoreResult<Option<SecretRow>> {
         let name = name.to_owned();
-        self.readers.read(move |c| secrets::get_secret(c, owner, &name)).await
+        self.readers
+            .read_short(move |c| secrets::get_secret(c, owner, &name))
+            .await
     }
 
     async fn list_secrets(&self, filter: &SecretFilter) -> StoreResult<Vec<SecretRow>> {
@@ -149,12 +157,12 @@ impl Store for SqliteStore {
     }
 
     async fn versions(&self, secret_id: i64) -> StoreResult<Vec<VersionRow>> {
-        self.readers.read(move |c| secrets::versions(c, secret_id)).await
+        self.readers.read_short(move |c| secrets::versions(c, secret_id)).await
     }
 
     async fn version(&self, secret_id: i64, version: i64) -> StoreResult<Option<VersionRow>> {
         self.readers
-            .read(move |c| secrets::version(c, secret_id, version))
+            .read_short(move |c| secrets::version(c, secret_id, version))
             .await
     }
 

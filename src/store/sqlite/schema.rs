@@ -14,9 +14,6 @@ use crate::store::{StoreError, StoreResult};
 /// How long a statement waits for another process's lock before giving up with `Busy`.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Bytes of the database file mapped into memory per connection (address space, not RAM).
-const MMAP_BYTES: i64 = 256 * 1024 * 1024;
-
 /// Statements cached per connection: every query of the backend fits, so none is re-prepared.
 const STATEMENT_CACHE: usize = 64;
 
@@ -158,10 +155,11 @@ fn configure(conn: &Connection) -> StoreResult<()> {
     // FULL: each commit fsyncs the WAL, so what a method acknowledged survives power loss.
     conn.pragma_update(None, "synchronous", "FULL").map_err(map)?;
     conn.pragma_update(None, "foreign_keys", true).map_err(map)?;
-    // Reads come straight from the page cache of the OS instead of a read() per page: in WAL mode
-    // a connection's own page cache is dropped whenever another connection has committed, which
-    // under a steady stream of audit writes is before nearly every read.
-    conn.pragma_update(None, "mmap_size", MMAP_BYTES).map_err(map)?;
+    // No mmap: in WAL mode a reader whose snapshot is stale unmaps and remaps
+    // the whole file at the start of its next transaction, and under a steady stream of audit
+    // commits that is nearly every read: an munmap (a TLB shootdown on every core) and page faults
+    // for each request, measured at more than the pread() of the few pages a lookup needs.
+    conn.pragma_update(None, "mmap_size", 0).map_err(map)?;
     conn.pragma_update(None, "temp_store", "MEMORY").map_err(map)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(())

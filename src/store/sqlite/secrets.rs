@@ -69,28 +69,58 @@ fn secret_by_id(conn: &Connection, id: i64) -> StoreResult<SecretRow> {
 pub(super) fn list_secrets(conn: &Connection, filter: &SecretFilter) -> StoreResult<Vec<SecretRow>> {
     let category = filter.category.map(|c| c.as_str());
     let scope = filter.scope.map(|s| s.as_str());
-    let result = if filter.all_users {
-        conn.prepare_cached(concat!(
-            secret_select!(),
-            "WHERE (?1 IS NULL OR s.category = ?1) AND (?2 IS NULL OR s.scope = ?2)",
-            secret_order!()
-        ))
-        .and_then(|mut st| st.query_map(params![category, scope], secret_row)?.collect())
-    } else if filter.owners.is_empty() {
-        return Ok(Vec::new());
-    } else {
-        conn.prepare_cached(concat!(
-            secret_select!(),
-            "WHERE s.owner_id IN (SELECT value FROM json_each(?3)) \
-             AND (?1 IS NULL OR s.category = ?1) AND (?2 IS NULL OR s.scope = ?2)",
-            secret_order!()
-        ))
-        .and_then(|mut st| {
-            st.query_map(params![category, scope, owner_ids(&filter.owners)], secret_row)?
-                .collect()
-        })
-    };
-    result.map_err(map)
+    if filter.all_users {
+        return conn
+            .prepare_cached(concat!(
+                secret_select!(),
+                "WHERE (?1 IS NULL OR s.category = ?1) AND (?2 IS NULL OR s.scope = ?2)",
+                secret_order!()
+            ))
+            .and_then(|mut st| st.query_map(params![category, scope], secret_row)?.collect())
+            .map_err(map);
+    }
+    // One range of the (owner_id, name) index per namespace, taken in the listing's order: SQLite
+    // then neither sorts nor joins per row, which for a namespace of 10,000 secrets is most of the
+    // time the single query spent. The owner's name is bound once as ?4 instead of joined.
+    let mut owners: Vec<(Option<String>, i64)> = Vec::with_capacity(filter.owners.len());
+    for owner in &filter.owners {
+        let id = owner.db_id();
+        if owners.iter().any(|(_, known)| *known == id) {
+            continue;
+        }
+        let name = match owner {
+            Owner::Org => None,
+            Owner::User(id) => conn
+                .prepare_cached("SELECT name FROM users WHERE id = ?1")
+                .and_then(|mut st| st.query_row([id], |r| r.get::<_, String>(0)).optional())
+                .map_err(map)?,
+        };
+        owners.push((name, id));
+    }
+    // The order of `secret_order!`: the org first, then users by name (a missing one first, as
+    // SQLite sorts NULL), then by id.
+    owners.sort_by(|(a_name, a_id), (b_name, b_id)| (*a_id != 0, a_name, a_id).cmp(&(*b_id != 0, b_name, b_id)));
+    let mut st = conn
+        .prepare_cached(
+            "SELECT s.id, s.owner_id, ?4, s.name, s.category, s.scope, s.description, s.revealable, \
+             s.version, s.preview, s.created_at, s.created_by, s.rotated_at, s.rotated_by, s.last_used_at \
+             FROM secrets s WHERE s.owner_id = ?3 AND (?1 IS NULL OR s.category = ?1) \
+             AND (?2 IS NULL OR s.scope = ?2) ORDER BY s.name",
+        )
+        .map_err(map)?;
+    let mut rows = Vec::new();
+    for (name, id) in &owners {
+        let found = st
+            .query_map(params![category, scope, id, name], secret_row)
+            .and_then(|found| found.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(map)?;
+        if rows.is_empty() {
+            rows = found;
+        } else {
+            rows.extend(found);
+        }
+    }
+    Ok(rows)
 }
 
 pub(super) fn deliverable(

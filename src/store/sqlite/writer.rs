@@ -6,19 +6,32 @@
 //! only then answers every job. One fsync thus acknowledges a whole batch, and while it runs the
 //! next batch queues up. If the transaction or its commit fails, every job of the batch gets the
 //! error: nothing is acknowledged that is not durable.
+//!
+//! Gathering: under steady load the callers answered by one commit come back together a moment
+//! later. Starting the next transaction on the first of them would commit it nearly alone and
+//! make the rest wait a whole fsync more; so when fewer jobs are queued than the last batch held,
+//! the thread waits a little (at most `GATHER_MAX`, and at most half the last commit's time) for
+//! them. A lone caller never waits: its last batch held one job. WAL checkpoints run on their own
+//! thread (`checkpoint.rs`), never inside a commit that callers are waiting for.
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
+use super::checkpoint::Checkpointer;
 use super::error::{duplicate, map};
 use crate::store::{AuditRow, GENESIS_HASH, NewAudit, StoreError, StoreResult, audit_link_hash};
 
 /// Most jobs in one transaction: bounds how long the first job of a batch waits for the last.
 const MAX_BATCH: usize = 256;
+
+/// The longest wait for the rest of a batch (see the module doc).
+const GATHER_MAX: Duration = Duration::from_millis(1);
 
 /// The tail of the audit chain as this transaction sees it.
 #[derive(Clone, Copy)]
@@ -150,16 +163,24 @@ impl<T: Send> Pending for TypedPending<T> {
 
 /// The handle: sends jobs; dropping it lets the thread finish the queued jobs and stop.
 pub(super) struct Writer {
-    jobs: Option<mpsc::UnboundedSender<Box<dyn Job>>>,
+    jobs: Option<Sender<Box<dyn Job>>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Writer {
+    /// Starts the writer thread on `conn`, and the checkpoint thread beside it on a connection
+    /// of its own to the same file.
     pub(super) fn start(conn: Connection) -> StoreResult<Writer> {
-        let (jobs, rx) = mpsc::unbounded_channel();
+        // Checkpoints are the checkpoint thread's job, not a commit's.
+        conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(map)?;
+        let checkpointer = match conn.path().filter(|p| !p.is_empty()) {
+            Some(path) => Some(Checkpointer::start(path)?),
+            None => None,
+        };
+        let (jobs, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("vaultty-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx))
+            .spawn(move || writer_loop(conn, rx, checkpointer))
             .map_err(|e| StoreError::Backend(format!("cannot start the database writer thread: {e}")))?;
         Ok(Writer {
             jobs: Some(jobs),
@@ -192,24 +213,52 @@ impl Drop for Writer {
     }
 }
 
-fn writer_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Box<dyn Job>>) {
+fn writer_loop(conn: Connection, rx: Receiver<Box<dyn Job>>, checkpointer: Option<Checkpointer>) {
     let mut queue: VecDeque<Box<dyn Job>> = VecDeque::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.blocking_recv() {
+    let mut last_batch = 1;
+    let mut last_commit = Duration::ZERO;
+    while let Ok(first) = rx.recv() {
         queue.push_back(first);
-        while queue.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => queue.push_back(job),
-                Err(_) => break,
+        drain(&rx, &mut queue);
+        let wanted = last_batch.min(MAX_BATCH);
+        if queue.len() < wanted {
+            let deadline = Instant::now() + GATHER_MAX.min(last_commit / 2);
+            while queue.len() < wanted {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match rx.recv_timeout(left) {
+                    Ok(job) => {
+                        queue.push_back(job);
+                        drain(&rx, &mut queue);
+                    }
+                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+                }
             }
         }
+        last_batch = queue.len();
         while !queue.is_empty() {
-            run_batch(&conn, &mut queue);
+            last_commit = run_batch(&conn, &mut queue);
+        }
+        if let Some(c) = &checkpointer {
+            c.nudge();
+        }
+    }
+    // The checkpointer stops after the writer: dropping it here, once the last batch committed.
+    drop(checkpointer);
+}
+
+/// Moves every job already sent into `queue`, up to `MAX_BATCH`.
+fn drain(rx: &Receiver<Box<dyn Job>>, queue: &mut VecDeque<Box<dyn Job>>) {
+    while queue.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(job) => queue.push_back(job),
+            Err(_) => break,
         }
     }
 }
 
-/// Runs jobs from the front of `queue` in one transaction. Consumes at least one job.
-fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>) {
+/// Runs jobs from the front of `queue` in one transaction. Consumes at least one job. Returns how
+/// long its commit took.
+fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>) -> Duration {
     let mut chain = match begin(conn) {
         Ok(chain) => chain,
         Err(e) => {
@@ -217,7 +266,7 @@ fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>) {
             for job in queue.drain(..) {
                 job.reject(duplicate(&e));
             }
-            return;
+            return Duration::ZERO;
         }
     };
     let mut done: Vec<Box<dyn Pending>> = Vec::with_capacity(queue.len());
@@ -255,6 +304,7 @@ fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>) {
             break;
         }
     }
+    let committing = Instant::now();
     let failure = match aborted {
         Some(e) => {
             rollback(conn);
@@ -268,9 +318,11 @@ fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>) {
             }
         },
     };
+    let commit_time = committing.elapsed();
     for pending in done {
         pending.finish(failure.as_ref());
     }
+    commit_time
 }
 
 /// Starts the batch's transaction and reads the chain's tail: another process may have appended

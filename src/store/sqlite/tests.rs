@@ -4,12 +4,14 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, StatementStatus};
 
 use super::audit::audit_range;
 use super::schema::open_writer;
 use super::writer::Writer;
-use crate::store::{AuditAction, GENESIS_HASH, NewAudit, Outcome, StoreError, audit_link_hash};
+use super::{accounts, secrets};
+use crate::crypto::TokenHash;
+use crate::store::{AuditAction, GENESIS_HASH, NewAudit, Outcome, Owner, StoreError, audit_link_hash};
 
 fn event(i: i64) -> NewAudit {
     NewAudit {
@@ -146,4 +148,39 @@ async fn a_full_disk_acknowledges_nothing_it_did_not_store() {
     assert!(full > 0 && !acked.is_empty(), "{full} full, {} stored", acked.len());
     assert_eq!(stored(&path), acked);
     assert_chain(&path, acked.len());
+}
+
+#[test]
+fn hot_statements_are_compiled_once() {
+    // Every request runs these; a statement SQLite recompiles on each run (a join, with STAT4)
+    // costs ten times its lookup. Compiled once, it is re-run from the statement cache.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db").display().to_string();
+    let conn = open_writer(&path).unwrap();
+    conn.execute_batch(
+        "INSERT INTO org (id, name, members_can_reveal, created_at) VALUES (1, 'acme', 0, 0);
+         INSERT INTO users (name, role, created_at) VALUES ('ada', 'admin', 0);
+         INSERT INTO tokens (id, user_id, name, hash, created_at) VALUES ('tok_1', 1, 'cli', zeroblob(32), 0);
+         INSERT INTO secrets (owner_id, name, category, scope, revealable, version, preview, created_at)
+             VALUES (1, 'K', 'custom', 'all', 1, 1, '****', 0);
+         INSERT INTO secret_versions (secret_id, version, sealed, preview, created_at) VALUES (1, 1, 'v1:x', '****', 0);",
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let (token, user) = accounts::token_by_hash(&conn, &TokenHash([0; 32])).unwrap().unwrap();
+        assert_eq!((token.id.as_str(), user.name.as_str()), ("tok_1", "ada"));
+        let row = secrets::get_secret(&conn, Owner::User(1), "K").unwrap().unwrap();
+        assert_eq!(row.owner_name.as_deref(), Some("ada"));
+        assert!(secrets::version(&conn, row.id, 1).unwrap().is_some());
+    }
+    for sql in [
+        accounts::TOKEN_BY_HASH,
+        accounts::USER_BY_ID,
+        secrets::GET_SECRET,
+        secrets::VERSION,
+    ] {
+        let st = conn.prepare_cached(sql).unwrap();
+        assert_eq!(st.get_status(StatementStatus::Run), 3, "{sql}");
+        assert_eq!(st.get_status(StatementStatus::RePrepare), 0, "{sql}");
+    }
 }

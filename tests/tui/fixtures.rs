@@ -306,3 +306,44 @@ pub fn down<T>() -> Result<T, vaultty::tui::app::CallError> {
         "connection refused",
     ))
 }
+
+/// `n` generated secrets: ten name stems, five descriptions, every category, scope and namespace.
+pub fn many(n: usize) -> Vec<SecretMeta> {
+    let words = [
+        "ANTHROPIC",
+        "OPENAI",
+        "GITHUB",
+        "STRIPE",
+        "AWS",
+        "POSTGRES",
+        "REDIS",
+        "SLACK",
+        "SENTRY",
+        "DATADOG",
+    ];
+    let descs = [
+        "key for production agents",
+        "token used by ci runners",
+        "sandbox credentials",
+        "staging database",
+        "",
+    ];
+    (0..n)
+        .map(|i| SecretMeta {
+            name: format!("{}_API_KEY_{i}", words[i % words.len()]),
+            category: [Category::Provider, Category::Tool, Category::Custom][i % 3],
+            scope: [Scope::All, Scope::Agents, Scope::Tools, Scope::Sandboxes][i % 4],
+            visibility: if i % 7 == 0 { Visibility::Org } else { Visibility::User },
+            owner: None,
+            description: Some(descs[i % descs.len()].to_owned()).filter(|d| !d.is_empty()),
+            preview: "sk-a****wxyz".into(),
+            version: 1 + (i % 9) as i64,
+            revealable: true,
+            created_at: at(-(i as i64 % 400) * 86_400),
+            rotated_at: None,
+            last_used_at: None,
+            created_by: Some("alice".into()),
+            rotated_by: None,
+        })
+        .collect()
+}

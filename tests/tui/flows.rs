@@ -740,3 +740,28 @@ fn without_a_clipboard_copy_says_so_before_revealing_anything() {
     assert!(app.dialog.is_none());
     assert_eq!(status(&app), "Cannot copy: the clipboard is off");
 }
+
+#[test]
+fn typing_and_deleting_in_the_filter_always_matches_a_fresh_search() {
+    let mut app = fresh();
+    app.start();
+    send(&mut app, Reply::Secrets(Ok(many(3_000))));
+    let edits = "api k9\x08\x08\x08x\x08ey 1\x08\x08\x08\x08\x08\x08sand\x08\x08\x08\x08stag d";
+    ch(&mut app, '/');
+    let mut typed = String::new();
+    for c in edits.chars() {
+        if c == '\x08' {
+            typed.pop();
+            press(&mut app, KeyCode::Backspace);
+        } else {
+            typed.push(c);
+            ch(&mut app, c);
+        }
+        let mut scratch = fresh();
+        send(&mut scratch, Reply::Secrets(Ok(many(3_000))));
+        scratch.list.set_query(&typed);
+        assert_eq!(visible_names(&app), visible_names(&scratch), "after typing {typed:?}");
+        assert_eq!(app.list.counts(), scratch.list.counts(), "counts after {typed:?}");
+    }
+    assert!(app.list.visible_len() > 0 && app.list.visible_len() < 3_000);
+}

@@ -5,7 +5,6 @@
 //! Typing narrows `matched` from its previous value; switching tabs only redoes `visible`.
 
 use std::cell::{Cell, RefCell};
-use std::cmp::Ordering;
 use std::collections::HashSet;
 
 use nucleo_matcher::Matcher;
@@ -191,20 +190,34 @@ pub struct Counts {
     pub scope: [usize; 5],
 }
 
+/// Everything is indexed by position in the sort order (`k`), so that filtering walks the
+/// haystacks and attributes front to back, in memory order: at 100,000 rows, reading them in
+/// a scattered order costs more than the matching itself.
 pub struct SecretList {
+    /// In the server's order; never reordered.
     rows: Vec<SecretMeta>,
-    /// Per row, what the tabs test (category, scope, visibility) packed in a byte: switching
-    /// tabs reads 100 KB instead of every row's metadata.
-    attrs: Vec<Attrs>,
-    corpus: Corpus,
+    /// `order[k]`: the row at sort position `k`; `pos[row]` the reverse.
     order: Vec<u32>,
+    pos: Vec<u32>,
+    /// Haystacks by sort position.
+    corpus: Corpus,
+    /// What the tabs test (category, scope, visibility), by sort position, packed in a byte.
+    attrs: Vec<Attrs>,
+    /// Sort positions matching the query, ascending.
     matched: Vec<u32>,
+    /// Earlier queries of this typing run with their matches (sort positions), so that deleting
+    /// a character is a copy, not a search; cleared whenever positions change.
+    history: Vec<(String, Vec<u32>)>,
+    scratch: Vec<u32>,
+    /// Sort positions also in the current tabs, ascending: the table's rows.
     visible: Vec<u32>,
     counts: Counts,
     tabs: Tabs,
     sort: SortKey,
     query: Query,
+    /// Index into `visible`.
     cursor: usize,
+    /// The selected row (a row index, stable across sorting and filtering).
     selected_row: Option<u32>,
     marks: HashSet<SecretKey>,
     loaded: bool,
@@ -218,10 +231,13 @@ impl Default for SecretList {
     fn default() -> Self {
         SecretList {
             rows: Vec::new(),
-            attrs: Vec::new(),
-            corpus: Corpus::default(),
             order: Vec::new(),
+            pos: Vec::new(),
+            corpus: Corpus::default(),
+            attrs: Vec::new(),
             matched: Vec::new(),
+            history: Vec::new(),
+            scratch: Vec::new(),
             visible: Vec::new(),
             counts: Counts::default(),
             tabs: Tabs::default(),
@@ -238,8 +254,16 @@ impl Default for SecretList {
     }
 }
 
+/// Queries remembered for deleting back (each holds up to one index per row).
+const MAX_HISTORY: usize = 24;
+
 fn idx(i: u32) -> usize {
     i as usize
+}
+
+fn to_u32(i: usize) -> u32 {
+    // Lists beyond 4 billion rows do not fit in memory anyway.
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 impl SecretList {
@@ -253,8 +277,10 @@ impl SecretList {
         self.rows = rows;
         self.loaded = true;
         self.rebuild(keep);
-        let present: HashSet<SecretKey> = self.rows.iter().map(SecretKey::of).collect();
-        self.marks.retain(|k| present.contains(k));
+        if !self.marks.is_empty() {
+            let present: HashSet<SecretKey> = self.rows.iter().map(SecretKey::of).collect();
+            self.marks.retain(|k| present.contains(k));
+        }
     }
 
     /// Inserts or replaces one row (after a write), selecting it when `select`.
@@ -265,36 +291,31 @@ impl SecretList {
             self.rows.push(meta);
             return self.rebuild(keep);
         };
-        // The usual case (a reveal, a rotation) keeps the text: skip rebuilding the haystacks,
-        // which at 100,000 rows would be a visible pause.
+        // The usual case (a reveal, a rotation under the name sort) moves nothing and keeps the
+        // text: skip rebuilding the haystacks, which at 100,000 rows would be a visible pause.
         let same_text = self.rows[i].description == meta.description;
         self.rows[i] = meta;
-        if !same_text {
+        if !same_text || self.sort != SortKey::Name {
             return self.rebuild(keep);
         }
-        self.attrs[i] = Attrs::of(&self.rows[i]);
-        self.selected_row = keep
-            .and_then(|k| self.position_of(&k))
-            .and_then(|i| u32::try_from(i).ok());
-        if self.sort == SortKey::Name {
-            self.apply_tabs();
-        } else {
-            self.sort_order();
-            self.refilter(false);
+        if let Some(&k) = self.pos.get(i) {
+            self.attrs[idx(k)] = Attrs::of(&self.rows[i]);
         }
+        self.selected_row = keep.and_then(|k| self.position_of(&k)).map(to_u32);
+        self.apply_tabs();
     }
 
     /// Moves the cursor to `key` if it is visible.
     pub fn select(&mut self, key: &SecretKey) -> bool {
-        let Some(row) = self.position_of(key).and_then(|i| u32::try_from(i).ok()) else {
+        let Some(k) = self.position_of(key).and_then(|row| self.pos.get(row).copied()) else {
             return false;
         };
-        match self.visible.iter().position(|&v| v == row) {
-            Some(pos) => {
-                self.move_to(pos);
+        match self.visible.binary_search(&k) {
+            Ok(at) => {
+                self.move_to(at);
                 true
             }
-            None => false,
+            Err(_) => false,
         }
     }
 
@@ -316,69 +337,111 @@ impl SecretList {
     }
 
     fn rebuild(&mut self, keep: Option<SecretKey>) {
-        self.corpus = Corpus::build(&self.rows);
-        self.attrs = self.rows.iter().map(Attrs::of).collect();
-        self.sort_order();
-        self.selected_row = keep
-            .and_then(|k| self.position_of(&k))
-            .and_then(|i| u32::try_from(i).ok());
-        self.refilter(false);
+        self.reindex();
+        self.selected_row = keep.and_then(|k| self.position_of(&k)).map(to_u32);
+        self.refilter();
     }
 
-    fn sort_order(&mut self) {
-        let n = u32::try_from(self.rows.len()).unwrap_or(u32::MAX);
-        let mut order: Vec<u32> = (0..n).collect();
-        let (rows, corpus) = (&self.rows, &self.corpus);
-        let by_name = |a: u32, b: u32| {
-            corpus
-                .name_lower(idx(a))
-                .cmp(corpus.name_lower(idx(b)))
-                .then(rows[idx(a)].visibility.cmp(&rows[idx(b)].visibility))
+    /// Sorts, then lays the haystacks and attributes out in the new order. At 100,000 rows the
+    /// comparisons dominate, so they run on precomputed keys: lowercased names in one buffer
+    /// (compared as byte slices), times as integers, ties broken by the name order.
+    fn reindex(&mut self) {
+        let rows = &self.rows;
+        let n = rows.len();
+        let mut names: Vec<u8> = Vec::with_capacity(rows.iter().map(|r| r.name.len()).sum());
+        let mut ends: Vec<usize> = Vec::with_capacity(n);
+        for r in rows {
+            names.extend(r.name.bytes().map(|b| b.to_ascii_lowercase()));
+            ends.push(names.len());
+        }
+        let name = |r: u32| {
+            let r = idx(r);
+            &names[if r == 0 { 0 } else { ends[r - 1] }..ends[r]]
         };
-        match self.sort {
-            SortKey::Name => order.sort_unstable_by(|&a, &b| by_name(a, b)),
-            SortKey::Rotated => order.sort_unstable_by(|&a, &b| {
-                rows[idx(a)]
-                    .changed_at()
-                    .cmp(&rows[idx(b)].changed_at())
-                    .then_with(|| by_name(a, b))
-            }),
-            SortKey::LastUsed => order.sort_unstable_by(|&a, &b| {
-                let (x, y) = (rows[idx(a)].last_used_at, rows[idx(b)].last_used_at);
-                match (x, y) {
-                    (Some(x), Some(y)) => y.cmp(&x),
-                    (Some(_), None) => Ordering::Less,
-                    (None, Some(_)) => Ordering::Greater,
-                    (None, None) => Ordering::Equal,
-                }
-                .then_with(|| by_name(a, b))
-            }),
+        let mut order: Vec<u32> = (0..to_u32(n)).collect();
+        order.sort_unstable_by(|&a, &b| {
+            name(a)
+                .cmp(name(b))
+                .then(rows[idx(a)].visibility.cmp(&rows[idx(b)].visibility))
+        });
+        if self.sort != SortKey::Name {
+            let mut rank = vec![0u32; n];
+            for (k, &r) in order.iter().enumerate() {
+                rank[idx(r)] = to_u32(k);
+            }
+            let time: Vec<i64> = match self.sort {
+                // Oldest change first.
+                SortKey::Rotated => rows.iter().map(|r| r.changed_at().unix_timestamp()).collect(),
+                // Most recent use first, never used last.
+                _ => rows
+                    .iter()
+                    .map(|r| r.last_used_at.map_or(i64::MAX, |t| -t.unix_timestamp()))
+                    .collect(),
+            };
+            order.sort_unstable_by_key(|&r| (time[idx(r)], rank[idx(r)]));
         }
+        let mut pos = vec![0u32; n];
+        for (k, &row) in order.iter().enumerate() {
+            pos[idx(row)] = to_u32(k);
+        }
+        self.corpus = Corpus::build(order.iter().map(|&r| &rows[idx(r)]));
+        self.attrs = order.iter().map(|&r| Attrs::of(&rows[idx(r)])).collect();
         self.order = order;
+        self.pos = pos;
+        self.history.clear();
     }
 
-    /// Recomputes `matched` (from scratch, or from the previous matches when `narrow`) and then
-    /// the visible rows.
-    fn refilter(&mut self, narrow: bool) {
+    /// Recomputes `matched` from scratch (after a reload or a new sort), then the visible rows.
+    fn refilter(&mut self) {
+        self.history.clear();
+        let n = to_u32(self.order.len());
+        self.matched.clear();
         if self.query.is_empty() {
-            self.matched.clone_from(&self.order);
+            self.matched.extend(0..n);
         } else {
-            let matcher = self.matcher.get_mut();
-            let mut buf = Vec::new();
-            let (query, corpus) = (&self.query, &self.corpus);
-            if narrow {
-                self.matched
-                    .retain(|&i| query.matches(corpus, idx(i), matcher, &mut buf));
-            } else {
-                self.matched.clear();
-                self.matched.extend(
-                    self.order
-                        .iter()
-                        .copied()
-                        .filter(|&i| query.matches(corpus, idx(i), matcher, &mut buf)),
-                );
-            }
+            self.query
+                .filter_into(&self.corpus, 0..n, 0, self.matcher.get_mut(), &mut self.matched);
+            self.history.push((self.query.raw().to_owned(), self.matched.clone()));
         }
+        self.apply_tabs();
+    }
+
+    /// A new filter query. Typing narrows the previous matches (checking only the words that
+    /// changed); deleting back to an earlier query restores its matches from `history`.
+    pub fn set_query(&mut self, raw: &str) {
+        let query = Query::new(raw);
+        if query.is_empty() {
+            self.query = query;
+            return self.refilter();
+        }
+        if let Some(at) = self.history.iter().rposition(|(q, _)| q == raw) {
+            self.history.truncate(at + 1);
+            self.matched.clone_from(&self.history[at].1);
+            self.query = query;
+            return self.apply_tabs();
+        }
+        // The closest earlier query this one narrows: usually the last one.
+        let base = self
+            .history
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(at, (q, _))| query.narrows(&Query::new(q)).map(|from| (at, from)));
+        let Some((at, from)) = base else {
+            self.query = query;
+            return self.refilter();
+        };
+        self.history.truncate(at + 1);
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        let candidates = self.history[at].1.iter().copied();
+        query.filter_into(&self.corpus, candidates, from, self.matcher.get_mut(), &mut out);
+        if self.history.len() >= MAX_HISTORY {
+            self.history.remove(0);
+        }
+        self.history.push((raw.to_owned(), out.clone()));
+        self.scratch = std::mem::replace(&mut self.matched, out);
+        self.query = query;
         self.apply_tabs();
     }
 
@@ -386,8 +449,8 @@ impl SecretList {
         let t = self.tabs;
         let mut counts = Counts::default();
         self.visible.clear();
-        for &i in &self.matched {
-            let a = self.attrs[idx(i)];
+        for &k in &self.matched {
+            let a = self.attrs[idx(k)];
             if !t.visibility.admits(a.visibility()) {
                 continue;
             }
@@ -402,22 +465,16 @@ impl SecretList {
                 counts.scope[a.scope()] += 1;
             }
             if cat_ok && scope_ok {
-                self.visible.push(i);
+                self.visible.push(k);
             }
         }
         self.counts = counts;
         let found = self
             .selected_row
-            .and_then(|r| self.visible.iter().position(|&v| v == r));
+            .and_then(|r| self.pos.get(idx(r)))
+            .and_then(|k| self.visible.binary_search(k).ok());
         self.cursor = found.unwrap_or_else(|| self.cursor.min(self.visible.len().saturating_sub(1)));
-        self.selected_row = self.visible.get(self.cursor).copied();
-    }
-
-    pub fn set_query(&mut self, raw: &str) {
-        let query = Query::new(raw);
-        let narrow = query.narrows(&self.query);
-        self.query = query;
-        self.refilter(narrow);
+        self.selected_row = self.visible.get(self.cursor).map(|&k| self.order[idx(k)]);
     }
 
     pub fn query(&self) -> &Query {
@@ -452,8 +509,8 @@ impl SecretList {
 
     pub fn cycle_sort(&mut self) {
         self.sort = self.sort.next();
-        self.sort_order();
-        self.refilter(false);
+        self.reindex();
+        self.refilter();
     }
 
     pub fn counts(&self) -> Counts {
@@ -483,7 +540,7 @@ impl SecretList {
         self.visible[from..to]
             .iter()
             .enumerate()
-            .map(move |(k, &i)| (from + k, &self.rows[idx(i)]))
+            .map(move |(n, &k)| (from + n, &self.rows[idx(self.order[idx(k)])]))
     }
 
     pub fn selected(&self) -> Option<&SecretMeta> {
@@ -499,7 +556,7 @@ impl SecretList {
             return;
         }
         self.cursor = pos.min(self.visible.len() - 1);
-        self.selected_row = self.visible.get(self.cursor).copied();
+        self.selected_row = self.visible.get(self.cursor).map(|&k| self.order[idx(k)]);
     }
 
     pub fn move_by(&mut self, delta: isize) {

@@ -52,20 +52,20 @@ fn yes(app: &mut App, out: &mut Vec<Command>) {
                     value: o.value,
                 },
             );
-            app.next_in_batch();
+            app.next_in_batch(out);
         }
         other => app.dialog = other,
     }
 }
 
-fn no(app: &mut App, _out: &mut Vec<Command>) {
+fn no(app: &mut App, out: &mut Vec<Command>) {
     match app.dialog.take() {
         Some(Dialog::Form(mut f)) if f.step == Step::Review => {
             f.step = Step::Editing;
             app.dialog = Some(Dialog::Form(f));
         }
-        Some(Dialog::Conflict(_)) => app.skip_in_batch(),
-        Some(Dialog::OfferCopy(_)) => app.next_in_batch(),
+        Some(Dialog::Conflict(_)) => app.skip_in_batch(out),
+        Some(Dialog::OfferCopy(_)) => app.next_in_batch(out),
         // Dropping the dialog drops any value it held.
         _ => {}
     }
@@ -84,7 +84,7 @@ fn editor_key(app: &mut App, action: Option<Action>, key: &KeyEvent, out: &mut V
                 app.stop_batch();
             }
         }
-        Some(Action::Skip) if app.batch.is_some() => app.skip_in_batch(),
+        Some(Action::Skip) if app.batch.is_some() => app.skip_in_batch(out),
         Some(Action::Submit) => app.submit_form(out),
         Some(Action::NextField) => f.form.move_focus(true),
         Some(Action::PrevField) => f.form.move_focus(false),

@@ -45,7 +45,7 @@ impl App {
     }
 
     /// R: the marked secrets, or every stale one, one after another.
-    pub(super) fn start_batch(&mut self, _out: &mut Vec<Command>) {
+    pub(super) fn start_batch(&mut self, out: &mut Vec<Command>) {
         let (keys, what) = if self.list.mark_count() > 0 {
             (self.list.marked_in_order(), "marked")
         } else {
@@ -71,11 +71,11 @@ impl App {
             rotated: 0,
             skipped: 0,
         });
-        self.next_in_batch();
+        self.next_in_batch(out);
     }
 
     /// Closes the current dialog and opens the next secret of the batch, if any.
-    pub(super) fn next_in_batch(&mut self) {
+    pub(super) fn next_in_batch(&mut self, out: &mut Vec<Command>) {
         self.dialog = None;
         if self.batch.is_none() {
             return;
@@ -83,9 +83,7 @@ impl App {
         while let Some(key) = self.batch.as_mut().and_then(|b| b.pending.pop_front()) {
             if let Some(meta) = self.list.find(&key).cloned() {
                 self.list.select(&key);
-                if self.shown.as_ref().is_some_and(|s| s.key != key) {
-                    self.shown = None;
-                }
+                self.after_move(out);
                 self.open_rotate(&meta);
                 return;
             }
@@ -101,11 +99,11 @@ impl App {
         }
     }
 
-    pub(super) fn skip_in_batch(&mut self) {
+    pub(super) fn skip_in_batch(&mut self, out: &mut Vec<Command>) {
         if let Some(b) = &mut self.batch {
             b.skipped += 1;
         }
-        self.next_in_batch();
+        self.next_in_batch(out);
     }
 
     pub(super) fn stop_batch(&mut self) {

@@ -62,10 +62,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         legend.push(Span::styled("• ", theme.mark()));
         legend.push(Span::styled(format!("{} marked ", list.mark_count()), theme.muted()));
     }
+    let position = if shown > 0 {
+        format!(" {}/{shown} ", list.cursor() + 1)
+    } else {
+        String::new()
+    };
     let focused = app.dialog.is_none() && !app.view.filtering;
     let block = Block::bordered()
         .title(Span::styled(title, theme.bold()))
         .title_bottom(Line::from(legend))
+        .title_bottom(Line::from(position).right_aligned())
         .border_style(if focused { theme.border_focus() } else { theme.border() });
     let inner = block.inner(area);
     frame.render_widget(block, area);

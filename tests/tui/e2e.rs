@@ -48,7 +48,7 @@ impl Tmux {
 
     /// Waits until the screen shows `what` (the app works in the background); fails with the
     /// last screen after a generous while.
-    fn wait_for(&self, what: &str) -> String {
+    async fn wait_for(&self, what: &str) -> String {
         let start = Instant::now();
         loop {
             let s = self.screen();
@@ -59,7 +59,7 @@ impl Tmux {
                 start.elapsed() < Duration::from_secs(30),
                 "never saw {what:?}; the screen:\n{s}"
             );
-            std::thread::sleep(Duration::from_millis(100));
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 }
@@ -139,23 +139,23 @@ async fn the_binary_in_tmux_reveals_with_an_audit_record_and_rotates() {
     assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
 
     // The list, with the first secret's details.
-    let main = tmux.wait_for("GITHUB_TOKEN");
+    let main = tmux.wait_for("GITHUB_TOKEN").await;
     assert!(main.contains("alice @ acme (admin)"), "{main}");
-    tmux.wait_for("History     v1");
+    tmux.wait_for("History     v1").await;
     save("main", &tmux.screen());
 
     // Navigate and filter.
     tmux.keys(&["j"]);
-    tmux.wait_for("GITHUB_TOKEN  private");
+    tmux.wait_for("GITHUB_TOKEN  private").await;
     tmux.keys(&["/"]);
     tmux.text("anth");
-    let filtered = tmux.wait_for("Secrets 1 of 2");
+    let filtered = tmux.wait_for("Secrets 1 of 2").await;
     assert!(!filtered.contains("GITHUB_TOKEN"), "{filtered}");
     tmux.keys(&["Enter"]);
 
     // Reveal: a confirmation first, then the value, and nothing on screen before.
     tmux.keys(&["Enter"]);
-    let confirm = tmux.wait_for("is recorded in the audit log as alice");
+    let confirm = tmux.wait_for("is recorded in the audit log as alice").await;
     assert!(
         confirm.contains("Revealing ANTHROPIC_API_KEY (org-shared, v1)"),
         "{confirm}"
@@ -163,32 +163,32 @@ async fn the_binary_in_tmux_reveals_with_an_audit_record_and_rotates() {
     assert!(!confirm.contains(ANTHROPIC));
     save("reveal-confirm", &confirm);
     tmux.keys(&["y"]);
-    let shown = tmux.wait_for(ANTHROPIC);
+    let shown = tmux.wait_for(ANTHROPIC).await;
     assert!(shown.contains("masked again in"), "{shown}");
     tmux.keys(&["Escape"]);
-    let hidden = tmux.wait_for("ANTHROPIC_API_KEY is masked again");
+    let hidden = tmux.wait_for("ANTHROPIC_API_KEY is masked again").await;
     assert!(!hidden.contains(ANTHROPIC));
 
     // Rotate: type the value, review old and new previews, write.
     tmux.keys(&["r"]);
-    tmux.wait_for("Rotate ANTHROPIC_API_KEY (org-shared, v1)");
+    tmux.wait_for("Rotate ANTHROPIC_API_KEY (org-shared, v1)").await;
     tmux.text(NEW_VALUE);
-    let typed = tmux.wait_for("33 chars");
+    let typed = tmux.wait_for("33 chars").await;
     assert!(!typed.contains(NEW_VALUE), "typed values are masked:\n{typed}");
     save("rotate", &typed);
     tmux.keys(&["Enter"]);
-    let review = tmux.wait_for("New (v2)");
+    let review = tmux.wait_for("New (v2)").await;
     assert!(review.contains("sk-a****0000"), "{review}");
     tmux.keys(&["y"]);
-    tmux.wait_for("Rotated ANTHROPIC_API_KEY to v2");
+    tmux.wait_for("Rotated ANTHROPIC_API_KEY to v2").await;
     tmux.keys(&["n"]);
 
     // The audit pane shows the reveal.
     tmux.keys(&["a"]);
-    let audit = tmux.wait_for("reveal");
+    let audit = tmux.wait_for("reveal").await;
     save("audit", &audit);
     tmux.keys(&["q"]);
-    tmux.wait_for("vaultty exited with 0");
+    tmux.wait_for("vaultty exited with 0").await;
 
     // Through the API: the reveal was audited as alice from the TUI, the rotation stored.
     let events = admin

@@ -185,7 +185,7 @@ async fn the_binary_in_tmux_reveals_with_an_audit_record_and_rotates() {
 
     // The audit pane shows the reveal.
     tmux.keys(&["a"]);
-    let audit = tmux.wait_for("reveal").await;
+    let audit = tmux.wait_for("alice reveal ANTHROPIC_API_KEY").await;
     save("audit", &audit);
     tmux.keys(&["q"]);
     tmux.wait_for("vaultty exited with 0").await;

@@ -274,7 +274,7 @@ mod tests {
 
     #[test]
     fn fast_path_agrees_with_nucleo() {
-        let rows = vec![
+        let rows = [
             meta("ANTHROPIC_API_KEY", "Claude for the agents"),
             meta("GITHUB_TOKEN", "ci"),
             meta("DB_PASSWORD", "Prod database, café"),
@@ -284,9 +284,9 @@ mod tests {
         let mut buf = Vec::new();
         for q in ["api", "apk", "gt ci", "TOKEN", "xyz", "cafe", "café", "ag cl", "zz"] {
             let query = Query::new(q);
-            for i in 0..rows.len() {
+            for (i, row) in rows.iter().enumerate() {
                 let fast = query.matches(&corpus, i, &mut m);
-                let hay = format!("{} {}", rows[i].name, rows[i].description.as_deref().unwrap_or(""));
+                let hay = format!("{} {}", row.name, row.description.as_deref().unwrap_or(""));
                 let slow = query.pattern.score(Utf32Str::new(&hay, &mut buf), &mut m).is_some();
                 assert_eq!(fast, slow, "query {q:?} on row {i}");
             }

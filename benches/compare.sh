@@ -258,7 +258,8 @@ hyperfine_ms() {
 import json, sys
 r = json.load(open(sys.argv[1]))["results"][0]
 t = sorted(r["times"])
-print(f"{r[\"mean\"]*1000:.2f} {t[len(t)//2]*1000:.2f} {t[int(len(t)*0.99)-1]*1000:.2f}")' "$WORK/hf-$name.json"
+mean = r["mean"] * 1000
+print(f"{mean:.2f} {t[len(t)//2]*1000:.2f} {t[int(len(t)*0.99)-1]*1000:.2f}")' "$WORK/hf-$name.json"
 }
 
 read -r P4_VT P4_VT50 P4_VT99 < <(VAULTTY_URL=$VT_URL VAULTTY_TOKEN=$ADMIN_TOKEN hyperfine_ms vt-get "$VT secret get BENCH --reveal")

@@ -16,7 +16,7 @@ use vaultty::store::{AuditAction, DynStore, NewAudit, Outcome, Owner, SecretFilt
 use vaultty::vault::{Origin, Vault, VaultSettings};
 
 mod common;
-use common::{Stats, fsync_latency, time_each};
+use common::{Stats, fsync_latency, time_each, wanted};
 
 const LIST_SIZE: usize = 10_000;
 /// Concurrent callers for the throughput cases: what `compare.sh` gives wrk (16 connections).
@@ -32,8 +32,13 @@ fn main() {
         .expect("tokio runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     Stats::header();
-    fsync_latency(dir.path(), if quick { 50 } else { 300 }).print("fsync of a 4 KiB append (the disk)");
-    crypto(iters);
+    let case = "fsync of a 4 KiB append (the disk)";
+    if wanted(case) {
+        fsync_latency(dir.path(), if quick { 50 } else { 300 }).print(case);
+    }
+    if wanted("crypto: ") {
+        crypto(iters);
+    }
     runtime.block_on(store_and_vault(dir.path(), iters, quick));
 }
 
@@ -105,95 +110,136 @@ async fn store_and_vault(dir: &std::path::Path, iters: usize, quick: bool) {
     seed(&store, &ring, &me, if quick { 2_000 } else { LIST_SIZE }).await;
 
     let hash = hash_token(&token);
-    time_async(iters, || async {
-        store.token_by_hash(&hash).await.expect("token");
-    })
-    .await
-    .print("store: token_by_hash (read pool)");
-    time_async(iters, || async {
-        store.get_secret(Owner::User(me.id), "LIST_00042").await.expect("get");
-    })
-    .await
-    .print("store: get_secret");
+    let case = "store: token_by_hash (read pool)";
+    if wanted(case) {
+        time_async(iters, || async {
+            store.token_by_hash(&hash).await.expect("token");
+        })
+        .await
+        .print(case);
+    }
+    let case = "store: get_secret";
+    if wanted(case) {
+        time_async(iters, || async {
+            store.get_secret(Owner::User(me.id), "LIST_00042").await.expect("get");
+        })
+        .await
+        .print(case);
+    }
     let row = store
         .get_secret(Owner::User(me.id), "LIST_00042")
         .await
         .expect("get")
         .expect("row");
-    time_async(iters, || async {
-        store.version(row.id, row.version).await.expect("version");
-    })
-    .await
-    .print("store: version (sealed text)");
-    time_async(iters / 10, || async {
-        store
-            .record_use(&[row.id], now(), vec![audit(&me.name, "LIST_00042", now())])
-            .await
-            .expect("record_use");
-    })
-    .await
-    .print("store: record_use alone (one commit, one fsync)");
-    concurrent(iters, CONCURRENCY, |_| {
-        let store = store.clone();
-        let name = me.name.clone();
-        async move {
+    let case = "store: version (sealed text)";
+    if wanted(case) {
+        time_async(iters, || async {
+            store.version(row.id, row.version).await.expect("version");
+        })
+        .await
+        .print(case);
+    }
+    let case = "store: record_use alone (one commit, one fsync)";
+    if wanted(case) {
+        time_async(iters / 10, || async {
             store
-                .record_use(&[row.id], now(), vec![audit(&name, "LIST_00042", now())])
+                .record_use(&[row.id], now(), vec![audit(&me.name, "LIST_00042", now())])
                 .await
                 .expect("record_use");
-        }
-    })
-    .await
-    .print(&format!("store: record_use, {CONCURRENCY} at once (group commit)"));
+        })
+        .await
+        .print(case);
+    }
+    let case = format!("store: record_use, {CONCURRENCY} at once (group commit)");
+    if wanted(&case) {
+        concurrent(iters, CONCURRENCY, |_| {
+            let store = store.clone();
+            let name = me.name.clone();
+            async move {
+                store
+                    .record_use(&[row.id], now(), vec![audit(&name, "LIST_00042", now())])
+                    .await
+                    .expect("record_use");
+            }
+        })
+        .await
+        .print(&case);
+    }
 
     let filter = SecretFilter {
         owners: vec![Owner::User(me.id), Owner::Org],
         ..SecretFilter::default()
     };
-    let list_iters = if quick { 10 } else { 50 };
-    time_async(list_iters, || async {
-        std::hint::black_box(store.list_secrets(&filter).await.expect("list"));
-    })
-    .await
-    .print("store: list_secrets of every seeded secret");
-    time_async(list_iters, || async {
-        std::hint::black_box(vault.list(&caller, &ListQuery::default()).await.expect("list"));
-    })
-    .await
-    .print("vault: list (rows to SecretMeta)");
-    time_async(list_iters, || async {
-        let secrets = vault.list(&caller, &ListQuery::default()).await.expect("list");
-        std::hint::black_box(serde_json::to_vec(&SecretList { secrets }).expect("json"));
-    })
-    .await
-    .print("vault: list + JSON, as GET /v1/secrets answers");
+    let list_iters = if quick { 10 } else { 50 } * repeat();
+    let case = "store: list_secrets of every seeded secret";
+    if wanted(case) {
+        time_async(list_iters, || async {
+            std::hint::black_box(store.list_secrets(&filter).await.expect("list"));
+        })
+        .await
+        .print(case);
+    }
+    let case = "vault: list (rows to SecretMeta)";
+    if wanted(case) {
+        time_async(list_iters, || async {
+            std::hint::black_box(vault.list(&caller, &ListQuery::default()).await.expect("list"));
+        })
+        .await
+        .print(case);
+    }
+    let case = "vault: list + JSON, as GET /v1/secrets answers";
+    if wanted(case) {
+        time_async(list_iters, || async {
+            let secrets = vault.list(&caller, &ListQuery::default()).await.expect("list");
+            std::hint::black_box(serde_json::to_vec(&SecretList { secrets }).expect("json"));
+        })
+        .await
+        .print(case);
+    }
 
-    time_async(iters / 10, || async {
-        vault.reveal(&caller, "LIST_00042", false, None).await.expect("reveal");
-    })
-    .await
-    .print("vault: reveal alone (reads, open, audit commit)");
-    concurrent(iters, CONCURRENCY, |_| {
-        let vault = vault.clone();
-        let caller = caller.clone();
-        async move {
+    let case = "vault: reveal alone (reads, open, audit commit)";
+    if wanted(case) {
+        time_async(iters / 10, || async {
             vault.reveal(&caller, "LIST_00042", false, None).await.expect("reveal");
-        }
-    })
-    .await
-    .print(&format!("vault: reveal, {CONCURRENCY} at once"));
-    concurrent(iters, CONCURRENCY, |_| {
-        let vault = vault.clone();
-        let token = token.clone();
-        async move {
-            vault
-                .authenticate(Some(&token), Origin::default())
-                .await
-                .expect("authenticate");
-        }
-    })
-    .await
-    .print(&format!("vault: authenticate, {CONCURRENCY} at once"));
+        })
+        .await
+        .print(case);
+    }
+    let case = format!("vault: reveal, {CONCURRENCY} at once");
+    if wanted(&case) {
+        concurrent(iters, CONCURRENCY, |_| {
+            let vault = vault.clone();
+            let caller = caller.clone();
+            async move {
+                vault.reveal(&caller, "LIST_00042", false, None).await.expect("reveal");
+            }
+        })
+        .await
+        .print(&case);
+    }
+    let case = format!("vault: authenticate, {CONCURRENCY} at once");
+    if wanted(&case) {
+        concurrent(iters, CONCURRENCY, |_| {
+            let vault = vault.clone();
+            let token = token.clone();
+            async move {
+                vault
+                    .authenticate(Some(&token), Origin::default())
+                    .await
+                    .expect("authenticate");
+            }
+        })
+        .await
+        .print(&case);
+    }
+}
+
+/// `BENCH_REPEAT=n` runs the listing cases n times as often (for a profile).
+fn repeat() -> usize {
+    std::env::var("BENCH_REPEAT")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1)
 }
 
 /// Creates `n` secrets owned by `me`, many writes at a time so that the seeding group-commits.

@@ -88,3 +88,10 @@ pub fn fsync_latency(dir: &Path, n: usize) -> Stats {
     let _ = std::fs::remove_file(&path);
     Stats::new(samples, started.elapsed())
 }
+
+/// Whether a case runs: `BENCH_ONLY=substring` keeps the cases whose name contains it (for a
+/// profile of one case).
+#[allow(dead_code)]
+pub fn wanted(case: &str) -> bool {
+    std::env::var("BENCH_ONLY").map_or(true, |only| case.contains(&only))
+}

@@ -2,10 +2,10 @@
 //!
 //! SQLite's default runs a checkpoint inside the commit that crosses 1,000 WAL pages, so that one
 //! batch of callers waits for a few hundred random writes and an extra fsync of the database file.
-//! Here the writer's connection has `wal_autocheckpoint=0`, and after its commits it nudges this
-//! thread, which runs a PASSIVE checkpoint (it never blocks the writer or a reader) at most once
-//! per `INTERVAL` on a connection of its own. Durability does not depend on it: a commit is
-//! durable once its WAL frames are synced, before any checkpoint.
+//! Here the writer's connection has a WAL hook in place of that automatic checkpoint, and after
+//! its commits it nudges this thread, which runs a PASSIVE checkpoint (it never blocks the writer
+//! or a reader) at most once per `INTERVAL` on a connection of its own. Durability does not
+//! depend on it: a commit is durable once its WAL frames are synced, before any checkpoint.
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::thread::JoinHandle;
@@ -18,7 +18,7 @@ use super::schema::BUSY_TIMEOUT;
 use crate::store::{StoreError, StoreResult};
 
 /// The shortest time between two checkpoints: commits in between are copied in one go.
-const INTERVAL: Duration = Duration::from_millis(200);
+const INTERVAL: Duration = Duration::from_millis(50);
 
 pub(super) struct Checkpointer {
     nudges: Option<SyncSender<()>>,

@@ -12,19 +12,25 @@
 //! make the rest wait a whole fsync more; so when fewer jobs are queued than the last batch held,
 //! the thread waits a little (at most `GATHER_MAX`, and at most half the last commit's time) for
 //! them. A lone caller never waits: its last batch held one job. WAL checkpoints run on their own
-//! thread (`checkpoint.rs`), never inside a commit that callers are waiting for.
+//! thread (`checkpoint.rs`), never inside a commit that callers are waiting for; the writer only
+//! finishes one between batches when the WAL has grown past `WAL_RESTART_FRAMES`.
 
 use std::collections::VecDeque;
+use std::ffi::c_int;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use rusqlite::hooks::Wal;
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
 
 use super::checkpoint::Checkpointer;
 use super::error::{duplicate, map};
+use super::schema::BUSY_TIMEOUT;
 use crate::store::{AuditRow, GENESIS_HASH, NewAudit, StoreError, StoreResult, audit_link_hash};
 
 /// Most jobs in one transaction: bounds how long the first job of a batch waits for the last.
@@ -32,6 +38,13 @@ const MAX_BATCH: usize = 256;
 
 /// The longest wait for the rest of a batch (see the module doc).
 const GATHER_MAX: Duration = Duration::from_millis(1);
+
+/// WAL frames (pages) after which the writer checkpoints between batches itself, so that the WAL
+/// can start over (16 MiB of 4 KiB pages; SQLite's own default checkpoints at 1,000).
+const WAL_RESTART_FRAMES: c_int = 4096;
+
+/// The longest the writer waits for readers to leave the WAL when it checkpoints itself.
+const RESTART_WAIT: Duration = Duration::from_millis(5);
 
 /// The tail of the audit chain as this transaction sees it.
 #[derive(Clone, Copy)]
@@ -170,9 +183,16 @@ pub(super) struct Writer {
 impl Writer {
     /// Starts the writer thread on `conn`, and the checkpoint thread beside it on a connection
     /// of its own to the same file.
-    pub(super) fn start(conn: Connection) -> StoreResult<Writer> {
-        // Checkpoints are the checkpoint thread's job, not a commit's.
-        conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(map)?;
+    pub(super) fn start(mut conn: Connection) -> StoreResult<Writer> {
+        // Checkpoints are the checkpoint thread's job, not a commit's: this hook replaces SQLite's
+        // automatic one, and only notes how many frames the WAL holds after each commit.
+        let wal_frames = Arc::new(AtomicI32::new(0));
+        let frames = Arc::clone(&wal_frames);
+        conn.wal_hook(Some(move |_: &mut Wal, pages: c_int| {
+            frames.store(pages, Ordering::Relaxed);
+            Ok(())
+        }))
+        .map_err(map)?;
         let checkpointer = match conn.path().filter(|p| !p.is_empty()) {
             Some(path) => Some(Checkpointer::start(path)?),
             None => None,
@@ -180,7 +200,7 @@ impl Writer {
         let (jobs, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("vaultty-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, checkpointer))
+            .spawn(move || writer_loop(conn, rx, checkpointer, wal_frames))
             .map_err(|e| StoreError::Backend(format!("cannot start the database writer thread: {e}")))?;
         Ok(Writer {
             jobs: Some(jobs),
@@ -213,7 +233,12 @@ impl Drop for Writer {
     }
 }
 
-fn writer_loop(conn: Connection, rx: Receiver<Box<dyn Job>>, checkpointer: Option<Checkpointer>) {
+fn writer_loop(
+    conn: Connection,
+    rx: Receiver<Box<dyn Job>>,
+    checkpointer: Option<Checkpointer>,
+    wal_frames: Arc<AtomicI32>,
+) {
     let mut queue: VecDeque<Box<dyn Job>> = VecDeque::with_capacity(MAX_BATCH);
     let mut last_batch = 1;
     let mut last_commit = Duration::ZERO;
@@ -238,7 +263,23 @@ fn writer_loop(conn: Connection, rx: Receiver<Box<dyn Job>>, checkpointer: Optio
         while !queue.is_empty() {
             last_commit = run_batch(&conn, &mut queue);
         }
-        if let Some(c) = &checkpointer {
+        let frames = wal_frames.load(Ordering::Relaxed);
+        if frames >= WAL_RESTART_FRAMES {
+            // The checkpoint thread copies frames while batches keep committing and readers keep
+            // reading, so it never catches up with the end of the WAL, and SQLite starts a WAL
+            // over only once every frame is copied and no reader still uses one: without this
+            // the file grows for as long as the load lasts. Here, between batches and after
+            // their answers, nothing commits meanwhile, RESTART waits out the readers (lookups of
+            // microseconds), and as the thread has copied nearly everything, little is left.
+            // Waiting for readers is bounded by RESTART_WAIT; if they do not clear by then, a
+            // later batch tries again.
+            let _ = conn.busy_timeout(RESTART_WAIT);
+            let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+            let _ = conn.busy_timeout(BUSY_TIMEOUT);
+            wal_frames.store(0, Ordering::Relaxed);
+        } else if frames > 0
+            && let Some(c) = &checkpointer
+        {
             c.nudge();
         }
     }

@@ -103,8 +103,10 @@ pub enum Command {
 /// Runs the parsed command line; `Ok` carries the exit code (a `run` child's own code).
 pub async fn run(cli: Cli) -> CliResult<ExitCode> {
     // `serve` sets up its own logging (always on, optionally JSON).
-    if !matches!(cli.command, Some(Command::Serve(_))) {
-        init_tracing();
+    match cli.command {
+        Some(Command::Serve(_)) => {}
+        None | Some(Command::Tui(_)) => init_tracing(LogTo::File),
+        Some(_) => init_tracing(LogTo::Stderr),
     }
     let ctx = Ctx { global: cli.global };
     match cli.command {
@@ -128,18 +130,34 @@ fn success(_: ()) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Logs go to standard error, and only when `VAULTTY_LOG` asks (e.g. `VAULTTY_LOG=debug`), so
-/// they never mix with a command's output. Nothing logged carries a value or a token.
-fn init_tracing() {
+enum LogTo {
+    Stderr,
+    /// The TUI owns the screen: a line on standard error would draw over it.
+    File,
+}
+
+/// Logs only when `VAULTTY_LOG` asks (e.g. `VAULTTY_LOG=debug`), so they never mix with a
+/// command's output: to standard error, or for the TUI to `tui.log` in the data directory.
+/// Nothing logged carries a value or a token.
+fn init_tracing(to: LogTo) {
     let Ok(filter) = std::env::var("VAULTTY_LOG") else {
         return;
     };
     let filter =
         tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match to {
+        LogTo::Stderr => builder.with_writer(std::io::stderr).try_init(),
+        LogTo::File => {
+            let Some(file) = crate::config::paths().ok().and_then(|p| {
+                std::fs::create_dir_all(&p.data_dir).ok()?;
+                std::fs::OpenOptions::new().create(true).append(true).open(p.data_dir.join("tui.log")).ok()
+            }) else {
+                return;
+            };
+            builder.with_ansi(false).with_writer(std::sync::Mutex::new(file)).try_init()
+        }
+    };
 }
 
 /// What every command gets: the global options.

@@ -23,6 +23,20 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D:
     parse(&s).map_err(serde::de::Error::custom)
 }
 
+/// "just now", "5m ago", "3h ago", "3d ago", "4mo ago", "2y ago", or "never".
+pub fn relative(now: OffsetDateTime, t: Option<OffsetDateTime>) -> String {
+    let Some(t) = t else { return "never".into() };
+    let secs = (now - t).whole_seconds();
+    match secs {
+        s if s < 60 => "just now".into(),
+        s if s < 3_600 => format!("{}m ago", s / 60),
+        s if s < 86_400 => format!("{}h ago", s / 3_600),
+        s if s < 100 * 86_400 => format!("{}d ago", s / 86_400),
+        s if s < 730 * 86_400 => format!("{}mo ago", s / (30 * 86_400)),
+        s => format!("{}y ago", s / (365 * 86_400)),
+    }
+}
+
 pub mod option {
     use super::*;
 

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::error::{CliError, CliResult};
 
-/// Relative times ("3d ago", "never"): the TUI's wording, so both interfaces say the same.
-pub use crate::tui::components::fmt::relative;
+/// Relative times ("3d ago", "never"), worded the same in the CLI and the TUI.
+pub use crate::api::timestamp::relative;
 
 /// The width to fit tables to: `COLUMNS` when set, else the terminal's width when standard output
 /// is one; `None` (no fitting) when piped, so nothing is cut for a script.

@@ -151,11 +151,18 @@ fn init_tracing(to: LogTo) {
         LogTo::File => {
             let Some(file) = crate::config::paths().ok().and_then(|p| {
                 std::fs::create_dir_all(&p.data_dir).ok()?;
-                std::fs::OpenOptions::new().create(true).append(true).open(p.data_dir.join("tui.log")).ok()
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p.data_dir.join("tui.log"))
+                    .ok()
             }) else {
                 return;
             };
-            builder.with_ansi(false).with_writer(std::sync::Mutex::new(file)).try_init()
+            builder
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .try_init()
         }
     };
 }

@@ -3,46 +3,24 @@
 //! Each story checks what a user sees: output, `--json`, exit codes, and that no value ever
 //! reaches vaultty's standard error.
 
+mod common;
+
+use common::TestVault;
+
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Mutex;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 use vaultty::api::{CreateUser, Role};
 use vaultty::client::{ClientOptions, VaultClient};
-use vaultty::crypto::{Keyring, MasterKey};
-use vaultty::server::{self, RunningServer, ServerConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vaultty");
 
-struct Server {
-    _dir: tempfile::TempDir,
-    running: RunningServer,
-    admin_token: SecretString,
-}
-
-async fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let db_url = format!("sqlite://{}", dir.path().join("vault.db").display());
-    let admin_token = vaultty::vault::admin_init(&db_url, "acme", "alice").await.unwrap();
-    let keyring = Keyring::new(vec![MasterKey::from_bytes([3u8; 32])]).unwrap();
-    let config = ServerConfig {
-        database_url: db_url,
-        keyring,
-        max_versions: 10,
-        reveal_rate_limit: 0,
-    };
-    let running = server::start(config, TcpListener::bind("127.0.0.1:0").await.unwrap())
-        .await
-        .unwrap();
-    Server {
-        _dir: dir,
-        running,
-        admin_token,
-    }
+async fn server() -> TestVault {
+    TestVault::start().await
 }
 
 /// What one invocation did; `args` names it in failure messages.
@@ -116,9 +94,9 @@ impl Shell {
         }
     }
 
-    fn remote(server: &Server) -> Shell {
+    fn remote(server: &TestVault) -> Shell {
         let mut sh = Shell::new();
-        sh.set("VAULTTY_URL", &server.running.url());
+        sh.set("VAULTTY_URL", &server.server.url());
         sh.set("VAULTTY_TOKEN", server.admin_token.expose_secret());
         sh
     }
@@ -382,7 +360,7 @@ async fn secrets_story_against_a_server() {
 
     // Another user: a member may not write org-shared secrets, and a bad token is refused.
     let admin = VaultClient::new(
-        &server.running.url(),
+        &server.server.url(),
         Some(server.admin_token.clone()),
         ClientOptions::default(),
     )
@@ -585,7 +563,7 @@ async fn run_passes_variables_exit_codes_and_signals() {
 async fn login_logout_and_profiles() {
     let server = server().await;
     let mut sh = Shell::new();
-    let url = server.running.url();
+    let url = server.server.url();
 
     // A wrong token is refused and nothing is saved.
     sh.stdin(&["login", "--url", &url], "vt_wrong")

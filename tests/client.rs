@@ -1,12 +1,16 @@
 //! The typed client against the real server (port 0, SQLite in a temporary directory), its typed
 //! errors, its retry rules, and the embedded local vault with connection resolution.
 
+mod common;
+
+use common::{TestVault, secret};
+
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use vaultty::api::{
@@ -15,52 +19,14 @@ use vaultty::api::{
 };
 use vaultty::client::{Agent, ClientError, ClientOptions, VaultClient};
 use vaultty::config::Env;
-use vaultty::crypto::{Keyring, MasterKey};
 use vaultty::local::{ConnectOptions, LocalError, LocalVault, Target, connect_with};
-use vaultty::server::{self, RunningServer, ServerConfig};
 
-struct Server {
-    _dir: tempfile::TempDir,
-    running: RunningServer,
-    admin_token: SecretString,
-}
-
-async fn server(reveal_rate_limit: u32) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let db_url = format!("sqlite://{}", dir.path().join("vault.db").display());
-    let admin_token = vaultty::vault::admin_init(&db_url, "acme", "alice").await.unwrap();
-    let keyring = Keyring::new(vec![MasterKey::from_bytes([9u8; 32])]).unwrap();
-    let config = ServerConfig {
-        database_url: db_url,
-        keyring,
-        max_versions: 10,
+async fn server(reveal_rate_limit: u32) -> TestVault {
+    TestVault::start_with(common::Options {
         reveal_rate_limit,
-    };
-    let running = server::start(config, TcpListener::bind("127.0.0.1:0").await.unwrap())
-        .await
-        .unwrap();
-    Server {
-        _dir: dir,
-        running,
-        admin_token,
-    }
-}
-
-impl Server {
-    fn client(&self, token: &SecretString, agent: Agent) -> VaultClient {
-        let opts = ClientOptions {
-            agent,
-            ..ClientOptions::default()
-        };
-        VaultClient::new(&self.running.url(), Some(token.clone()), opts).unwrap()
-    }
-    fn admin(&self) -> VaultClient {
-        self.client(&self.admin_token, Agent::Cli)
-    }
-}
-
-fn secret(s: &str) -> SecretString {
-    SecretString::from(s.to_owned())
+        ..Default::default()
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -168,7 +134,7 @@ async fn every_method_against_the_real_server() {
         })
         .await
         .unwrap();
-    assert_eq!(s.client(&bob.token, Agent::Cli).me().await.unwrap().user, "bob");
+    assert_eq!(s.client_as(&bob.token, Agent::Cli).me().await.unwrap().user, "bob");
 
     let created = c
         .create_token(&CreateToken {
@@ -177,7 +143,7 @@ async fn every_method_against_the_real_server() {
         })
         .await
         .unwrap();
-    let second = s.client(&created.token, Agent::Cli);
+    let second = s.client_as(&created.token, Agent::Cli);
     assert_eq!(second.me().await.unwrap().user, "alice");
     assert!(
         c.list_tokens()
@@ -194,7 +160,7 @@ async fn every_method_against_the_real_server() {
         c.get_secret("OPENAI_API_KEY", false).await,
         Err(ClientError::NotFound(_))
     ));
-    s.running.shutdown().await;
+    s.server.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -202,7 +168,7 @@ async fn typed_errors_from_the_real_server() {
     let s = server(2).await;
     let c = s.admin();
 
-    let wrong = s.client(&secret("vt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), Agent::Cli);
+    let wrong = s.client_as(&secret("vt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), Agent::Cli);
     let err = wrong.me().await.unwrap_err();
     assert!(matches!(err, ClientError::Unauthorized(_)), "{err:?}");
     assert!(!err.to_string().contains("vt_AAAA"), "{err}");
@@ -249,7 +215,7 @@ async fn typed_errors_from_the_real_server() {
         })
         .await
         .unwrap();
-    let bob = s.client(&bob.token, Agent::Tui);
+    let bob = s.client_as(&bob.token, Agent::Tui);
     let err = bob
         .patch_org(&PatchOrg {
             members_can_reveal: Some(true),
@@ -288,7 +254,7 @@ async fn typed_errors_from_the_real_server() {
             .iter()
             .any(|e| e.client.as_deref().is_some_and(|ua| ua.starts_with("vaultty-tui/")))
     );
-    s.running.shutdown().await;
+    s.server.shutdown().await;
 }
 
 #[tokio::test]
@@ -483,7 +449,7 @@ async fn connect_picks_local_or_remote() {
 
     let s = server(0).await;
     let remote = Env {
-        url: Some(s.running.url()),
+        url: Some(s.server.url()),
         token: Some(s.admin_token.clone()),
         ..env.clone()
     };
@@ -493,7 +459,7 @@ async fn connect_picks_local_or_remote() {
     assert_eq!(
         conn.target,
         Target::Remote {
-            url: s.running.url(),
+            url: s.server.url(),
             profile: None
         }
     );
@@ -511,7 +477,7 @@ async fn connect_picks_local_or_remote() {
         ..far
     };
     assert!(connect_with(&allowed, Agent::Cli, &remote).await.is_ok());
-    s.running.shutdown().await;
+    s.server.shutdown().await;
 }
 
 /// Run by `two_processes_start_one_local_vault` in child processes; does nothing on its own.

@@ -69,6 +69,15 @@ impl TestVault {
         VaultClient::new(&self.url(), Some(token.clone()), ClientOptions::default()).unwrap()
     }
 
+    /// A client that introduces itself as `agent` (the audit log's `client`).
+    pub fn client_as(&self, token: &SecretString, agent: vaultty::client::Agent) -> VaultClient {
+        let opts = ClientOptions {
+            agent,
+            ..ClientOptions::default()
+        };
+        VaultClient::new(&self.url(), Some(token.clone()), opts).unwrap()
+    }
+
     pub fn admin(&self) -> VaultClient {
         self.client(&self.admin_token)
     }

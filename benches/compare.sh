@@ -23,8 +23,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DURATION=${DURATION:-10s}
 THREADS=2
 CONNS=16
+WIDE=${WIDE:-128}
 OPENBAO_VERSION=${OPENBAO_VERSION:-2.7.2}
 LIST_SIZE=${LIST_SIZE:-10000}
+BIG_SIZE=${BIG_SIZE:-100000}
 LUA="$ROOT/benches/wrk/request.lua"
 
 WORK=$(mktemp -d /tmp/vaultty-compare.XXXXXX)
@@ -201,7 +203,7 @@ load() {
     say "wrk: $name"
     local out
     out=$(BENCH_METHOD=$method BENCH_PATH=$path BENCH_AUTH=$auth BENCH_BODY=$body BENCH_PREFIX=$prefix \
-        wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 30s --latency -s "$LUA" "$url" 2>&1)
+        wrk -t"$THREADS" -c"${CONNECTIONS:-$CONNS}" -d"$DURATION" --timeout 30s --latency -s "$LUA" "$url" 2>&1)
     echo "$out" >"$WORK/wrk-$name.txt"
     local line
     line=$(grep '^WRKRESULT' <<<"$out") || { echo "$out" >&2; exit 1; }
@@ -235,6 +237,11 @@ read -r VT1_RPS VT1_P50 VT1_P99 < <(load vt-reveal POST "$VT_URL" /v1/secrets/BE
 read -r BAO1_RPS BAO1_P50 BAO1_P99 < <(load bao-read GET "$BAO_ADDR" /v1/secret/data/bench "$BAO_AUTH" "")
 read -r VT2_RPS VT2_P50 VT2_P99 < <(load vt-rotate POST "$VT_URL" /v1/secrets "$VT_AUTH" "{\"name\":\"%NAME%\",$VALUE_BODY}")
 read -r BAO2_RPS BAO2_P50 BAO2_P99 < <(load bao-write POST "$BAO_ADDR" '/v1/secret/data/%NAME%' "$BAO_AUTH" "{\"data\":{$VALUE_BODY}}" rot_)
+# The same two loads with more clients at once: a group commit's batch grows with them.
+read -r VT1W_RPS VT1W_P50 VT1W_P99 < <(CONNECTIONS=$WIDE load vt-reveal-wide POST "$VT_URL" /v1/secrets/BENCH/reveal "$VT_AUTH" "")
+read -r BAO1W_RPS BAO1W_P50 BAO1W_P99 < <(CONNECTIONS=$WIDE load bao-read-wide GET "$BAO_ADDR" /v1/secret/data/bench "$BAO_AUTH" "")
+read -r VT2W_RPS VT2W_P50 VT2W_P99 < <(CONNECTIONS=$WIDE load vt-rotate-wide POST "$VT_URL" /v1/secrets "$VT_AUTH" "{\"name\":\"%NAME%\",$VALUE_BODY}")
+read -r BAO2W_RPS BAO2W_P50 BAO2W_P99 < <(CONNECTIONS=$WIDE load bao-write-wide POST "$BAO_ADDR" '/v1/secret/data/%NAME%' "$BAO_AUTH" "{\"data\":{$VALUE_BODY}}" rot_)
 LIST_AUTH="Authorization: Bearer $LISTER_TOKEN"
 read -r VT3_RPS VT3_P50 VT3_P99 < <(load vt-list GET "$VT_URL" /v1/secrets "$LIST_AUTH" "")
 read -r BAO3_RPS BAO3_P50 BAO3_P99 < <(load bao-list GET "$BAO_ADDR" '/v1/secret/metadata/list/?list=true' "$BAO_AUTH" "")
@@ -267,6 +274,73 @@ read -r P4_BAO P4_BAO50 P4_BAO99 < <(hyperfine_ms bao-get "$BAO kv get -field=va
 read -r P5_TRUE P5_TRUE50 P5_TRUE99 < <(hyperfine_ms true "true")
 read -r P5_VT P5_VT50 P5_VT99 < <(VAULTTY_URL=$VT_URL VAULTTY_TOKEN=$RUNNER_TOKEN hyperfine_ms vt-run "$VT run -- true")
 
+# ---- the TUI: launch to the first frame with the list, and memory (P7) -------------------------
+
+# tui_launch TOKEN NAME: runs the TUI in a pseudo-terminal of 140x40 against the server and prints
+# "<ms to the first frame showing NAME> <peak resident MiB>", or "- -" when it does not show.
+tui_launch() {
+    VAULTTY_URL=$VT_URL VAULTTY_TOKEN=$1 python3 - "$VT" "$2" <<'PY'
+import fcntl, os, pty, select, signal, struct, sys, termios, time
+vt, name = sys.argv[1], sys.argv[2].encode()
+t0 = time.perf_counter()
+pid, fd = pty.fork()
+if pid == 0:
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
+    os.environ["TERM"] = "xterm-256color"
+    os.execv(vt, [vt, "tui"])
+seen, shown, peak = b"", None, None
+while time.perf_counter() - t0 < 20:
+    r, _, _ = select.select([fd], [], [], 0.05)
+    if r:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen = (seen + chunk)[-4096:]
+        if name in seen:
+            shown = (time.perf_counter() - t0) * 1000
+            break
+if shown is not None:
+    time.sleep(0.3)  # let it settle before reading its memory
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
+os.write(fd, b"q")
+for _ in range(40):
+    if os.waitpid(pid, os.WNOHANG)[0]:
+        break
+    time.sleep(0.05)
+else:
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+print(f"{shown:.0f} {peak:.1f}" if shown is not None and peak is not None else "- -")
+PY
+}
+
+read -r P7_MS P7_MB10K < <(tui_launch "$LISTER_TOKEN" LIST_00000)
+say "seeding up to $BIG_SIZE secrets for the TUI's memory at that size"
+python3 - "$VT_URL" "$LISTER_TOKEN" "$LIST_SIZE" "$BIG_SIZE" <<'PY'
+import http.client, json, sys, threading, urllib.parse
+url, token, start, total = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+def worker(names):
+    u = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    for n in names:
+        body = json.dumps({"name": n, "value": "sk-bench-0123456789abcdef0123456789abcdef", "description": "a listed secret"})
+        conn.request("POST", "/v1/secrets", body=body, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        r = conn.getresponse(); r.read()
+        if r.status >= 300:
+            raise SystemExit(f"seeding: {r.status}")
+names = [f"LIST_{i:06}" for i in range(start, total)]
+ts = [threading.Thread(target=worker, args=(names[i::16],)) for i in range(16)]
+for t in ts: t.start()
+for t in ts: t.join()
+PY
+read -r P7_MS100K P7_MB < <(tui_launch "$LISTER_TOKEN" LIST_00000)
+
 # ---- the table ---------------------------------------------------------------------------------
 
 ratio() { python3 -c 'import sys; a,b=map(float,sys.argv[1:]); print(f"{a/b:.1f}×")' "$1" "$2"; }
@@ -283,10 +357,14 @@ wrk -t$THREADS -c$CONNS -d$DURATION on loopback (wrk shares the cores with the s
 | ceiling | vaultty \`GET /healthz\` (no auth, no I/O) | $HEALTH_RPS req/s (p50 $HEALTH_P50 ms, p99 $HEALTH_P99 ms) | | | |
 | P1 | reveal (auth, open, audit committed) vs KV v2 read with file audit | $VT1_RPS req/s (p50 $VT1_P50 ms, p99 $VT1_P99 ms) | $BAO1_RPS req/s (p50 $BAO1_P50 ms, p99 $BAO1_P99 ms) | **$(ratio "$VT1_RPS" "$BAO1_RPS")**; $(python3 -c "print(f'{$VT1_RPS/$HEALTH_RPS:.2f}')")× the ceiling | ≥ 10×; ≥ 0.5× ceiling |
 | P2 | rotate (seal, commit durably) vs KV v2 write | $VT2_RPS req/s (p50 $VT2_P50 ms, p99 $VT2_P99 ms) | $BAO2_RPS req/s (p50 $BAO2_P50 ms, p99 $BAO2_P99 ms) | **$(ratio "$VT2_RPS" "$BAO2_RPS")** | ≥ 10× |
+| P1, $WIDE clients | the same with wrk -c$WIDE | $VT1W_RPS req/s (p50 $VT1W_P50 ms, p99 $VT1W_P99 ms) | $BAO1W_RPS req/s (p50 $BAO1W_P50 ms, p99 $BAO1W_P99 ms) | $(ratio "$VT1W_RPS" "$BAO1W_RPS"); $(python3 -c "print(f'{$VT1W_RPS/$HEALTH_RPS:.2f}')")× the ceiling | |
+| P2, $WIDE clients | the same with wrk -c$WIDE | $VT2W_RPS req/s (p50 $VT2W_P50 ms, p99 $VT2W_P99 ms) | $BAO2W_RPS req/s (p50 $BAO2W_P50 ms, p99 $BAO2W_P99 ms) | $(ratio "$VT2W_RPS" "$BAO2W_RPS") | |
 | P3 | list metadata of $VT3_COUNT secrets ($((VT3_BYTES / 1024)) KiB) vs LIST of $BAO3_COUNT keys | $VT3_RPS req/s (p50 $VT3_P50 ms, p99 $VT3_P99 ms) | $BAO3_RPS req/s (p50 $BAO3_P50 ms, p99 $BAO3_P99 ms) | **$(ratio "$VT3_RPS" "$BAO3_RPS")** | ≥ 3× |
 | P3 | one list response, unloaded | p50 $VT3S_P50 ms, p99 $VT3S_P99 ms | p50 $BAO3S_P50 ms, p99 $BAO3S_P99 ms | | < 20 ms |
 | P4 | \`vaultty secret get BENCH --reveal\` vs \`bao kv get -field=value\` (process start to exit) | $P4_VT ms (p50 $P4_VT50, p99 $P4_VT99) | $P4_BAO ms (p50 $P4_BAO50, p99 $P4_BAO99) | **$(ratio "$P4_BAO" "$P4_VT") faster** | ≥ 5× |
 | P5 | \`vaultty run -- true\` (5 secrets) minus \`true\` ($P5_TRUE ms) | **$(sub "$P5_VT" "$P5_TRUE") ms** overhead (p50 $P5_VT50, p99 $P5_VT99 ms in all) | \`bao kv get\`: $P4_BAO ms | | < 15 ms |
+| P7 | TUI launch to the first frame listing $LIST_SIZE secrets (140x40 pseudo-terminal) | **$P7_MS ms** (peak RSS $P7_MB10K MiB) | | | < 150 ms |
+| P7 | TUI peak resident memory with $BIG_SIZE secrets listed | **$P7_MB MiB** (first frame in $P7_MS100K ms) | | | < 60 MB |
 
 Rerun: \`benches/compare.sh\` (DURATION=10s by default; VAULTTY_BIN=path skips the build).
 EOF

@@ -115,7 +115,10 @@ impl VaultClient {
             )));
         }
         let retry_after = parse_retry_after(resp.headers().get(RETRY_AFTER));
-        let mut buf = Zeroizing::new(Vec::new());
+        // Sized from Content-Length when the server sends one: a listing of 100,000 secrets is
+        // tens of MB, and growing by doubling would hold the old and the new copy at once.
+        let expected = resp.content_length().unwrap_or(0).min(MAX_ANSWER_BYTES as u64) as usize;
+        let mut buf = Zeroizing::new(Vec::with_capacity(expected));
         while let Some(chunk) = resp.chunk().await.map_err(|e| ClientError::from_transport(base, &e))? {
             if buf.len() + chunk.len() > MAX_ANSWER_BYTES {
                 return Err(ClientError::Server {

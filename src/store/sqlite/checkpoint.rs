@@ -17,8 +17,9 @@ use super::error::map;
 use super::schema::BUSY_TIMEOUT;
 use crate::store::{StoreError, StoreResult};
 
-/// The shortest time between two checkpoints: commits in between are copied in one go.
-const INTERVAL: Duration = Duration::from_millis(50);
+/// The shortest time between two checkpoints: commits in between are copied in one go. Each
+/// checkpoint ends with a flush of the database file, which competes with the commits' flushes.
+const INTERVAL: Duration = Duration::from_millis(100);
 
 pub(super) struct Checkpointer {
     nudges: Option<SyncSender<()>>,

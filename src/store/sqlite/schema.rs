@@ -4,7 +4,7 @@
 //! open, inside `BEGIN IMMEDIATE`, so two processes opening a fresh file at once apply them once.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -123,7 +123,27 @@ pub(super) fn check_path(path: &str) -> StoreResult<()> {
 }
 
 /// The writer's connection: creates the file, switches it to WAL and brings the schema up to date.
+///
+/// Two processes opening a fresh file at once can deadlock inside SQLite: both hold a shared lock
+/// and both want the exclusive one (to switch to WAL, or to migrate), so SQLite fails one of them
+/// with `SQLITE_BUSY` at once instead of calling the busy handler. That one lets go of its lock
+/// when the statement fails; trying again after a short pause then succeeds, so retry for as long
+/// as any other lock would be waited on.
 pub(super) fn open_writer(path: &str) -> StoreResult<Connection> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match try_open_writer(path) {
+            Err(StoreError::Busy) if Instant::now() + pause < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn try_open_writer(path: &str) -> StoreResult<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| opening(path, e))?;
     configure(&conn)?;

@@ -10,14 +10,22 @@ use super::{ClearOutcome, ClipboardError, CopyReceipt};
 
 pub(crate) struct System {
     handle: arboard::Clipboard,
+    /// Whether we gave up the selection since the last copy (see `set`).
+    released: bool,
 }
+
+/// Copies tried after a release before the copy is reported as failed.
+const COPY_ATTEMPTS: usize = 3;
 
 impl System {
     pub(crate) fn new() -> Result<System, ClipboardError> {
         let handle = arboard::Clipboard::new().map_err(|err| ClipboardError::NoSystemClipboard {
             reason: err.to_string(),
         })?;
-        Ok(System { handle })
+        Ok(System {
+            handle,
+            released: false,
+        })
     }
 
     /// Sets the text, marked so clipboard managers leave it out of their history.
@@ -33,9 +41,26 @@ impl System {
     }
 
     pub(crate) fn set(&mut self, text: &str) -> Result<(), ClipboardError> {
-        self.set_excluded(text).map_err(|err| ClipboardError::SystemCopy {
-            reason: err.to_string(),
-        })
+        let copy_failed = |reason: String| ClipboardError::SystemCopy { reason };
+        if !std::mem::take(&mut self.released) {
+            return self.set_excluded(text).map_err(|err| copy_failed(err.to_string()));
+        }
+        // Giving up the selection (in `clear_if_unchanged`) makes X send our own serving thread a
+        // SelectionClear, on which arboard drops whatever it serves. If that event is handled
+        // after this copy, the copy is wiped and the clipboard silently reads as empty. Reading
+        // back settles it: X delivers events in order, so the thread answers the read only after
+        // it handled that SelectionClear, and a wiped copy shows as missing and is made again.
+        for _ in 0..COPY_ATTEMPTS {
+            self.set_excluded(text).map_err(|err| copy_failed(err.to_string()))?;
+            if self
+                .handle
+                .get_text()
+                .is_ok_and(|held| Zeroizing::new(held).as_str() == text)
+            {
+                return Ok(());
+            }
+        }
+        Err(copy_failed("the clipboard did not keep the value".into()))
     }
 
     pub(crate) fn clear_if_unchanged(&mut self, receipt: &CopyReceipt) -> Result<ClearOutcome, ClipboardError> {
@@ -60,6 +85,7 @@ impl System {
         if let Err(err) = self.handle.clear() {
             tracing::debug!(%err, "could not release the emptied clipboard selection");
         }
+        self.released = true;
         Ok(ClearOutcome::Cleared)
     }
 }

@@ -59,8 +59,12 @@ impl VaultClient {
         if let Some(u) = &q.user_id {
             query.push(("user_id", u.clone()));
         }
-        let list: api::SecretList = self.get(&["v1", "secrets"], &query, Auth::Token).await?;
-        Ok(list.secrets)
+        let url = self.url(&["v1", "secrets"], &query)?;
+        let list: api::SecretList = self.get_streamed(url, Auth::Token).await?;
+        let mut secrets = list.secrets;
+        // Decoding grows the vector by doubling: give the unused third back.
+        secrets.shrink_to_fit();
+        Ok(secrets)
     }
 
     /// `GET /v1/secrets/{name}`: metadata (falls back to the org's secret unless `org_wide`).

@@ -6,6 +6,7 @@
 
 mod endpoints;
 mod error;
+mod stream_decode;
 mod transport;
 
 use std::fmt;

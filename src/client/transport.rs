@@ -4,13 +4,14 @@
 use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{Method, Response, StatusCode, Url};
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use super::error::parse_retry_after;
+use super::stream_decode::decode_streamed;
 use super::{ClientError, ClientResult, VaultClient};
 
 /// Attempts for a GET that failed to connect or met a 502/503/504.
@@ -19,7 +20,7 @@ const MAX_ATTEMPTS: u32 = 3;
 const MAX_TIMEOUT_ATTEMPTS: u32 = 2;
 /// Pauses before the 2nd and 3rd attempts.
 const BACKOFF: [Duration; 2] = [Duration::from_millis(150), Duration::from_millis(500)];
-/// Largest answer read; the biggest legitimate one is an `/v1/env` of many 64 KiB values.
+/// Largest answer read (buffered or streamed); the biggest legitimate one is an `/v1/env` of many 64 KiB values.
 const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 
 /// A successful answer: its status and its body (wiped on drop, as it may hold values).
@@ -30,19 +31,22 @@ pub(super) struct Answer {
 
 impl Answer {
     pub fn decode<T: DeserializeOwned>(&self) -> ClientResult<T> {
-        serde_json::from_slice(&self.body).map_err(|e| {
-            // Only the position: serde's message can quote the offending data, which may be a value.
-            ClientError::Server {
-                status: self.status.as_u16(),
-                message: format!(
-                    "the answer is not what this client expects ({:?} error at line {} column {}); is the \
-                     server a compatible vaultty?",
-                    e.classify(),
-                    e.line(),
-                    e.column()
-                ),
-            }
-        })
+        serde_json::from_slice(&self.body).map_err(|e| undecodable(self.status, &e))
+    }
+}
+
+/// An answer that does not decode. Only the position: serde's message can quote the offending
+/// data, which may be a value.
+pub(super) fn undecodable(status: StatusCode, e: &serde_json::Error) -> ClientError {
+    ClientError::Server {
+        status: status.as_u16(),
+        message: format!(
+            "the answer is not what this client expects ({:?} error at line {} column {}); is the \
+             server a compatible vaultty?",
+            e.classify(),
+            e.line(),
+            e.column()
+        ),
     }
 }
 
@@ -55,8 +59,6 @@ pub(super) enum Auth {
 
 impl VaultClient {
     /// Sends a call with an optional JSON body; a non-2xx answer becomes the matching error.
-    /// Only GET is retried: a write that timed out may have happened, and repeating it blindly
-    /// could rotate twice.
     pub(super) async fn call<B: Serialize + ?Sized>(
         &self,
         method: Method,
@@ -70,23 +72,57 @@ impl VaultClient {
             })?)),
             None => None,
         };
-        let retry = method == Method::GET;
-        let mut attempt = 1;
+        let body = body.as_ref().map(|b| b.as_slice());
+        self.retrying(&method, || async {
+            let resp = self.send(method.clone(), url.clone(), body, auth).await?;
+            self.read_answer(resp).await
+        })
+        .await
+    }
+
+    /// A GET whose answer is decoded as it arrives instead of from one buffer: for listings, which
+    /// carry no values and can be tens of MB (100,000 secrets), where the buffer would double
+    /// the memory the decoded rows need.
+    pub(super) async fn get_streamed<T: DeserializeOwned + Send + 'static>(
+        &self,
+        url: Url,
+        auth: Auth,
+    ) -> ClientResult<T> {
+        self.retrying(&Method::GET, || async {
+            let resp = self.send(Method::GET, url.clone(), None, auth).await?;
+            if resp.status().is_success() {
+                decode_streamed(resp, &self.inner.base_str, MAX_ANSWER_BYTES).await
+            } else {
+                // Errors are small: read whole, and turned into the matching error.
+                self.read_answer(resp).await?.decode()
+            }
+        })
+        .await
+    }
+
+    /// Runs `attempt` once, or, for a GET, up to `max_attempts` times while it fails transiently.
+    /// Only GET is retried: a write that timed out may have happened, and repeating it blindly
+    /// could rotate twice.
+    async fn retrying<T, F, Fut>(&self, method: &Method, mut attempt: F) -> ClientResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = ClientResult<T>>,
+    {
+        let retry = *method == Method::GET;
+        let mut tries = 1;
         loop {
-            let result = self
-                .once(method.clone(), url.clone(), body.as_ref().map(|b| b.as_slice()), auth)
-                .await;
-            match result {
-                Err(e) if retry && e.is_transient() && attempt < max_attempts(&e) => {
-                    tokio::time::sleep(BACKOFF[(attempt - 1) as usize]).await;
-                    attempt += 1;
+            match attempt().await {
+                Err(e) if retry && e.is_transient() && tries < max_attempts(&e) => {
+                    tokio::time::sleep(BACKOFF[(tries - 1) as usize]).await;
+                    tries += 1;
                 }
                 other => return other,
             }
         }
     }
 
-    async fn once(&self, method: Method, url: Url, body: Option<&[u8]>, auth: Auth) -> ClientResult<Answer> {
+    /// Sends one request; a redirect is refused with the address to use instead.
+    async fn send(&self, method: Method, url: Url, body: Option<&[u8]>, auth: Auth) -> ClientResult<Response> {
         let base = &self.inner.base_str;
         let mut req = self.inner.http.request(method, url);
         if auth == Auth::Token
@@ -101,7 +137,7 @@ impl VaultClient {
         if let Some(bytes) = body {
             req = req.header(CONTENT_TYPE, "application/json").body(bytes.to_vec());
         }
-        let mut resp = req.send().await.map_err(|e| ClientError::from_transport(base, &e))?;
+        let resp = req.send().await.map_err(|e| ClientError::from_transport(base, &e))?;
         let status = resp.status();
         if status.is_redirection() {
             // Typically http:// answered by a redirect to https://; say so rather than follow it.
@@ -114,6 +150,13 @@ impl VaultClient {
                 "the vault at {base} redirects to {location}; use that address as the vault URL"
             )));
         }
+        Ok(resp)
+    }
+
+    /// Reads the whole answer into a buffer wiped on drop; a non-2xx one becomes its error.
+    async fn read_answer(&self, mut resp: Response) -> ClientResult<Answer> {
+        let base = &self.inner.base_str;
+        let status = resp.status();
         let retry_after = parse_retry_after(resp.headers().get(RETRY_AFTER));
         // Sized from Content-Length when the server sends one: a listing of 100,000 secrets is
         // tens of MB, and growing by doubling would hold the old and the new copy at once.

@@ -330,6 +330,84 @@ async fn reads_are_retried_writes_never() {
     assert_eq!(count.load(Ordering::SeqCst), 1, "a 500 is not transient");
 }
 
+/// A stand-in for a broken proxy that answers every request with the bytes of `answer`, then
+/// closes the connection.
+async fn raw_responder(answer: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let mut got = Vec::new();
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = sock.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
+/// The listing is decoded while it arrives: a cut answer and a foreign one still end in one clear
+/// error each, the cut one as a broken connection rather than as bad JSON.
+#[tokio::test]
+async fn a_listing_cut_short_or_foreign_is_a_clear_error() {
+    let row = r#"{"name":"K","category":"custom","scope":"all","visibility":"org","owner":null,"description":null,"preview":"****","version":1,"revealable":true,"created_at":"2026-01-01T00:00:00Z","rotated_at":null,"last_used_at":null,"created_by":"alice","rotated_by":null}"#;
+    let body = format!(r#"{{"secrets":[{row},{row},"#);
+    let cut = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len() + 1000
+    );
+    let c = VaultClient::new(
+        &raw_responder(cut).await,
+        Some(secret("vt_x")),
+        ClientOptions::default(),
+    )
+    .unwrap();
+    let err = c.list_secrets(&ListQuery::default()).await.unwrap_err();
+    assert!(matches!(err, ClientError::Unreachable { .. }), "{err:?}");
+    assert!(err.to_string().contains("connection broke"), "{err}");
+
+    let html = "<html>login required</html>";
+    let foreign = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\r\n{html}",
+        html.len()
+    );
+    let c = VaultClient::new(
+        &raw_responder(foreign).await,
+        Some(secret("vt_x")),
+        ClientOptions::default(),
+    )
+    .unwrap();
+    let err = c.list_secrets(&ListQuery::default()).await.unwrap_err();
+    assert!(matches!(err, ClientError::Server { status: 200, .. }), "{err:?}");
+    assert!(err.to_string().contains("compatible vaultty"), "{err}");
+
+    let whole = format!(r#"{{"secrets":[{row}]}}"#);
+    let fine = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{whole}",
+        whole.len()
+    );
+    let c = VaultClient::new(
+        &raw_responder(fine).await,
+        Some(secret("vt_x")),
+        ClientOptions::default(),
+    )
+    .unwrap();
+    let listed = c.list_secrets(&ListQuery::default()).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].name.as_str(), listed[0].created_by.as_deref()),
+        ("K", Some("alice"))
+    );
+}
+
 #[tokio::test]
 async fn a_silent_server_times_out() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -41,7 +41,7 @@ pub struct SecretKey {
 impl SecretKey {
     pub fn of(meta: &SecretMeta) -> SecretKey {
         SecretKey {
-            name: meta.name.clone(),
+            name: meta.name.to_string(),
             org: meta.visibility == Visibility::Org,
         }
     }

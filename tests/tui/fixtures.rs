@@ -54,7 +54,7 @@ fn meta(
         visibility,
         owner: (!org).then(|| "alice".into()),
         description: description.map(Into::into),
-        preview: vaultty::crypto::preview(value_of(name)),
+        preview: vaultty::crypto::preview(value_of(name)).into(),
         version,
         revealable: name != "STRIPE_SECRET",
         created_at,
@@ -249,7 +249,10 @@ pub fn select(app: &mut App, name: &str) {
 }
 
 pub fn visible_names(app: &App) -> Vec<String> {
-    app.list.window(0, usize::MAX).map(|(_, m)| m.name.clone()).collect()
+    app.list
+        .window(0, usize::MAX)
+        .map(|(_, m)| m.name.to_string())
+        .collect()
 }
 
 pub fn revealed(name: &str, version: i64) -> Result<Revealed, vaultty::tui::app::CallError> {
@@ -330,12 +333,12 @@ pub fn many(n: usize) -> Vec<SecretMeta> {
     ];
     (0..n)
         .map(|i| SecretMeta {
-            name: format!("{}_API_KEY_{i}", words[i % words.len()]),
+            name: format!("{}_API_KEY_{i}", words[i % words.len()]).into(),
             category: [Category::Provider, Category::Tool, Category::Custom][i % 3],
             scope: [Scope::All, Scope::Agents, Scope::Tools, Scope::Sandboxes][i % 4],
             visibility: if i % 7 == 0 { Visibility::Org } else { Visibility::User },
             owner: None,
-            description: Some(descs[i % descs.len()].to_owned()).filter(|d| !d.is_empty()),
+            description: Some(descs[i % descs.len()].into()).filter(|d: &compact_str::CompactString| !d.is_empty()),
             preview: "sk-a****wxyz".into(),
             version: 1 + (i % 9) as i64,
             revealable: true,

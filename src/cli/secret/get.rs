@@ -73,20 +73,20 @@ fn print_value(revealed: &Revealed) -> CliResult<()> {
 }
 
 fn details(m: &SecretMeta, now: OffsetDateTime) -> String {
-    let when = |t: Option<OffsetDateTime>, by: &Option<String>| match t {
+    let when = |t: Option<OffsetDateTime>, by: Option<&str>| match t {
         None => "never".to_owned(),
         Some(t) => {
-            let by = by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default();
+            let by = by.map(|b| format!(" by {b}")).unwrap_or_default();
             format!("{} ({}){by}", relative(now, Some(t)), timestamp::format(t))
         }
     };
     let lines = [
-        ("name", m.name.clone()),
+        ("name", m.name.to_string()),
         ("visibility", super::where_it_lives(m)),
         ("category", m.category.to_string()),
         ("scope", m.scope.to_string()),
-        ("description", m.description.clone().unwrap_or_else(|| "-".to_owned())),
-        ("preview", m.preview.clone()),
+        ("description", m.description.as_deref().unwrap_or("-").to_owned()),
+        ("preview", m.preview.to_string()),
         ("version", m.version.to_string()),
         (
             "revealable",
@@ -96,9 +96,9 @@ fn details(m: &SecretMeta, now: OffsetDateTime) -> String {
                 "no (write-only: delivered by `vaultty run`, never shown)".to_owned()
             },
         ),
-        ("created", when(Some(m.created_at), &m.created_by)),
-        ("rotated", when(m.rotated_at, &m.rotated_by)),
-        ("last used", when(m.last_used_at, &None)),
+        ("created", when(Some(m.created_at), m.created_by.as_deref())),
+        ("rotated", when(m.rotated_at, m.rotated_by.as_deref())),
+        ("last used", when(m.last_used_at, None)),
     ];
     lines
         .iter()

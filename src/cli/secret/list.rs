@@ -78,18 +78,18 @@ fn table(secrets: &[SecretMeta], with_owner: bool, now: OffsetDateTime, width: O
     let rows: Vec<Vec<String>> = secrets
         .iter()
         .map(|s| {
-            let mut row = vec![s.name.clone(), s.visibility.to_string()];
+            let mut row = vec![s.name.to_string(), s.visibility.to_string()];
             if with_owner {
-                row.push(s.owner.clone().unwrap_or_else(|| "-".to_owned()));
+                row.push(s.owner.as_deref().unwrap_or("-").to_owned());
             }
             row.extend([
                 s.category.to_string(),
                 s.scope.to_string(),
-                s.preview.clone(),
+                s.preview.to_string(),
                 s.version.to_string(),
                 relative(now, s.rotated_at),
                 relative(now, s.last_used_at),
-                s.description.clone().unwrap_or_default(),
+                s.description.as_deref().unwrap_or_default().to_owned(),
             ]);
             row
         })
@@ -103,20 +103,20 @@ mod tests {
 
     fn meta(name: &str, description: Option<&str>, now: OffsetDateTime) -> SecretMeta {
         SecretMeta {
-            name: name.to_owned(),
+            name: name.into(),
             category: Category::Provider,
             scope: Scope::All,
             visibility: Visibility::User,
-            owner: Some("alice".to_owned()),
-            description: description.map(str::to_owned),
-            preview: "sk-a****abcd".to_owned(),
+            owner: Some("alice".into()),
+            description: description.map(Into::into),
+            preview: "sk-a****abcd".into(),
             version: 2,
             revealable: true,
             created_at: now - Duration::days(10),
             rotated_at: Some(now - Duration::days(3)),
             last_used_at: None,
-            created_by: Some("alice".to_owned()),
-            rotated_by: Some("alice".to_owned()),
+            created_by: Some("alice".into()),
+            rotated_by: Some("alice".into()),
         }
     }
 

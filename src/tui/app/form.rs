@@ -161,7 +161,7 @@ impl Form {
                 },
                 Field {
                     id: FieldId::Description,
-                    kind: FieldKind::Text(meta.description.clone().unwrap_or_default()),
+                    kind: FieldKind::Text(meta.description.as_deref().unwrap_or_default().to_owned()),
                 },
             ],
             focus: 2,

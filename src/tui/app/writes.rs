@@ -25,7 +25,7 @@ impl App {
         let target = RotateTarget {
             key: SecretKey::of(meta),
             version: meta.version,
-            old_preview: meta.preview.clone(),
+            old_preview: meta.preview.to_string(),
         };
         self.dialog = Some(Dialog::Form(FormDialog {
             purpose: Purpose::Rotate(target),
@@ -270,7 +270,7 @@ impl App {
         let target = RotateTarget {
             key: c.key,
             version: meta.version,
-            old_preview: meta.preview,
+            old_preview: meta.preview.into(),
         };
         self.dialog = Some(Dialog::Form(FormDialog {
             purpose: Purpose::Rotate(target),

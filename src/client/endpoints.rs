@@ -60,8 +60,8 @@ impl VaultClient {
             query.push(("user_id", u.clone()));
         }
         let url = self.url(&["v1", "secrets"], &query)?;
-        let list: api::SecretList = self.get_streamed(url, Auth::Token).await?;
-        let mut secrets = list.secrets;
+        // The field of `api::SecretList`.
+        let mut secrets: Vec<api::SecretMeta> = self.get_array_streamed(url, "secrets", Auth::Token).await?;
         // Decoding grows the vector by doubling: give the unused third back.
         secrets.shrink_to_fit();
         Ok(secrets)

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use super::error::parse_retry_after;
-use super::stream_decode::decode_streamed;
+use super::stream_decode::decode_array_streamed;
 use super::{ClientError, ClientResult, VaultClient};
 
 /// Attempts for a GET that failed to connect or met a 502/503/504.
@@ -80,18 +80,19 @@ impl VaultClient {
         .await
     }
 
-    /// A GET whose answer is decoded as it arrives instead of from one buffer: for listings, which
-    /// carry no values and can be tens of MB (100,000 secrets), where the buffer would double
-    /// the memory the decoded rows need.
-    pub(super) async fn get_streamed<T: DeserializeOwned + Send + 'static>(
+    /// A GET of a listing (`{"<field>": [...]}`), decoded as it arrives instead of from one
+    /// buffer: listings carry no values and can be tens of MB (100,000 secrets), where the buffer
+    /// would double the memory the decoded rows need.
+    pub(super) async fn get_array_streamed<T: DeserializeOwned>(
         &self,
         url: Url,
+        field: &str,
         auth: Auth,
-    ) -> ClientResult<T> {
+    ) -> ClientResult<Vec<T>> {
         self.retrying(&Method::GET, || async {
             let resp = self.send(Method::GET, url.clone(), None, auth).await?;
             if resp.status().is_success() {
-                decode_streamed(resp, &self.inner.base_str, MAX_ANSWER_BYTES).await
+                decode_array_streamed(resp, field, &self.inner.base_str, MAX_ANSWER_BYTES).await
             } else {
                 // Errors are small: read whole, and turned into the matching error.
                 self.read_answer(resp).await?.decode()

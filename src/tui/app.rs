@@ -13,6 +13,7 @@ mod keys;
 mod list;
 mod replies;
 mod session;
+mod tabs;
 mod values;
 mod writes;
 

@@ -325,7 +325,9 @@ async fn story(store: DynStore) {
         .unwrap();
 
     let names = |rows: Vec<store::SecretRow>| -> Vec<(Option<String>, String)> {
-        rows.into_iter().map(|r| (r.owner_name, r.name)).collect()
+        rows.into_iter()
+            .map(|r| (r.owner_name.map(String::from), r.name.into()))
+            .collect()
     };
     let all = s
         .list_secrets(&SecretFilter {
@@ -374,7 +376,10 @@ async fn story(store: DynStore) {
         .deliverable(&[Owner::User(bob.id), Owner::Org], Some(Scope::Agents))
         .await
         .unwrap();
-    let got: Vec<(String, String)> = delivered.into_iter().map(|(r, sealed)| (r.name, sealed)).collect();
+    let got: Vec<(String, String)> = delivered
+        .into_iter()
+        .map(|(r, sealed)| (r.name.into(), sealed))
+        .collect();
     assert_eq!(
         got,
         [

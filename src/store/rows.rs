@@ -1,6 +1,8 @@
 //! The rows a `Store` reads and writes. Plain data; no plaintext values anywhere.
 
 pub use crate::api::{AuditAction, Category, Outcome, Role, Scope, Visibility};
+use compact_str::CompactString;
+
 use crate::crypto::TokenHash;
 
 /// Unix time in milliseconds.
@@ -80,23 +82,25 @@ pub struct TokenRow {
     pub revoked_at: Option<Millis>,
 }
 
+/// Text fields are `CompactString`s, as in `api::SecretMeta`: a listing reads them straight from
+/// SQLite into the field's inline bytes and moves them on, with no allocation per field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretRow {
     pub id: i64,
     pub owner: Owner,
     /// The owning user's name; `None` for org secrets.
-    pub owner_name: Option<String>,
-    pub name: String,
+    pub owner_name: Option<CompactString>,
+    pub name: CompactString,
     pub category: Category,
     pub scope: Scope,
-    pub description: Option<String>,
+    pub description: Option<CompactString>,
     pub revealable: bool,
     pub version: i64,
-    pub preview: String,
+    pub preview: CompactString,
     pub created_at: Millis,
-    pub created_by: Option<String>,
+    pub created_by: Option<CompactString>,
     pub rotated_at: Option<Millis>,
-    pub rotated_by: Option<String>,
+    pub rotated_by: Option<CompactString>,
     pub last_used_at: Option<Millis>,
 }
 

@@ -18,19 +18,19 @@ pub(crate) fn meta(r: &SecretRow) -> SecretMeta {
 pub(crate) fn into_meta(r: SecretRow) -> SecretMeta {
     SecretMeta {
         visibility: r.owner.visibility(),
-        name: r.name.into(),
+        name: r.name,
         category: r.category,
         scope: r.scope,
-        owner: r.owner_name.map(Into::into),
-        description: r.description.map(Into::into),
-        preview: r.preview.into(),
+        owner: r.owner_name,
+        description: r.description,
+        preview: r.preview,
         version: r.version,
         revealable: r.revealable,
         created_at: ts(r.created_at),
         rotated_at: r.rotated_at.map(ts),
         last_used_at: r.last_used_at.map(ts),
-        created_by: r.created_by.map(Into::into),
-        rotated_by: r.rotated_by.map(Into::into),
+        created_by: r.created_by,
+        rotated_by: r.rotated_by,
     }
 }
 

@@ -71,7 +71,7 @@ impl Vault {
         // The audit record and last_used_at are durable before the value leaves this function.
         self.store.record_use(&[row.id], at, vec![audit]).await?;
         Ok(Revealed {
-            name: row.name,
+            name: row.name.into(),
             value,
             version: wanted,
         })
@@ -102,7 +102,7 @@ impl Vault {
                 },
                 &sealed,
             )?;
-            env.insert(row.name.clone(), value);
+            env.insert(row.name.to_string(), value);
             used.push(row.id);
             audits.push(secret_audit(
                 caller,

@@ -143,7 +143,9 @@ impl Vault {
                 scope: req.scope.or(existing.as_ref().map(|r| r.scope)).unwrap_or_default(),
                 description: match &req.description {
                     Some(d) => Some(d.clone()).filter(|d| !d.is_empty()),
-                    None => existing.as_ref().and_then(|r| r.description.clone()),
+                    None => existing
+                        .as_ref()
+                        .and_then(|r| r.description.as_deref().map(str::to_owned)),
                 },
                 revealable: req
                     .revealable

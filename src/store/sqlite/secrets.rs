@@ -3,6 +3,8 @@
 //! Functions taking `&Connection` are reads (run on the read pool); those taking `&mut Tx` run in
 //! the writer thread inside a job's savepoint.
 
+use compact_str::CompactString;
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::error::{map, parse_column};
@@ -36,20 +38,39 @@ fn secret_row(r: &Row<'_>) -> rusqlite::Result<SecretRow> {
     Ok(SecretRow {
         id: r.get(0)?,
         owner: Owner::from_db_id(r.get(1)?),
-        owner_name: r.get(2)?,
-        name: r.get(3)?,
+        owner_name: opt_text(r, 2)?,
+        name: text(r, 3)?,
         category: parse_column(r, 4)?,
         scope: parse_column(r, 5)?,
-        description: r.get(6)?,
+        description: opt_text(r, 6)?,
         revealable: r.get(7)?,
         version: r.get(8)?,
-        preview: r.get(9)?,
+        preview: text(r, 9)?,
         created_at: r.get(10)?,
-        created_by: r.get(11)?,
+        created_by: opt_text(r, 11)?,
         rotated_at: r.get(12)?,
-        rotated_by: r.get(13)?,
+        rotated_by: opt_text(r, 13)?,
         last_used_at: r.get(14)?,
     })
+}
+
+/// A TEXT column read into a `CompactString` without an intermediate `String`.
+fn text(r: &Row<'_>, i: usize) -> rusqlite::Result<CompactString> {
+    opt_text(r, i)?.ok_or(rusqlite::Error::InvalidColumnType(
+        i,
+        "text".into(),
+        rusqlite::types::Type::Null,
+    ))
+}
+
+fn opt_text(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<CompactString>> {
+    match r.get_ref(i)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(bytes) => std::str::from_utf8(bytes)
+            .map(|s| Some(CompactString::new(s)))
+            .map_err(|e| rusqlite::Error::Utf8Error(i, e)),
+        other => Err(rusqlite::Error::InvalidColumnType(i, "text".into(), other.data_type())),
+    }
 }
 
 /// Owner ids as a JSON array, for `json_each`: one statement text whatever the number of owners.
@@ -252,7 +273,7 @@ pub(super) fn update_secret(
     let row = get_secret(tx.conn, owner, name)?.ok_or(StoreError::NotFound)?;
     let category = patch.category.unwrap_or(row.category);
     let scope = patch.scope.unwrap_or(row.scope);
-    let description = patch.description.unwrap_or(row.description);
+    let description = patch.description.unwrap_or_else(|| row.description.map(String::from));
     let revealable = patch.revealable.unwrap_or(row.revealable);
     tx.conn
         .prepare_cached("UPDATE secrets SET category = ?2, scope = ?3, description = ?4, revealable = ?5 WHERE id = ?1")

@@ -1,8 +1,7 @@
-//! The SQLite backend (the embedded default): one file in WAL mode; every write is on disk
-//! before it is answered.
+//! The SQLite backend (the embedded default): one file in WAL mode, `synchronous=FULL`.
 //!
-//! Writes go to one writer thread that group-commits them (`writer.rs`), answered after a flush
-//! by a sync thread (`syncer.rs`), with checkpoints on a thread of their own (`checkpoint.rs`); reads go to a small pool of query-only connections
+//! Writes go to one writer thread that group-commits them (`writer.rs`), with checkpoints on a
+//! thread of their own (`checkpoint.rs`); reads go to a small pool of query-only connections
 //! beside it (`reader.rs`): point lookups on the calling task, longer reads on blocking threads. Several processes may open the same file:
 //! SQLite's locks (waited on for `schema::BUSY_TIMEOUT`) serialise their writers, and each
 //! transaction re-reads the audit chain's tail.
@@ -14,7 +13,6 @@ mod error;
 mod reader;
 mod schema;
 mod secrets;
-mod syncer;
 mod writer;
 
 #[cfg(test)]

@@ -172,9 +172,7 @@ pub(super) fn open_reader(path: &str) -> StoreResult<Connection> {
 
 fn configure(conn: &Connection) -> StoreResult<()> {
     conn.busy_timeout(BUSY_TIMEOUT).map_err(map)?;
-    // FULL: each commit fsyncs the WAL, so what a method acknowledged survives power loss. The
-    // writer switches to NORMAL once its sync thread flushes for it (`syncer.rs`); until then
-    // (the migrations) it commits with FULL like every other connection.
+    // FULL: each commit fsyncs the WAL, so what a method acknowledged survives power loss.
     conn.pragma_update(None, "synchronous", "FULL").map_err(map)?;
     conn.pragma_update(None, "foreign_keys", true).map_err(map)?;
     // No mmap: in WAL mode a reader whose snapshot is stale unmaps and remaps

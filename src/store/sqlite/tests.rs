@@ -62,34 +62,6 @@ fn assert_chain(path: &str, expected: usize) {
     }
 }
 
-/// Every answer waits for a flush of the WAL after its commit (the writer runs with
-/// `synchronous=NORMAL`, so nothing else would flush it), and callers arriving together share one.
-#[tokio::test(flavor = "multi_thread")]
-async fn answers_wait_for_a_flush_and_share_it() {
-    let (_dir, path, writer) = writer("");
-    let before = writer.flushes();
-    for i in 1..=20 {
-        writer.write(move |tx| tx.append_audit(event(i))).await.unwrap();
-        assert!(
-            writer.flushes() - before >= i as u64,
-            "write {i} was answered before its flush"
-        );
-    }
-    let before = writer.flushes();
-    let tasks: Vec<_> = (21..=220)
-        .map(|i| {
-            let w = Arc::clone(&writer);
-            tokio::spawn(async move { w.write(move |tx| tx.append_audit(event(i))).await })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap().unwrap();
-    }
-    let shared = writer.flushes() - before;
-    assert!((1..100).contains(&shared), "{shared} flushes for 200 writes at once");
-    assert_chain(&path, 220);
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failing_job_rolls_back_alone() {
     let (_dir, path, w) = writer("CREATE TABLE t (x INTEGER NOT NULL)");

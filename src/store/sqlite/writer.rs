@@ -3,10 +3,9 @@
 //! One thread owns the only writing connection. Callers send it jobs over a channel; it drains
 //! every queued job (up to `MAX_BATCH`), runs them in one `BEGIN IMMEDIATE` transaction, each in
 //! its own savepoint so that a failing job (a `Conflict`, say) rolls back alone, commits once, and
-//! hands the batch to the sync thread (`syncer.rs`), which answers every job after the flush of
-//! the WAL that follows the commit. One flush thus acknowledges one or more whole batches, and
-//! while it runs the writer goes on with the next batch. If the transaction or its commit fails,
-//! every job of the batch gets the error: nothing is acknowledged that is not durable.
+//! only then answers every job. One fsync thus acknowledges a whole batch, and while it runs the
+//! next batch queues up. If the transaction or its commit fails, every job of the batch gets the
+//! error: nothing is acknowledged that is not durable.
 //!
 //! Gathering: under steady load the callers answered by one commit come back together a moment
 //! later. Starting the next transaction on the first of them would commit it nearly alone and
@@ -32,7 +31,6 @@ use tokio::sync::oneshot;
 use super::checkpoint::Checkpointer;
 use super::error::{duplicate, map};
 use super::schema::BUSY_TIMEOUT;
-use super::syncer::{Settled, Syncer};
 use crate::store::{AuditRow, GENESIS_HASH, NewAudit, StoreError, StoreResult, audit_link_hash};
 
 /// Most jobs in one transaction: bounds how long the first job of a batch waits for the last.
@@ -129,8 +127,8 @@ trait Job: Send {
     fn reject(self: Box<Self>, error: StoreError);
 }
 
-/// A job that ran, waiting for its transaction's outcome (and flush) before it answers.
-pub(super) trait Pending: Send {
+/// A job that ran, waiting for its transaction's outcome before it answers.
+trait Pending: Send {
     fn error(&self) -> Option<StoreError>;
     /// Answers the caller: its own result, or `failure` when the transaction did not commit.
     fn finish(self: Box<Self>, failure: Option<&StoreError>);
@@ -183,9 +181,6 @@ impl<T: Send> Pending for TypedPending<T> {
 pub(super) struct Writer {
     jobs: Option<Sender<Box<dyn Job>>>,
     thread: Option<JoinHandle<()>>,
-    /// The sync thread's count of flushes, for tests.
-    #[cfg_attr(not(test), allow(dead_code))]
-    flushes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Writer {
@@ -201,36 +196,22 @@ impl Writer {
             Ok(())
         }))
         .map_err(map)?;
-        let path = conn
-            .path()
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .ok_or_else(|| StoreError::Backend("the database has no file name".into()))?;
-        let checkpointer = Checkpointer::start(&path)?;
-        let syncer = Syncer::start(&path)?;
-        // Commits go to the operating system only; the sync thread flushes them before anyone is
-        // answered. NORMAL still syncs around checkpoints, which move pages out of the WAL.
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(map)?;
-        let flushes = syncer.flush_counter();
+        let checkpointer = match conn.path().filter(|p| !p.is_empty()) {
+            Some(path) => Some(Checkpointer::start(path)?),
+            None => None,
+        };
         let (jobs, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("vaultty-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, checkpointer, syncer, wal_frames))
+            .spawn(move || writer_loop(conn, rx, checkpointer, wal_frames))
             .map_err(|e| StoreError::Backend(format!("cannot start the database writer thread: {e}")))?;
         Ok(Writer {
             jobs: Some(jobs),
             thread: Some(thread),
-            flushes,
         })
     }
 
-    /// Flushes of the WAL so far.
-    #[cfg(test)]
-    pub(super) fn flushes(&self) -> u64 {
-        self.flushes.load(Ordering::Acquire)
-    }
-
-    /// Runs `work` in the next batch; answers once its batch is committed and flushed (or failed).
+    /// Runs `work` in the next batch; answers once its batch is committed (or failed).
     pub(super) async fn write<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -258,8 +239,7 @@ impl Drop for Writer {
 fn writer_loop(
     conn: Connection,
     rx: Receiver<Box<dyn Job>>,
-    checkpointer: Checkpointer,
-    syncer: Syncer,
+    checkpointer: Option<Checkpointer>,
     wal_frames: Arc<AtomicI32>,
 ) {
     let mut queue: VecDeque<Box<dyn Job>> = VecDeque::with_capacity(MAX_BATCH);
@@ -284,7 +264,7 @@ fn writer_loop(
         }
         last_batch = queue.len();
         while !queue.is_empty() {
-            last_commit = run_batch(&conn, &mut queue, &syncer);
+            last_commit = run_batch(&conn, &mut queue);
         }
         let frames = wal_frames.load(Ordering::Relaxed);
         if frames >= WAL_RESTART_FRAMES {
@@ -300,13 +280,13 @@ fn writer_loop(
             let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
             let _ = conn.busy_timeout(BUSY_TIMEOUT);
             wal_frames.store(0, Ordering::Relaxed);
-        } else if frames > 0 {
-            checkpointer.nudge();
+        } else if frames > 0
+            && let Some(c) = &checkpointer
+        {
+            c.nudge();
         }
     }
-    // The last batches are flushed and answered, then checkpoints stop, then the connection
-    // closes (and checkpoints once more).
-    drop(syncer);
+    // The checkpointer stops after the writer: dropping it here, once the last batch committed.
     drop(checkpointer);
 }
 
@@ -320,9 +300,9 @@ fn drain(rx: &Receiver<Box<dyn Job>>, queue: &mut VecDeque<Box<dyn Job>>) {
     }
 }
 
-/// Runs jobs from the front of `queue` in one transaction and hands them to `syncer` to answer.
-/// Consumes at least one job. Returns how long its commit took.
-fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>, syncer: &Syncer) -> Duration {
+/// Runs jobs from the front of `queue` in one transaction. Consumes at least one job. Returns how
+/// long its commit took.
+fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>) -> Duration {
     let mut chain = match begin(conn) {
         Ok(chain) => chain,
         Err(e) => {
@@ -383,7 +363,9 @@ fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>, syncer: &Syn
         },
     };
     let commit_time = committing.elapsed();
-    syncer.settle(Settled { pending: done, failure });
+    for pending in done {
+        pending.finish(failure.as_ref());
+    }
     commit_time
 }
 

@@ -354,53 +354,47 @@ async fn raw_responder(answer: String) -> String {
     url
 }
 
+/// A client of a stand-in that answers 200 with `body`, announcing `announced` bytes of `kind`.
+async fn answered_with(kind: &str, announced: usize, body: &str) -> VaultClient {
+    let answer = format!("HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {announced}\r\n\r\n{body}");
+    VaultClient::new(
+        &raw_responder(answer).await,
+        Some(secret("vt_x")),
+        ClientOptions::default(),
+    )
+    .unwrap()
+}
+
 /// The listing is decoded while it arrives: a cut answer and a foreign one still end in one clear
 /// error each, the cut one as a broken connection rather than as bad JSON.
 #[tokio::test]
 async fn a_listing_cut_short_or_foreign_is_a_clear_error() {
     let row = r#"{"name":"K","category":"custom","scope":"all","visibility":"org","owner":null,"description":null,"preview":"****","version":1,"revealable":true,"created_at":"2026-01-01T00:00:00Z","rotated_at":null,"last_used_at":null,"created_by":"alice","rotated_by":null}"#;
-    let body = format!(r#"{{"secrets":[{row},{row},"#);
-    let cut = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len() + 1000
-    );
-    let c = VaultClient::new(
-        &raw_responder(cut).await,
-        Some(secret("vt_x")),
-        ClientOptions::default(),
-    )
-    .unwrap();
-    let err = c.list_secrets(&ListQuery::default()).await.unwrap_err();
+    let json = "application/json";
+    let cut = format!(r#"{{"secrets":[{row},{row},"#);
+    let err = answered_with(json, cut.len() + 1000, &cut)
+        .await
+        .list_secrets(&ListQuery::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, ClientError::Unreachable { .. }), "{err:?}");
     assert!(err.to_string().contains("connection broke"), "{err}");
 
     let html = "<html>login required</html>";
-    let foreign = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\r\n{html}",
-        html.len()
-    );
-    let c = VaultClient::new(
-        &raw_responder(foreign).await,
-        Some(secret("vt_x")),
-        ClientOptions::default(),
-    )
-    .unwrap();
-    let err = c.list_secrets(&ListQuery::default()).await.unwrap_err();
+    let err = answered_with("text/html", html.len(), html)
+        .await
+        .list_secrets(&ListQuery::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, ClientError::Server { status: 200, .. }), "{err:?}");
     assert!(err.to_string().contains("compatible vaultty"), "{err}");
 
     let whole = format!(r#"{{"secrets":[{row}]}}"#);
-    let fine = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{whole}",
-        whole.len()
-    );
-    let c = VaultClient::new(
-        &raw_responder(fine).await,
-        Some(secret("vt_x")),
-        ClientOptions::default(),
-    )
-    .unwrap();
-    let listed = c.list_secrets(&ListQuery::default()).await.unwrap();
+    let listed = answered_with(json, whole.len(), &whole)
+        .await
+        .list_secrets(&ListQuery::default())
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(
         (listed[0].name.as_str(), listed[0].created_by.as_deref()),

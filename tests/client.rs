@@ -272,16 +272,26 @@ async fn a_closed_port_gives_one_line_unreachable() {
     assert!(msg.contains(&url) && msg.contains("connection refused"), "{msg}");
 }
 
-/// A stand-in for a broken proxy: answers every request with `status`, counting them. The real
-/// server never answers 503 on purpose, and the retry rules are about what a client does then.
+/// A stand-in for a broken proxy: answers every request with `status` and no body, counting
+/// them. The real server never answers 503 on purpose, and the retry rules are about what a
+/// client does then.
 async fn counting_responder(status: &'static str) -> (String, Arc<AtomicUsize>) {
+    raw_responder(format!(
+        "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    ))
+    .await
+}
+
+/// A stand-in for a broken proxy that answers every request with the bytes of `answer`, then
+/// closes the connection; with the count of requests answered.
+async fn raw_responder(answer: String) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let count = Arc::new(AtomicUsize::new(0));
     let seen = count.clone();
     tokio::spawn(async move {
         while let Ok((mut sock, _)) = listener.accept().await {
-            let seen = seen.clone();
+            let (seen, answer) = (seen.clone(), answer.clone());
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 8192];
                 let mut got = Vec::new();
@@ -292,7 +302,6 @@ async fn counting_responder(status: &'static str) -> (String, Arc<AtomicUsize>) 
                     }
                 }
                 seen.fetch_add(1, Ordering::SeqCst);
-                let answer = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
                 let _ = sock.write_all(answer.as_bytes()).await;
             });
         }
@@ -330,35 +339,11 @@ async fn reads_are_retried_writes_never() {
     assert_eq!(count.load(Ordering::SeqCst), 1, "a 500 is not transient");
 }
 
-/// A stand-in for a broken proxy that answers every request with the bytes of `answer`, then
-/// closes the connection.
-async fn raw_responder(answer: String) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            let answer = answer.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let mut got = Vec::new();
-                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match sock.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => got.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = sock.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    url
-}
-
 /// A client of a stand-in that answers 200 with `body`, announcing `announced` bytes of `kind`.
 async fn answered_with(kind: &str, announced: usize, body: &str) -> VaultClient {
     let answer = format!("HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {announced}\r\n\r\n{body}");
     VaultClient::new(
-        &raw_responder(answer).await,
+        &raw_responder(answer).await.0,
         Some(secret("vt_x")),
         ClientOptions::default(),
     )

@@ -18,7 +18,7 @@ const SHORT: usize = 20;
 pub fn format(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
     match short_form(t) {
-        Some(buf) => String::from_utf8_lossy(&buf).into_owned(),
+        Some(buf) => as_text(&buf).to_owned(),
         None => {
             let t = t.replace_nanosecond(0).unwrap_or(t);
             t.format(&Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
@@ -44,6 +44,11 @@ fn short_form(t: OffsetDateTime) -> Option<[u8; SHORT]> {
     put(14, u32::from(t.minute()), 2);
     put(17, u32::from(t.second()), 2);
     Some(buf)
+}
+
+/// The short form as text; it holds ASCII digits and punctuation only.
+fn as_text(buf: &[u8; SHORT]) -> &str {
+    std::str::from_utf8(buf).unwrap_or_default()
 }
 
 pub fn parse(s: &str) -> Result<OffsetDateTime, time::error::Parse> {
@@ -85,8 +90,7 @@ fn parse_short(b: &[u8]) -> Option<OffsetDateTime> {
 
 pub fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
     match short_form(t.to_offset(UtcOffset::UTC)) {
-        // The buffer holds ASCII digits and punctuation only.
-        Some(buf) => s.serialize_str(std::str::from_utf8(&buf).unwrap_or_default()),
+        Some(buf) => s.serialize_str(as_text(&buf)),
         None => s.serialize_str(&format(*t)),
     }
 }

@@ -12,17 +12,16 @@
 use reqwest::{Response, StatusCode};
 use serde::de::DeserializeOwned;
 
-use super::transport::undecodable;
+use super::transport::{MAX_ANSWER_BYTES, too_large, undecodable};
 use super::{ClientError, ClientResult};
 
 /// Decodes the array under `field` of a successful answer's top-level object as the body arrives.
-/// A broken connection is reported as such, not as the bad JSON it leaves; at most `limit` bytes
-/// are read.
+/// A broken connection is reported as such, not as the bad JSON it leaves; at most
+/// `MAX_ANSWER_BYTES` are read, as for a buffered answer.
 pub(super) async fn decode_array_streamed<T: DeserializeOwned>(
     mut resp: Response,
     field: &str,
     base: &str,
-    limit: usize,
 ) -> ClientResult<Vec<T>> {
     let status = resp.status();
     let mut scanner = Scanner::new(field);
@@ -30,11 +29,8 @@ pub(super) async fn decode_array_streamed<T: DeserializeOwned>(
     let mut read = 0usize;
     while let Some(chunk) = resp.chunk().await.map_err(|e| ClientError::from_transport(base, &e))? {
         read += chunk.len();
-        if read > limit {
-            return Err(ClientError::Server {
-                status: status.as_u16(),
-                message: format!("the answer is larger than {} MiB", limit >> 20),
-            });
+        if read > MAX_ANSWER_BYTES {
+            return Err(too_large(status));
         }
         scanner.feed(&chunk, |element| {
             items.push(serde_json::from_slice(element).map_err(|e| undecodable(status, &e))?);

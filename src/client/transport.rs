@@ -21,7 +21,7 @@ const MAX_TIMEOUT_ATTEMPTS: u32 = 2;
 /// Pauses before the 2nd and 3rd attempts.
 const BACKOFF: [Duration; 2] = [Duration::from_millis(150), Duration::from_millis(500)];
 /// Largest answer read (buffered or streamed); the biggest legitimate one is an `/v1/env` of many 64 KiB values.
-const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
+pub(super) const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 
 /// A successful answer: its status and its body (wiped on drop, as it may hold values).
 pub(super) struct Answer {
@@ -32,6 +32,14 @@ pub(super) struct Answer {
 impl Answer {
     pub fn decode<T: DeserializeOwned>(&self) -> ClientResult<T> {
         serde_json::from_slice(&self.body).map_err(|e| undecodable(self.status, &e))
+    }
+}
+
+/// An answer past `MAX_ANSWER_BYTES`, whether buffered or streamed.
+pub(super) fn too_large(status: StatusCode) -> ClientError {
+    ClientError::Server {
+        status: status.as_u16(),
+        message: format!("the answer is larger than {} MiB", MAX_ANSWER_BYTES >> 20),
     }
 }
 
@@ -92,7 +100,7 @@ impl VaultClient {
         self.retrying(&Method::GET, || async {
             let resp = self.send(Method::GET, url.clone(), None, auth).await?;
             if resp.status().is_success() {
-                decode_array_streamed(resp, field, &self.inner.base_str, MAX_ANSWER_BYTES).await
+                decode_array_streamed(resp, field, &self.inner.base_str).await
             } else {
                 // Errors are small: read whole, and turned into the matching error.
                 self.read_answer(resp).await?.decode()
@@ -165,10 +173,7 @@ impl VaultClient {
         let mut buf = Zeroizing::new(Vec::with_capacity(expected));
         while let Some(chunk) = resp.chunk().await.map_err(|e| ClientError::from_transport(base, &e))? {
             if buf.len() + chunk.len() > MAX_ANSWER_BYTES {
-                return Err(ClientError::Server {
-                    status: status.as_u16(),
-                    message: format!("the answer is larger than {} MiB", MAX_ANSWER_BYTES >> 20),
-                });
+                return Err(too_large(status));
             }
             // Grow by hand: a reallocation by `extend` would leave an unwiped copy behind.
             if buf.capacity() < buf.len() + chunk.len() {

@@ -35,7 +35,7 @@ impl ErrorCode {
 pub struct ErrorDetail {
     pub code: ErrorCode,
     pub message: String,
-    /// On a `conflict` from a check-and-set write: the version now stored (an addition to API.md).
+    /// On a `conflict` from a check-and-set write: the version now stored (an addition to docs/API.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_version: Option<i64>,
 }

@@ -1,4 +1,4 @@
-//! The wire types of `API.md`, shared by the server and the client, and the input limits.
+//! The wire types of `docs/API.md`, shared by the server and the client, and the input limits.
 //!
 //! No axum, reqwest or SQL here, and no I/O: this module is the contract and nothing else.
 
@@ -15,7 +15,7 @@ pub use error::*;
 pub use secret::*;
 pub use users::*;
 
-/// Largest accepted request body, in bytes (`API.md`, Limits).
+/// Largest accepted request body, in bytes (`docs/API.md`, Limits).
 pub const MAX_BODY_BYTES: usize = 128 * 1024;
 /// Largest accepted secret value, in bytes of UTF-8.
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;

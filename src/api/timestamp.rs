@@ -1,4 +1,4 @@
-//! RFC 3339 timestamps in UTC to the second (`2026-11-22T14:02:11Z`), as `API.md` writes them.
+//! RFC 3339 timestamps in UTC to the second (`2026-11-22T14:02:11Z`), as `docs/API.md` writes them.
 //!
 //! A listing of 10,000 secrets carries up to 30,000 of them, and the TUI decodes ten times as
 //! many: both directions have a fast path for exactly that form (written into a stack buffer,

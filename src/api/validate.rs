@@ -1,4 +1,4 @@
-//! The limits of `API.md`, checked the same way by the server, the CLI and the TUI.
+//! The limits of `docs/API.md`, checked the same way by the server, the CLI and the TUI.
 
 use super::{MAX_DESCRIPTION_CHARS, MAX_VALUE_BYTES};
 

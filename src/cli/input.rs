@@ -29,7 +29,7 @@ pub fn read_secret(prompt: &str) -> CliResult<SecretString> {
     Ok(SecretString::from(strip_one_newline(&text).to_owned()))
 }
 
-/// Reads a secret value and checks the limits of API.md before anything is sent.
+/// Reads a secret value and checks the limits of docs/API.md before anything is sent.
 pub fn read_value(name: &str) -> CliResult<SecretString> {
     let value = read_secret(&format!("Value for {name} (input hidden): "))?;
     check_value(&value)?;

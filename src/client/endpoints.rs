@@ -1,4 +1,4 @@
-//! One method per endpoint of `API.md`, each returning the `api` type of its answer.
+//! One method per endpoint of `docs/API.md`, each returning the `api` type of its answer.
 
 use std::collections::BTreeMap;
 

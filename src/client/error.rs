@@ -1,7 +1,7 @@
 //! `ClientError`: what went wrong with a call, told apart so that the CLI can pick an exit code and
 //! the TUI a message, and turned into one line a user can act on.
 //!
-//! No variant ever carries a token or a value: server messages never contain them (API.md), and
+//! No variant ever carries a token or a value: server messages never contain them (docs/API.md), and
 //! transport errors are reduced to their cause (no request body, no headers).
 
 use std::error::Error as _;

@@ -1,4 +1,4 @@
-//! The router: every route of API.md, the body limit, request logging and the 404 fallback.
+//! The router: every route of docs/API.md, the body limit, request logging and the 404 fallback.
 
 use std::time::Instant;
 

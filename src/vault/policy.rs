@@ -1,4 +1,4 @@
-//! Who may do what (API.md, Policy). Pure functions, so each rule reads as one line and is tested
+//! Who may do what (docs/API.md, Policy). Pure functions, so each rule reads as one line and is tested
 //! on both sides without a store.
 
 use crate::api::Role;

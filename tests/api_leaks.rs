@@ -7,6 +7,7 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use common::http::Call;
 use common::{TestVault, secret};
 use serde_json::json;
 use tracing_subscriber::fmt::MakeWriter;
@@ -40,97 +41,64 @@ async fn values_appear_only_in_reveal_and_env() {
         .init();
 
     let v = TestVault::start().await;
-    let http = v.raw();
-    let auth = TestVault::bearer(&v.admin_token);
-    let url = |p: &str| format!("{}{p}", v.url());
+    let api = v.api();
     let canaries = [
         "canary-value-alpha-0001",
         "canary-value-bravo-0002",
         "canary-value-charlie-03",
     ];
     let mut bodies: Vec<(String, String)> = Vec::new();
-    let mut send = async |label: &str, req: reqwest::RequestBuilder| {
-        let res = req.header("authorization", &auth).send().await.unwrap();
-        bodies.push((label.to_owned(), res.text().await.unwrap()));
+    let mut send = async |label: &str, call: Call| {
+        let answer = call.token(&v.admin_token).send_text().await;
+        bodies.push((label.to_owned(), answer.text));
     };
-    send(
-        "create",
-        http.post(url("/v1/secrets"))
-            .json(&json!({"name": "ALPHA", "value": canaries[0]})),
-    )
-    .await;
-    send(
-        "rotate",
-        http.post(url("/v1/secrets"))
-            .json(&json!({"name": "ALPHA", "value": canaries[1]})),
-    )
-    .await;
+    let create = |body: serde_json::Value| api.post("/v1/secrets").json(&body);
+    send("create", create(json!({"name": "ALPHA", "value": canaries[0]}))).await;
+    send("rotate", create(json!({"name": "ALPHA", "value": canaries[1]}))).await;
     send(
         "org",
-        http.post(url("/v1/secrets"))
-            .json(&json!({"name": "ORG", "value": canaries[2], "orgWide": true})),
+        create(json!({"name": "ORG", "value": canaries[2], "orgWide": true})),
     )
     .await;
     send(
         "bad field",
-        http.post(url("/v1/secrets"))
-            .json(&json!({"name": "ALPHA", "value": canaries[0], "x": 1})),
+        create(json!({"name": "ALPHA", "value": canaries[0], "x": 1})),
     )
     .await;
     send(
         "bad type",
-        http.post(url("/v1/secrets"))
-            .json(&json!({"name": "ALPHA", "value": 5, "description": canaries[0]})),
+        create(json!({"name": "ALPHA", "value": 5, "description": canaries[0]})),
     )
     .await;
     send(
         "bad version",
-        http.post(url("/v1/secrets"))
-            .json(&json!({"name": "ALPHA", "value": "v", "expectedVersion": canaries[0]})),
+        create(json!({"name": "ALPHA", "value": "v", "expectedVersion": canaries[0]})),
     )
     .await;
-    send(
-        "bad name",
-        http.post(url("/v1/secrets"))
-            .json(&json!({"name": canaries[0], "value": canaries[0]})),
-    )
-    .await;
+    send("bad name", create(json!({"name": canaries[0], "value": canaries[0]}))).await;
     send(
         "conflict",
-        http.post(url("/v1/secrets"))
-            .json(&json!({"name": "ALPHA", "value": canaries[0], "expectedVersion": 1})),
+        create(json!({"name": "ALPHA", "value": canaries[0], "expectedVersion": 1})),
     )
     .await;
-    send("get", http.get(url("/v1/secrets/ALPHA"))).await;
-    send("list", http.get(url("/v1/secrets"))).await;
-    send("versions", http.get(url("/v1/secrets/ALPHA/versions"))).await;
+    send("get", api.get("/v1/secrets/ALPHA")).await;
+    send("list", api.get("/v1/secrets")).await;
+    send("versions", api.get("/v1/secrets/ALPHA/versions")).await;
     send(
         "patch",
-        http.patch(url("/v1/secrets/ALPHA")).json(&json!({"description": "d"})),
+        api.patch("/v1/secrets/ALPHA").json(&json!({"description": "d"})),
     )
     .await;
-    send("audit", http.get(url("/v1/audit"))).await;
-    send("me", http.get(url("/v1/me"))).await;
-    let reveal = http
-        .post(url("/v1/secrets/ALPHA/reveal"))
-        .header("authorization", &auth)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        reveal.text().await.unwrap().contains(canaries[1]),
-        "reveal returns the value"
-    );
-    let env = http
-        .post(url("/v1/env"))
-        .header("authorization", &auth)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        env.text().await.unwrap().contains(canaries[2]),
-        "env returns the values"
-    );
+    send("audit", api.get("/v1/audit")).await;
+    send("me", api.get("/v1/me")).await;
+    let reveal = api
+        .post("/v1/secrets/ALPHA/reveal")
+        .token(&v.admin_token)
+        .send_text()
+        .await;
+    assert!(reveal.text.contains(canaries[1]), "reveal returns the value");
+    let env = api.post("/v1/env").token(&v.admin_token).send_text().await;
+    assert!(env.text.contains(canaries[2]), "env returns the values");
     let token = v
         .admin()
         .create_token(&vaultty::api::CreateToken {

@@ -537,25 +537,24 @@ async fn connect_picks_local_or_remote() {
     s.server.shutdown().await;
 }
 
-/// Run by `two_processes_start_one_local_vault` in child processes; does nothing on its own.
-#[tokio::test(flavor = "multi_thread")]
-async fn local_start_child() {
-    let (Ok(data), Ok(name)) = (
-        std::env::var("VAULTTY_TEST_CHILD_DATA"),
-        std::env::var("VAULTTY_TEST_CHILD_NAME"),
-    ) else {
-        return;
-    };
-    let local = LocalVault::start(Path::new(&data)).await.unwrap();
-    let c = local.client(ClientOptions::default()).unwrap();
-    c.upsert_secret(&UpsertSecret::new(name.as_str(), secret("child-value-abcdefgh")))
-        .await
-        .unwrap();
-    local.close().await;
-}
+/// Set (with `CHILD_NAME`) only in the child processes of `two_processes_start_one_local_vault`.
+const CHILD_DATA: &str = "VAULTTY_TEST_CHILD_DATA";
+const CHILD_NAME: &str = "VAULTTY_TEST_CHILD_NAME";
 
+/// Three processes start the one local vault at once, racing on the key, the database and the
+/// token; each writes a secret. The children are this test again, told by the environment to
+/// be one of the racers.
 #[tokio::test(flavor = "multi_thread")]
 async fn two_processes_start_one_local_vault() {
+    if let (Ok(data), Ok(name)) = (std::env::var(CHILD_DATA), std::env::var(CHILD_NAME)) {
+        let local = LocalVault::start(Path::new(&data)).await.unwrap();
+        let c = local.client(ClientOptions::default()).unwrap();
+        c.upsert_secret(&UpsertSecret::new(name.as_str(), secret("child-value-abcdefgh")))
+            .await
+            .unwrap();
+        local.close().await;
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let exe = std::env::current_exe().unwrap();
@@ -565,9 +564,15 @@ async fn two_processes_start_one_local_vault() {
         .iter()
         .map(|name| {
             std::process::Command::new(&exe)
-                .args(["--exact", "local_start_child", "--nocapture", "--test-threads", "1"])
-                .env("VAULTTY_TEST_CHILD_DATA", &data)
-                .env("VAULTTY_TEST_CHILD_NAME", name)
+                .args([
+                    "--exact",
+                    "two_processes_start_one_local_vault",
+                    "--nocapture",
+                    "--test-threads",
+                    "1",
+                ])
+                .env(CHILD_DATA, &data)
+                .env(CHILD_NAME, name)
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()

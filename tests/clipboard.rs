@@ -1,5 +1,8 @@
 //! The clipboard against real parts: an X server (CI runs this file under `xvfb-run -a`) read back
 //! with `xclip`, and private tmux servers that receive the OSC 52 copy as a paste buffer.
+//!
+//! Every test here needs a tool, so each is `#[ignore]`d with what it needs, and fails (never
+//! passes quietly) when run without it: `xvfb-run -a cargo test --test clipboard -- --include-ignored`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -61,14 +64,15 @@ fn xclip_own(text: &str) -> Child {
 }
 
 #[test]
+#[ignore = "needs an X display and xclip; CI runs it with --include-ignored"]
 fn system_clipboard_copies_clears_and_leaves_the_users_text_alone() {
-    if std::env::var_os("DISPLAY").is_none_or(|d| d.is_empty()) {
-        println!("DISPLAY is not set: X clipboard tests skipped (run under xvfb-run -a)");
-        return;
-    }
+    assert!(
+        std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty()),
+        "DISPLAY is not set: run this test under `xvfb-run -a`"
+    );
     assert!(
         on_path("xclip", "-version"),
-        "DISPLAY is set but xclip is missing: install xclip to check the clipboard from outside"
+        "xclip is missing: install xclip to check the clipboard from outside"
     );
     let pid = std::process::id();
     let mut clip = Clipboard::new(ClipboardMode::System).unwrap();
@@ -131,11 +135,8 @@ struct TmuxServer {
 }
 
 impl TmuxServer {
-    fn start(tag: &str) -> Option<TmuxServer> {
-        if !on_path("tmux", "-V") {
-            println!("tmux is not on PATH: tmux clipboard test skipped");
-            return None;
-        }
+    fn start(tag: &str) -> TmuxServer {
+        assert!(on_path("tmux", "-V"), "tmux is missing: install tmux to run this test");
         let server = TmuxServer {
             socket: format!("vaultty-test-{}-{tag}", std::process::id()),
         };
@@ -157,7 +158,7 @@ impl TmuxServer {
                 .status
                 .success()
         );
-        Some(server)
+        server
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -204,10 +205,9 @@ fn quoted(path: &Path) -> String {
 }
 
 #[test]
+#[ignore = "needs tmux; CI runs it with --include-ignored"]
 fn tmux_turns_the_osc52_copy_into_a_paste_buffer_and_clearing_deletes_it() {
-    let Some(tmux) = TmuxServer::start("cat") else {
-        return;
-    };
+    let tmux = TmuxServer::start("cat");
     let dir = tempfile::tempdir().unwrap();
     let bytes = dir.path().join("osc52.bin");
     let value = "vaultty-tmux-s3cr3t";
@@ -230,14 +230,22 @@ fn tmux_turns_the_osc52_copy_into_a_paste_buffer_and_clearing_deletes_it() {
     assert_eq!(tmux.buffer(Some("mine")).as_deref(), Some(users));
 }
 
-/// Runs inside a tmux pane (started by the test below), as `vaultty` itself would: `Auto` mode
-/// with no display, writing to the pane's /dev/tty, clearing through `$TMUX`.
+/// Names the directory the pane's side of the test talks through; set only inside the pane.
+const PANE_DIR: &str = "VAULTTY_TEST_PANE_DIR";
+
+/// `vaultty` in a tmux pane: `Auto` mode with no display writes OSC 52 to the pane's /dev/tty and
+/// clears through `$TMUX`. The test runs its own binary again inside the pane for that side.
 #[test]
-#[ignore = "helper: runs inside a tmux pane started by tmux_pane_copy_through_auto_mode"]
-fn tmux_pane_helper() {
-    let Some(dir) = std::env::var_os("VAULTTY_TEST_PANE_DIR").map(PathBuf::from) else {
-        return;
-    };
+#[ignore = "needs tmux; CI runs it with --include-ignored"]
+fn tmux_pane_copy_through_auto_mode() {
+    match std::env::var_os(PANE_DIR) {
+        Some(dir) => copy_inside_the_pane(&PathBuf::from(dir)),
+        None => drive_the_pane(),
+    }
+}
+
+/// The pane's side, as `vaultty` itself would run there.
+fn copy_inside_the_pane(dir: &Path) {
     let value = std::fs::read_to_string(dir.join("value")).unwrap();
     let mut clip = Clipboard::new(ClipboardMode::Auto).unwrap();
     std::fs::write(dir.join("method"), clip.method().to_string()).unwrap();
@@ -249,18 +257,15 @@ fn tmux_pane_helper() {
     std::fs::write(dir.join("outcome"), format!("{outcome:?}")).unwrap();
 }
 
-#[test]
-fn tmux_pane_copy_through_auto_mode() {
-    let Some(tmux) = TmuxServer::start("pane") else {
-        return;
-    };
+fn drive_the_pane() {
+    let tmux = TmuxServer::start("pane");
     let dir = tempfile::tempdir().unwrap();
     let value = "vaultty-pane-s3cr3t";
     std::fs::write(dir.path().join("value"), value).unwrap();
     let exe = std::env::current_exe().unwrap();
     tmux.run_in_pane(&format!(
-        "env -u DISPLAY -u WAYLAND_DISPLAY -u SSH_TTY -u SSH_CONNECTION VAULTTY_TEST_PANE_DIR={} \
-         {} --exact tmux_pane_helper --ignored --nocapture; sleep 600",
+        "env -u DISPLAY -u WAYLAND_DISPLAY -u SSH_TTY -u SSH_CONNECTION {PANE_DIR}={} \
+         {} --exact tmux_pane_copy_through_auto_mode --ignored --nocapture; sleep 600",
         quoted(dir.path()),
         quoted(&exe),
     ));

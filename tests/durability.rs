@@ -4,7 +4,6 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use vaultty::api::{AuditAction, AuditQuery, UpsertSecret};
@@ -12,6 +11,8 @@ use vaultty::client::{ClientOptions, VaultClient};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vaultty");
 const KEY: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+/// Rounds (a rotation and a reveal) answered across the workers before the server is killed.
+const ROUNDS_BEFORE_KILL: usize = 60;
 
 fn vaultty(db_url: &str) -> Command {
     let mut c = Command::new(BIN);
@@ -71,9 +72,13 @@ async fn acknowledged_writes_and_reveal_audits_survive_kill_9() {
     }
     let rotations = Arc::new(Mutex::new(Vec::<(usize, i64)>::new()));
     let reveals = Arc::new(Mutex::new(Vec::<(usize, i64)>::new()));
+    // One message per round answered (a rotation and a reveal), so the kill waits for load
+    // rather than for time: on a slow machine it comes later, never with too little done.
+    let (rounds_tx, mut rounds_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
     let mut workers = Vec::new();
     for i in 0..4 {
         let (client, rotations, reveals) = (client.clone(), rotations.clone(), reveals.clone());
+        let rounds_tx = rounds_tx.clone();
         workers.push(tokio::spawn(async move {
             for round in 1.. {
                 match client
@@ -87,11 +92,17 @@ async fn acknowledged_writes_and_reveal_audits_survive_kill_9() {
                     Ok(r) => reveals.lock().unwrap().push((i, r.version)),
                     Err(_) => break,
                 }
+                let _ = rounds_tx.send(());
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    server.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    drop(rounds_tx);
+    for answered in 0..ROUNDS_BEFORE_KILL {
+        if rounds_rx.recv().await.is_none() {
+            panic!("the workers stopped after {answered} rounds, before the kill");
+        }
+    }
+    server.kill().unwrap(); // SIGKILL mid-load: no shutdown, no flush
     server.wait().unwrap();
     for w in workers {
         w.await.unwrap();

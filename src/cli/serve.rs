@@ -7,6 +7,7 @@ use color_eyre::eyre::{Result, WrapErr};
 
 use super::keys::{DatabaseArgs, KeyArgs};
 use crate::server::{self, ServerConfig};
+use crate::vault::Clock;
 
 #[derive(Debug, Clone, Args)]
 #[command(
@@ -43,6 +44,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         keyring,
         max_versions: args.max_versions,
         reveal_rate_limit: args.reveal_rate_limit,
+        clock: Clock::System,
     };
     tracing::info!(listen = %addr, "vaultty serving");
     eprintln!("vaultty: serving on http://{addr}");

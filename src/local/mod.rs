@@ -125,6 +125,7 @@ impl LocalVault {
             max_versions: MAX_VERSIONS,
             // One user, whose token sits beside the database: a reveal limit protects nothing here.
             reveal_rate_limit: 0,
+            clock: vault::Clock::System,
         };
         let server = server::start(config, listener)
             .await

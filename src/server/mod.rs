@@ -20,7 +20,7 @@ pub use error::ApiError;
 pub use openapi::openapi_json;
 
 use crate::crypto::Keyring;
-use crate::vault::{Vault, VaultError, VaultSettings};
+use crate::vault::{Clock, Vault, VaultError, VaultSettings};
 
 /// What `vaultty serve` (and the embedded local vault) runs with.
 #[derive(Debug)]
@@ -31,6 +31,8 @@ pub struct ServerConfig {
     pub max_versions: u32,
     /// Reveals per minute per token; 0 turns the limit off.
     pub reveal_rate_limit: u32,
+    /// The vault's time: `Clock::System` except in tests that move time by hand.
+    pub clock: Clock,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +84,7 @@ async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
         Arc::new(config.keyring),
         VaultSettings {
             max_versions: config.max_versions.max(1),
+            clock: config.clock,
         },
     );
     Ok(AppState {

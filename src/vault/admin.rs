@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 use super::error::VaultResult;
 use super::identity::new_token;
-use super::{VaultError, now_millis};
+use super::{Clock, VaultError};
 use crate::api::{Role, validate};
 use crate::crypto::{Binding, Keyring};
 use crate::store::{self, AuditAction, DynStore, GENESIS_HASH, NewAudit, Outcome, audit_link_hash};
@@ -28,7 +28,8 @@ pub async fn admin_init(database_url: &str, org: &str, admin: &str) -> VaultResu
     }
     validate::user_name(admin).map_err(VaultError::Invalid)?;
     let store = open_store(database_url).await?;
-    let at = now_millis();
+    // Run once, outside any server: the wall clock is the only one these commands know.
+    let at = Clock::System.now_millis();
     let (token, row) = new_token(0, "initial", at, None);
     store.init(org, admin, row, at).await?;
     Ok(token)
@@ -41,7 +42,7 @@ pub async fn admin_create_user(database_url: &str, name: &str, role: Role) -> Va
     if store.org().await?.is_none() {
         return Err(VaultError::Store(store::StoreError::NotInitialised));
     }
-    let at = now_millis();
+    let at = Clock::System.now_millis();
     let (token, row) = new_token(0, "initial", at, None);
     let audit = NewAudit {
         at,

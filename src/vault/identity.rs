@@ -4,7 +4,7 @@ use secrecy::SecretString;
 
 use super::convert;
 use super::error::VaultResult;
-use super::{Caller, Origin, Vault, VaultError, audit_for, now_millis};
+use super::{Caller, Origin, Vault, VaultError, audit_for};
 use crate::api::{CreateToken, CreateUser, CreatedToken, CreatedUser, Me, OrgInfo, PatchOrg, TokenInfo, validate};
 use crate::crypto::{generate_token, hash_token, random_bytes};
 use crate::store::{AuditAction, Millis, NewAudit, NewToken, Outcome, StoreError};
@@ -31,7 +31,7 @@ pub(crate) fn new_token(user_id: i64, name: &str, at: Millis, expires_at: Option
 impl Vault {
     /// The caller a bearer token belongs to. A failed attempt is recorded (`auth_failed`).
     pub async fn authenticate(&self, token: Option<&SecretString>, origin: Origin) -> VaultResult<Caller> {
-        let at = now_millis();
+        let at = self.now_millis();
         let reason = match token {
             None => "missing bearer token: send `Authorization: Bearer <token>`",
             Some(token) => {
@@ -89,7 +89,7 @@ impl Vault {
     }
 
     pub async fn patch_org(&self, caller: &Caller, p: &PatchOrg) -> VaultResult<OrgInfo> {
-        let at = now_millis();
+        let at = self.now_millis();
         if !caller.is_admin() {
             let audit = audit_for(caller, AuditAction::OrgUpdate, Outcome::Denied, at);
             self.store.append_audit(vec![audit]).await?;
@@ -108,7 +108,7 @@ impl Vault {
     }
 
     pub async fn create_user(&self, caller: &Caller, req: &CreateUser) -> VaultResult<CreatedUser> {
-        let at = now_millis();
+        let at = self.now_millis();
         if !caller.is_admin() {
             let audit = audit_for(caller, AuditAction::UserCreate, Outcome::Denied, at);
             self.store.append_audit(vec![audit]).await?;
@@ -138,7 +138,7 @@ impl Vault {
         if req.name.trim().is_empty() || req.name.chars().count() > 64 {
             return Err(VaultError::Invalid("a token name is 1 to 64 characters".into()));
         }
-        let at = now_millis();
+        let at = self.now_millis();
         let expires_at = match req.expires_in {
             None => None,
             Some(0) => {
@@ -163,7 +163,7 @@ impl Vault {
     }
 
     pub async fn list_tokens(&self, caller: &Caller) -> VaultResult<Vec<TokenInfo>> {
-        let at = now_millis();
+        let at = self.now_millis();
         let tokens = self.store.list_tokens(caller.user.id).await?;
         Ok(tokens
             .iter()
@@ -173,7 +173,7 @@ impl Vault {
     }
 
     pub async fn revoke_token(&self, caller: &Caller, id: &str) -> VaultResult<()> {
-        let at = now_millis();
+        let at = self.now_millis();
         let audit = audit_for(caller, AuditAction::TokenRevoke, Outcome::Ok, at);
         match self.store.revoke_token(caller.user.id, id, at, audit).await {
             Ok(()) => Ok(()),

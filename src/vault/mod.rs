@@ -6,6 +6,7 @@
 
 mod admin;
 mod audit;
+mod clock;
 mod convert;
 mod error;
 mod identity;
@@ -15,9 +16,8 @@ mod secrets;
 
 use std::sync::Arc;
 
-use time::OffsetDateTime;
-
 pub use admin::{ChainReport, RekeyReport, admin_create_user, admin_init, audit_verify, open_store, rekey};
+pub use clock::{Clock, ManualClock};
 pub use error::VaultError;
 pub use error::VaultResult;
 
@@ -30,11 +30,16 @@ use crate::store::{AuditAction, DynStore, Millis, NewAudit, Outcome, UserRow};
 pub struct VaultSettings {
     /// Versions kept per secret (the newest; older ones are pruned on rotation).
     pub max_versions: u32,
+    /// Where "now" comes from: expiry checks and every stored timestamp.
+    pub clock: Clock,
 }
 
 impl Default for VaultSettings {
     fn default() -> Self {
-        VaultSettings { max_versions: 10 }
+        VaultSettings {
+            max_versions: 10,
+            clock: Clock::System,
+        }
     }
 }
 
@@ -81,10 +86,11 @@ impl Vault {
     pub fn store(&self) -> &DynStore {
         &self.store
     }
-}
 
-pub(crate) fn now_millis() -> Millis {
-    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as Millis
+    /// Now, by the vault's clock.
+    pub(crate) fn now_millis(&self) -> Millis {
+        self.settings.clock.now_millis()
+    }
 }
 
 /// An audit record for `caller` doing `action`; the secret fields are filled by the caller.

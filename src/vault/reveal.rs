@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use super::error::VaultResult;
 use super::policy::may_read_values;
 use super::secrets::secret_audit;
-use super::{Caller, Vault, VaultError, audit_for, now_millis};
+use super::{Caller, Vault, VaultError, audit_for};
 use crate::api::{Revealed, Scope};
 use crate::crypto::Binding;
 use crate::store::{AuditAction, OrgRow, Outcome, Owner, StoreError};
@@ -22,7 +22,7 @@ impl Vault {
         version: Option<i64>,
     ) -> VaultResult<Revealed> {
         let row = self.resolve(caller, name, org_wide).await?;
-        let at = now_millis();
+        let at = self.now_millis();
         let org = self.org_row().await?;
         let refusal = if !may_read_values(caller.user.role, caller.user.id, row.owner, &org) {
             Some(match row.owner {
@@ -86,7 +86,7 @@ impl Vault {
             owners.push(Owner::Org);
         }
         let rows = self.store.deliverable(&owners, scope).await?;
-        let at = now_millis();
+        let at = self.now_millis();
         let mut env = BTreeMap::new();
         let mut used = Vec::new();
         let mut audits = Vec::new();

@@ -5,7 +5,7 @@ use secrecy::ExposeSecret;
 use super::convert;
 use super::error::VaultResult;
 use super::policy::may_write;
-use super::{Caller, Vault, VaultError, audit_for, now_millis};
+use super::{Caller, Vault, VaultError, audit_for};
 use crate::api::{ListQuery, PatchSecret, SecretMeta, UpsertSecret, VersionInfo, Visibility, validate};
 use crate::crypto::{Binding, preview};
 use crate::store::{AuditAction, MetaPatch, Outcome, Owner, SecretFilter, SecretRow, SecretWrite, StoreError};
@@ -91,7 +91,7 @@ impl Vault {
             validate::description(d).map_err(VaultError::Invalid)?;
         }
         let owner = self.namespace(caller, req.org_wide.unwrap_or(false));
-        let at = now_millis();
+        let at = self.now_millis();
         if !may_write(caller.user.role, caller.user.id, owner) {
             self.deny(caller, AuditAction::Rotate, &req.name, owner, at).await?;
             return Err(VaultError::Forbidden(
@@ -181,7 +181,7 @@ impl Vault {
             validate::description(d).map_err(VaultError::Invalid)?;
         }
         let owner = self.namespace(caller, org_wide);
-        let at = now_millis();
+        let at = self.now_millis();
         if !may_write(caller.user.role, caller.user.id, owner) {
             self.deny(caller, AuditAction::Update, name, owner, at).await?;
             return Err(VaultError::Forbidden("only admins edit org-shared secrets".into()));
@@ -219,7 +219,7 @@ impl Vault {
     pub async fn delete(&self, caller: &Caller, name: &str, org_wide: bool) -> VaultResult<()> {
         validate::secret_name(name).map_err(VaultError::Invalid)?;
         let owner = self.namespace(caller, org_wide);
-        let at = now_millis();
+        let at = self.now_millis();
         if !may_write(caller.user.role, caller.user.id, owner) {
             self.deny(caller, AuditAction::Delete, name, owner, at).await?;
             return Err(VaultError::Forbidden("only admins delete org-shared secrets".into()));

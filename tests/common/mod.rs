@@ -2,12 +2,16 @@
 //! directory, initialised with an org and an admin, and the real client pointed at it.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::path::PathBuf;
 
-use secrecy::{ExposeSecret, SecretString};
+use http::Api;
+use secrecy::SecretString;
 use vaultty::client::{ClientOptions, VaultClient};
 use vaultty::crypto::{Keyring, MasterKey};
 use vaultty::server::{self, RunningServer, ServerConfig};
+use vaultty::vault::Clock;
 
 pub struct TestVault {
     pub dir: tempfile::TempDir,
@@ -26,6 +30,9 @@ pub struct Options {
     pub max_versions: u32,
     pub reveal_rate_limit: u32,
     pub keys: Vec<[u8; 32]>,
+    /// The vault's clock: pass `ManualClock::starting_now().into()` (keeping a clone) to move
+    /// time by hand.
+    pub clock: Clock,
 }
 
 impl Default for Options {
@@ -34,6 +41,7 @@ impl Default for Options {
             max_versions: 10,
             reveal_rate_limit: 0,
             keys: vec![[7u8; 32]],
+            clock: Clock::System,
         }
     }
 }
@@ -96,12 +104,8 @@ impl TestVault {
     }
 
     /// Raw HTTP, for what the typed client will not send (malformed bodies, missing headers).
-    pub fn raw(&self) -> reqwest::Client {
-        reqwest::Client::new()
-    }
-
-    pub fn bearer(token: &SecretString) -> String {
-        format!("Bearer {}", token.expose_secret())
+    pub fn api(&self) -> Api {
+        Api::new(&self.url())
     }
 }
 
@@ -113,6 +117,7 @@ pub async fn start_server(db_url: &str, opts: &Options) -> RunningServer {
             keyring: keyring(&opts.keys),
             max_versions: opts.max_versions,
             reveal_rate_limit: opts.reveal_rate_limit,
+            clock: opts.clock.clone(),
         },
         listener,
     )

@@ -1,0 +1,29 @@
+//! The vault server over HTTP: the real server on port 0 over a temporary SQLite file, driven by
+//! the real client (and raw HTTP where the typed client would refuse to send something bad).
+//! One test binary, one file per concern.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod audit;
+mod crypto_at_rest;
+mod env;
+mod health;
+mod limits;
+mod policy;
+mod secrets;
+mod tokens;
+
+use vaultty::api::UpsertSecret;
+
+use common::secret;
+
+fn upsert(name: &str, value: &str) -> UpsertSecret {
+    UpsertSecret::new(name, secret(value))
+}
+
+fn org_upsert(name: &str, value: &str) -> UpsertSecret {
+    let mut u = upsert(name, value);
+    u.org_wide = Some(true);
+    u
+}

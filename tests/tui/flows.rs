@@ -4,7 +4,8 @@ use crossterm::event::KeyCode;
 use secrecy::ExposeSecret;
 use vaultty::api::Role;
 use vaultty::tui::app::{
-    CallError, ClearResult, CopyInfo, Dialog, ErrorKind, Purpose, RevealPurpose, SortKey, Step, Tone, WriteOp,
+    CallError, ClearResult, CopyInfo, ErrorKind, PendingAction, Popup, Purpose, RevealPurpose, SortKey, Step, Tone,
+    WriteOp,
 };
 use vaultty::tui::{Command, Reply};
 
@@ -15,10 +16,15 @@ fn status(app: &vaultty::tui::App) -> String {
 }
 
 fn confirm_text(app: &vaultty::tui::App) -> String {
-    match &app.dialog {
-        Some(Dialog::Confirm(c)) => c.text.clone(),
+    match &app.popup {
+        Some(Popup::Confirm(c)) => c.action.text(app, c.asked_at).join("\n"),
         other => panic!("expected a confirmation, got {other:?}"),
     }
+}
+
+/// Whether the rotation's write is waiting for a yes.
+fn reviewing(app: &vaultty::tui::App) -> bool {
+    matches!(&app.popup, Some(Popup::Confirm(c)) if matches!(c.action, PendingAction::WriteRotation { .. }))
 }
 
 #[test]
@@ -32,26 +38,18 @@ fn reveal_asks_then_shows_then_masks_again_at_the_deadline() {
     );
     // Enter again does not confirm: only y does.
     assert!(press(&mut app, KeyCode::Enter).is_empty());
-    assert!(app.dialog.is_some());
+    assert!(app.popup.is_some());
     let cmds = ch(&mut app, 'y');
     assert!(
         matches!(&cmds[..], [Command::Reveal { key, purpose: RevealPurpose::Show }] if *key == key_of("ANTHROPIC_API_KEY", true))
     );
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
     assert_eq!(
         app.session.in_flight, 1,
         "the spinner turns while the reveal is in flight"
     );
 
-    let cmds = send(
-        &mut app,
-        Reply::Revealed {
-            key: key("ANTHROPIC_API_KEY", true),
-            purpose: RevealPurpose::Show,
-            result: revealed("ANTHROPIC_API_KEY", 4),
-            at: at(0),
-        },
-    );
+    let cmds = answer_reveal(&mut app, RevealPurpose::Show, revealed("ANTHROPIC_API_KEY", 4), at(0));
     // The reveal set "last used": the row is fetched again.
     assert!(matches!(&cmds[..], [Command::LoadSecret(k)] if k.name == "ANTHROPIC_API_KEY"));
     assert!(screen(&app, 140, 40).contains(value_of("ANTHROPIC_API_KEY")));
@@ -77,38 +75,18 @@ fn n_or_esc_cancel_a_reveal_and_moving_away_hides_the_value() {
     select(&mut app, "GITHUB_TOKEN");
     ch(&mut app, 'v');
     assert!(ch(&mut app, 'n').is_empty());
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
     ch(&mut app, 'v');
     assert!(press(&mut app, KeyCode::Esc).is_empty());
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
 
-    ch(&mut app, 'v');
-    ch(&mut app, 'y');
-    send(
-        &mut app,
-        Reply::Revealed {
-            key: key("GITHUB_TOKEN", false),
-            purpose: RevealPurpose::Show,
-            result: revealed("GITHUB_TOKEN", 3),
-            at: at(0),
-        },
-    );
+    reveal(&mut app, at(0));
     assert!(app.shown.is_some());
     ch(&mut app, 'j');
     assert!(app.shown.is_none(), "the value goes when the selection moves");
 
     select(&mut app, "GITHUB_TOKEN");
-    ch(&mut app, 'v');
-    ch(&mut app, 'y');
-    send(
-        &mut app,
-        Reply::Revealed {
-            key: key("GITHUB_TOKEN", false),
-            purpose: RevealPurpose::Show,
-            result: revealed("GITHUB_TOKEN", 3),
-            at: at(0),
-        },
-    );
+    reveal(&mut app, at(0));
     press(&mut app, KeyCode::Esc);
     assert!(app.shown.is_none(), "Esc hides it at once");
 }
@@ -118,10 +96,10 @@ fn write_only_secrets_say_so_instead_of_asking() {
     let mut app = loaded();
     select(&mut app, "STRIPE_SECRET");
     assert!(ch(&mut app, 'v').is_empty());
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
     assert!(status(&app).contains("write-only"), "{}", status(&app));
     assert!(ch(&mut app, 'c').is_empty());
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
     assert!(screen(&app, 140, 40).contains("write-only, never revealed"));
 }
 
@@ -129,36 +107,18 @@ fn write_only_secrets_say_so_instead_of_asking() {
 fn a_denied_reveal_shows_the_servers_reason() {
     let mut app = loaded();
     select(&mut app, "ANTHROPIC_API_KEY");
-    ch(&mut app, 'v');
-    ch(&mut app, 'y');
+    ask_and_confirm(&mut app, 'v');
     let reason = "members may not reveal org-shared secrets in this org";
-    send(
+    answer_reveal(
         &mut app,
-        Reply::Revealed {
-            key: key("ANTHROPIC_API_KEY", true),
-            purpose: RevealPurpose::Show,
-            result: Err(CallError::new(ErrorKind::Forbidden, reason)),
-            at: at(1),
-        },
+        RevealPurpose::Show,
+        Err(CallError::new(ErrorKind::Forbidden, reason)),
+        at(1),
     );
     assert!(app.shown.is_none());
     assert_eq!(status(&app), format!("Reveal of ANTHROPIC_API_KEY denied: {reason}"));
     assert_eq!(app.status.as_ref().map(|s| s.tone), Some(Tone::Error));
     assert!(screen(&app, 80, 24).contains("Reveal of ANTHROPIC_API_KEY denied"));
-}
-
-fn copied(app: &mut vaultty::tui::App, t: i64) {
-    send(
-        app,
-        Reply::Copied {
-            label: "GITHUB_TOKEN".into(),
-            result: Ok(CopyInfo {
-                method: "system clipboard".into(),
-                verifiable: true,
-            }),
-            at: at(t),
-        },
-    );
 }
 
 #[test]
@@ -178,15 +138,7 @@ fn copy_clears_only_when_unchanged_and_recopy_restarts_the_timer() {
         }]
     ));
     // The revealed value goes straight to the clipboard; it is not kept.
-    let cmds = send(
-        &mut app,
-        Reply::Revealed {
-            key: key("GITHUB_TOKEN", false),
-            purpose: RevealPurpose::Copy,
-            result: revealed("GITHUB_TOKEN", 3),
-            at: at(0),
-        },
-    );
+    let cmds = answer_reveal(&mut app, RevealPurpose::Copy, revealed("GITHUB_TOKEN", 3), at(0));
     match &cmds[..] {
         [Command::LoadSecret(_), Command::Copy { label, value }] => {
             assert_eq!(label, "GITHUB_TOKEN");
@@ -195,12 +147,12 @@ fn copy_clears_only_when_unchanged_and_recopy_restarts_the_timer() {
         other => panic!("{other:?}"),
     }
     assert!(app.shown.is_none());
-    copied(&mut app, 0);
+    copied(&mut app, "GITHUB_TOKEN", at(0));
     assert!(screen(&app, 80, 24).contains("clipboard clears in 30s (system clipboard)"));
     assert!(screen(&app, 140, 40).contains("clipboard: GITHUB_TOKEN clears in 30s (system clipboard)"));
 
     assert!(tick(&mut app, at(10)).is_empty());
-    copied(&mut app, 10); // copied again: the 30 s start over
+    copied(&mut app, "GITHUB_TOKEN", at(10)); // copied again: the 30 s start over
     assert!(
         tick(&mut app, at(31)).is_empty(),
         "the first deadline no longer applies"
@@ -249,21 +201,11 @@ fn osc52_copies_say_clearing_cannot_be_verified() {
 fn copy_of_a_revealed_value_needs_no_second_confirmation_and_quit_clears_at_once() {
     let mut app = loaded();
     select(&mut app, "GITHUB_TOKEN");
-    ch(&mut app, 'v');
-    ch(&mut app, 'y');
-    send(
-        &mut app,
-        Reply::Revealed {
-            key: key("GITHUB_TOKEN", false),
-            purpose: RevealPurpose::Show,
-            result: revealed("GITHUB_TOKEN", 3),
-            at: at(0),
-        },
-    );
+    reveal(&mut app, at(0));
     let cmds = ch(&mut app, 'c');
     assert!(matches!(&cmds[..], [Command::Copy { .. }]), "{cmds:?}");
-    assert!(app.dialog.is_none());
-    copied(&mut app, 1);
+    assert!(app.popup.is_none());
+    copied(&mut app, "GITHUB_TOKEN", at(1));
 
     let cmds = ch(&mut app, 'q');
     assert!(
@@ -286,7 +228,7 @@ fn rotate_with_a_conflict_reloads_and_writes_against_the_new_version() {
     assert!(screen(&app, 80, 24).contains("NEWVALUE"), "and shown when asked");
     ctrl(&mut app, 't');
     assert!(press(&mut app, KeyCode::Enter).is_empty());
-    assert!(matches!(&app.dialog, Some(Dialog::Form(f)) if f.step == Step::Review));
+    assert!(reviewing(&app));
     assert!(
         screen(&app, 80, 24).contains("sk-N****lice"),
         "the new preview is shown beside the old"
@@ -322,7 +264,7 @@ fn rotate_with_a_conflict_reloads_and_writes_against_the_new_version() {
         },
     );
     assert!(matches!(&cmds[..], [Command::LoadSecret(k)] if k.name == "ANTHROPIC_API_KEY"));
-    assert!(matches!(app.dialog, Some(Dialog::Conflict(_))));
+    assert!(matches!(app.popup, Some(Popup::Conflict(_))));
     send(
         &mut app,
         Reply::Secret {
@@ -334,7 +276,7 @@ fn rotate_with_a_conflict_reloads_and_writes_against_the_new_version() {
     assert!(s.contains("rotated to v5 by carol"), "{s}");
 
     ch(&mut app, 'y'); // reload and review
-    assert!(matches!(&app.dialog, Some(Dialog::Form(f)) if f.step == Step::Review));
+    assert!(reviewing(&app));
     let cmds = ch(&mut app, 'y');
     assert!(matches!(&cmds[..], [Command::Write { req, .. }] if req.expected_version == Some(5)));
     send(
@@ -344,12 +286,12 @@ fn rotate_with_a_conflict_reloads_and_writes_against_the_new_version() {
             result: Ok(rotated("ANTHROPIC_API_KEY", 6, "alice", at(5))),
         },
     );
-    assert!(matches!(&app.dialog, Some(Dialog::OfferCopy(o)) if o.version == 6));
+    assert!(matches!(&app.popup, Some(Popup::OfferCopy(o)) if o.version == 6));
     assert_eq!(status(&app), "Rotated ANTHROPIC_API_KEY to v6");
 
     let cmds = ch(&mut app, 'y');
     assert!(matches!(&cmds[..], [Command::Copy { value, .. }] if value.expose_secret() == new_value));
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
     assert_eq!(app.list.selected().map(|m| m.version), Some(6));
 }
 
@@ -359,9 +301,7 @@ fn a_failed_rotation_keeps_the_dialog_with_the_servers_message() {
     select(&mut app, "GITHUB_TOKEN");
     ch(&mut app, 'r');
     press(&mut app, KeyCode::Enter);
-    assert!(
-        matches!(&app.dialog, Some(Dialog::Form(f)) if f.error.as_deref() == Some("a secret value cannot be empty"))
-    );
+    assert!(matches!(&app.popup, Some(Popup::Form(f)) if f.error.as_deref() == Some("a secret value cannot be empty")));
     typed(&mut app, "x");
     press(&mut app, KeyCode::Enter);
     ch(&mut app, 'y');
@@ -373,7 +313,7 @@ fn a_failed_rotation_keeps_the_dialog_with_the_servers_message() {
         },
     );
     assert!(
-        matches!(&app.dialog, Some(Dialog::Form(f)) if f.step == Step::Editing && f.error.as_deref() == Some("the server failed (500): disk full"))
+        matches!(&app.popup, Some(Popup::Form(f)) if f.step == Step::Editing && f.error.as_deref() == Some("the server failed (500): disk full"))
     );
     assert_eq!(status(&app), "the server failed (500): disk full");
 }
@@ -389,8 +329,8 @@ fn marked_secrets_rotate_one_after_another() {
 
     ch(&mut app, 'R');
     // The table's order: DATABASE_URL before GITHUB_TOKEN.
-    let target = |app: &vaultty::tui::App| match &app.dialog {
-        Some(Dialog::Form(f)) => match &f.purpose {
+    let target = |app: &vaultty::tui::App| match &app.popup {
+        Some(Popup::Form(f)) => match &f.purpose {
             Purpose::Rotate(t) => t.key.name.clone(),
             p => panic!("{p:?}"),
         },
@@ -398,7 +338,7 @@ fn marked_secrets_rotate_one_after_another() {
     };
     assert_eq!(target(&app), "DATABASE_URL");
     assert!(screen(&app, 80, 24).contains("Rotate DATABASE_URL (private, v7) · 1 of 2"));
-    ctrl(&mut app, 'g');
+    generate(&mut app);
     press(&mut app, KeyCode::Enter);
     let cmds = ch(&mut app, 'y');
     let generated = match &cmds[..] {
@@ -414,12 +354,12 @@ fn marked_secrets_rotate_one_after_another() {
             result: Ok(rotated("DATABASE_URL", 8, "alice", at(3))),
         },
     );
-    assert!(matches!(app.dialog, Some(Dialog::OfferCopy(_))));
+    assert!(matches!(app.popup, Some(Popup::OfferCopy(_))));
     ch(&mut app, 'n'); // no copy: on to the next
     assert_eq!(target(&app), "GITHUB_TOKEN");
     assert_eq!(app.list.selected().map(|m| m.name.as_str()), Some("GITHUB_TOKEN"));
     ctrl(&mut app, 'n'); // skip it
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
     assert!(app.batch.is_none());
     assert_eq!(status(&app), "Batch rotation done: 1 rotated, 1 skipped");
     assert_eq!(
@@ -439,7 +379,7 @@ fn batch_without_marks_takes_every_stale_secret_and_esc_stops_it() {
         "OPENAI_API_KEY, DATABASE_URL, SLACK_WEBHOOK are stale"
     );
     press(&mut app, KeyCode::Esc);
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
     assert!(app.batch.is_none());
     assert_eq!(status(&app), "Batch rotation stopped: 0 of 3 rotated");
 }
@@ -634,7 +574,7 @@ fn members_are_told_before_editing_org_secrets() {
     send(&mut app, Reply::Secrets(Ok(secrets())));
     select(&mut app, "ANTHROPIC_API_KEY");
     ch(&mut app, 'r');
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
     assert_eq!(
         status(&app),
         "Only admins rotate org-shared secrets like ANTHROPIC_API_KEY"
@@ -655,7 +595,7 @@ fn new_secret_validates_the_name_as_you_type_and_never_overwrites() {
     typed(&mut app, "v");
     assert!(press(&mut app, KeyCode::Enter).is_empty());
     assert!(
-        matches!(&app.dialog, Some(Dialog::Form(f)) if f.error.as_deref() == Some("GITHUB_TOKEN already exists (private); rotate it with r instead"))
+        matches!(&app.popup, Some(Popup::Form(f)) if f.error.as_deref() == Some("GITHUB_TOKEN already exists (private); rotate it with r instead"))
     );
     press(&mut app, KeyCode::BackTab);
     typed(&mut app, "_2");
@@ -722,8 +662,8 @@ fn pasting_fills_the_value_and_history_follows_the_selection() {
         &mut app,
         vaultty::tui::Msg::Paste(vaultty::tui::app::Pasted::new("pasted-value-1234\n".into())),
     );
-    match &app.dialog {
-        Some(Dialog::Form(f)) => assert_eq!(f.form.secret().map(|s| s.expose()), Some("pasted-value-1234")),
+    match &app.popup {
+        Some(Popup::Form(f)) => assert_eq!(f.form.secret().map(|s| s.expose()), Some("pasted-value-1234")),
         other => panic!("{other:?}"),
     }
 }
@@ -737,7 +677,7 @@ fn without_a_clipboard_copy_says_so_before_revealing_anything() {
     send(&mut app, Reply::Secrets(Ok(secrets())));
     select(&mut app, "GITHUB_TOKEN");
     assert!(ch(&mut app, 'c').is_empty());
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
     assert_eq!(status(&app), "Cannot copy: the clipboard is off");
 }
 

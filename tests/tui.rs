@@ -12,6 +12,10 @@ mod e2e;
 mod fixtures;
 #[path = "tui/flows.rs"]
 mod flows;
+#[path = "tui/flows_list.rs"]
+mod flows_list;
+#[path = "tui/flows_writes.rs"]
+mod flows_writes;
 #[path = "tui/render.rs"]
 mod render;
 #[path = "tui/tables.rs"]

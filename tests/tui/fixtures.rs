@@ -361,6 +361,11 @@ pub fn screen(app: &App, w: u16, h: u16) -> String {
     text
 }
 
+/// The status line's text (empty when there is none).
+pub fn status(app: &App) -> String {
+    app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default()
+}
+
 /// The answer of any call while the server is down.
 pub fn down<T>() -> Result<T, vaultty::tui::app::CallError> {
     Err(vaultty::tui::app::CallError::new(

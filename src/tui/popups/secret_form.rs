@@ -5,8 +5,10 @@
 
 mod draw;
 mod fields;
+mod secret_input;
 
-pub use fields::{ALPHABETS, Choice, Field, FieldId, FieldKind, Form, SecretInput};
+pub use fields::{ALPHABETS, Choice, Field, FieldId, FieldKind, Form};
+pub use secret_input::SecretInput;
 
 use crate::api::{Category, PatchSecret, SecretMeta, UpsertSecret, validate};
 use crate::tui::app::{ActionTable, App, CategoryTab, Command, PendingAction, SecretKey, Show, TextKey, WriteOp};

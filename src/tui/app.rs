@@ -2,8 +2,13 @@
 //!
 //! Nothing here does I/O or reads the clock: time arrives in [`Msg::Tick`] and on the replies that
 //! start a countdown, results arrive as [`Reply`], and every effect leaves as a [`Command`] for
-//! `tasks` to run. So every flow (reveal, copy, rotate, batch, filter) is testable without a
-//! terminal or a server.
+//! `tasks` to run (a generated value too: Ctrl-G asks for one). The terminal's size arrives as
+//! [`Msg::Resize`], so that page sizes are known here and the renderer only reads. So every flow
+//! (reveal, copy, rotate, batch, filter) is testable without a terminal or a server.
+//!
+//! A key goes to the focused context's [`ActionTable`] (the open popup's, or the table's, the
+//! audit pane's, the filter's), the same table the bottom bar is drawn from. Every audited or
+//! destructive action waits in one [`PendingAction`] for its yes.
 
 mod action_table;
 mod filter;

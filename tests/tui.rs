@@ -1,6 +1,8 @@
 //! The TUI without a terminal or a server: `update` flows driven message by message, and screens
 //! rendered into ratatui's `TestBackend` and compared with `insta` snapshots (every render also
-//! checks that no unrevealed value is anywhere on screen), and the real binary driven in tmux.
+//! checks that no unrevealed value is anywhere on screen), and the real binary driven in tmux
+//! (ignored unless asked for: it needs tmux). The 100,000-secret timing is a bench:
+//! `cargo bench --bench tui_filter`.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -10,7 +12,11 @@ mod e2e;
 mod fixtures;
 #[path = "tui/flows.rs"]
 mod flows;
-#[path = "tui/perf.rs"]
-mod perf;
+#[path = "tui/flows_list.rs"]
+mod flows_list;
+#[path = "tui/flows_writes.rs"]
+mod flows_writes;
 #[path = "tui/render.rs"]
 mod render;
+#[path = "tui/tables.rs"]
+mod tables;

@@ -2,33 +2,45 @@
 //!
 //! Nothing here does I/O or reads the clock: time arrives in [`Msg::Tick`] and on the replies that
 //! start a countdown, results arrive as [`Reply`], and every effect leaves as a [`Command`] for
-//! `tasks` to run. So every flow (reveal, copy, rotate, batch, filter) is testable without a
-//! terminal or a server.
+//! `tasks` to run (a generated value too: Ctrl-G asks for one). The terminal's size arrives as
+//! [`Msg::Resize`], so that page sizes are known here and the renderer only reads. So every flow
+//! (reveal, copy, rotate, batch, filter) is testable without a terminal or a server.
+//!
+//! A key goes to the focused context's [`ActionTable`] (the open popup's, or the table's, the
+//! audit pane's, the filter's), the same table the bottom bar is drawn from. Every audited or
+//! destructive action waits in one [`PendingAction`] for its yes.
 
-mod dialog;
-mod dialog_keys;
+mod action_table;
 mod filter;
-mod form;
 mod keys;
 mod list;
+mod main_keys;
+mod messages;
+mod pending;
 mod replies;
 mod session;
 mod tabs;
 mod values;
 mod writes;
 
-use crossterm::event::{KeyEvent, KeyEventKind};
-use secrecy::SecretString;
+use crossterm::event::KeyEventKind;
+use ratatui::layout::Rect;
 use time::OffsetDateTime;
-use zeroize::Zeroizing;
 
 use super::config::TuiConfig;
-use super::keymap::{Context, Keymap};
-use crate::api::{AuditEvent, Me, PatchSecret, Revealed, SecretMeta, UpsertSecret, VersionInfo, Visibility};
+use super::keymap::Keymap;
+use super::layout::Areas;
+use crate::api::{AuditEvent, SecretMeta, VersionInfo, Visibility};
 
-pub use dialog::{Confirm, Conflict, Dialog, FormDialog, OfferCopy, Purpose, Question, RotateTarget, Step};
-pub use form::{Field, FieldId, FieldKind, Form, SecretInput};
+/// The popups' types, where the tests and the renderer look for them.
+pub use crate::tui::popups::{
+    ConfirmPopup, ConflictPopup, Field, FieldId, FieldKind, Form, HelpPopup, OfferCopyPopup, Popup, Purpose,
+    RotateTarget, SecretForm, SecretInput, Step,
+};
+pub use action_table::{ActionTable, Handler, Row, Show, TextHandler, TextKey};
 pub use list::{CategoryTab, Counts, ScopeTab, SecretList, SortKey, Tabs, VisibilityFilter, is_stale};
+pub use messages::{CallError, ClearResult, Command, CopyInfo, ErrorKind, Msg, Pasted, Reply, RevealPurpose, WriteOp};
+pub use pending::{ConfirmKeys, PendingAction, Seen};
 pub use session::{Offline, Session, Status, Tone};
 pub use values::{Batch, Clip, ClipState, Shown};
 
@@ -49,180 +61,9 @@ impl SecretKey {
     pub fn is(&self, meta: &SecretMeta) -> bool {
         self.name == meta.name && self.org == (meta.visibility == Visibility::Org)
     }
-    /// "org-shared" or "private", as the dialogs say it.
+    /// "org-shared" or "private", as the popups say it.
     pub fn namespace(&self) -> &'static str {
         if self.org { "org-shared" } else { "private" }
-    }
-}
-
-/// A failed call, reduced to what the UI needs to decide and to say.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallError {
-    pub kind: ErrorKind,
-    /// A sentence for the status bar; the server's own words where it sent some.
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// Connection refused, DNS, TLS, or a timeout: the banner and the retry with backoff.
-    Unreachable,
-    Unauthorized,
-    Forbidden,
-    NotFound,
-    Conflict {
-        current_version: Option<i64>,
-    },
-    Invalid,
-    Other,
-}
-
-impl CallError {
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> CallError {
-        CallError {
-            kind,
-            message: message.into(),
-        }
-    }
-}
-
-/// How a copy went: which method, and whether clearing can be checked afterwards.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CopyInfo {
-    /// e.g. "system clipboard", "OSC 52 (terminal)".
-    pub method: String,
-    /// False for OSC 52: the terminal cannot be asked what its clipboard holds.
-    pub verifiable: bool,
-}
-
-/// What a clipboard clear found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClearResult {
-    Cleared,
-    /// The clipboard held something else by then; it was left alone.
-    ChangedSinceCopy,
-    /// OSC 52: an empty selection was written; nobody can confirm it took.
-    Unverifiable,
-}
-
-/// Why a value is being revealed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RevealPurpose {
-    Show,
-    Copy,
-}
-
-/// Which write a [`Reply::Written`] answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WriteOp {
-    Create(SecretKey),
-    Rotate(SecretKey),
-    Edit(SecretKey),
-}
-
-/// Results of commands, sent back by `tasks`.
-#[derive(Debug)]
-pub enum Reply {
-    Me(Result<Me, CallError>),
-    Secrets(Result<Vec<SecretMeta>, CallError>),
-    Secret {
-        key: SecretKey,
-        result: Result<SecretMeta, CallError>,
-    },
-    Versions {
-        key: SecretKey,
-        result: Result<Vec<VersionInfo>, CallError>,
-    },
-    Audit(Result<Vec<AuditEvent>, CallError>),
-    Revealed {
-        key: SecretKey,
-        purpose: RevealPurpose,
-        result: Result<Revealed, CallError>,
-        at: OffsetDateTime,
-    },
-    Copied {
-        label: String,
-        result: Result<CopyInfo, String>,
-        at: OffsetDateTime,
-    },
-    Cleared(Result<ClearResult, String>),
-    Written {
-        op: WriteOp,
-        result: Result<SecretMeta, CallError>,
-    },
-    Deleted {
-        key: SecretKey,
-        result: Result<(), CallError>,
-    },
-}
-
-/// Everything that reaches `update`.
-#[derive(Debug)]
-pub enum Msg {
-    /// The clock: countdowns, deadlines, retries and periodic refresh are decided from this.
-    Tick(OffsetDateTime),
-    Key(KeyEvent),
-    /// Bracketed paste; may be a secret, so it is zeroized once consumed and never printed.
-    Paste(Pasted),
-    Resize,
-    /// Boxed: replies are much larger than keys and ticks.
-    Reply(Box<Reply>),
-}
-
-/// Pasted text: zeroized on drop, and its `Debug` shows only the length.
-pub struct Pasted(pub Zeroizing<String>);
-
-impl Pasted {
-    pub fn new(text: String) -> Pasted {
-        Pasted(Zeroizing::new(text))
-    }
-}
-
-impl std::fmt::Debug for Pasted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Pasted({} bytes)", self.0.len())
-    }
-}
-
-impl From<Reply> for Msg {
-    fn from(r: Reply) -> Msg {
-        Msg::Reply(Box::new(r))
-    }
-}
-
-/// Effects for `tasks` to run.
-#[derive(Debug)]
-pub enum Command {
-    LoadMe,
-    LoadSecrets,
-    LoadSecret(SecretKey),
-    LoadVersions(SecretKey),
-    LoadAudit,
-    Reveal {
-        key: SecretKey,
-        purpose: RevealPurpose,
-    },
-    Copy {
-        label: String,
-        value: SecretString,
-    },
-    ClearClipboard,
-    /// Create or rotate (`POST /v1/secrets`, with `expectedVersion` for a rotation).
-    Write {
-        op: WriteOp,
-        req: UpsertSecret,
-    },
-    Patch {
-        key: SecretKey,
-        patch: PatchSecret,
-    },
-    Delete(SecretKey),
-}
-
-impl Command {
-    /// Whether this command makes an HTTP call (the spinner counts these).
-    pub fn is_call(&self) -> bool {
-        !matches!(self, Command::Copy { .. } | Command::ClearClipboard)
     }
 }
 
@@ -274,8 +115,8 @@ pub struct View {
     /// Something changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
-    /// How far the help can scroll at the current size, written as it renders.
-    pub help_max_scroll: std::cell::Cell<usize>,
+    /// The terminal's size, from [`Msg::Resize`]; unknown until the first one.
+    pub size: Option<(u16, u16)>,
 }
 
 pub struct App {
@@ -290,7 +131,8 @@ pub struct App {
     /// A revealed value on screen, with its deadline.
     pub shown: Option<Shown>,
     pub clip: Clip,
-    pub dialog: Option<Dialog>,
+    /// The popup over the screen, which takes the keys while open.
+    pub popup: Option<Popup>,
     pub batch: Option<Batch>,
     pub status: Option<Status>,
 }
@@ -311,7 +153,7 @@ impl App {
             audit: AuditLog::default(),
             shown: None,
             clip: Clip::default(),
-            dialog: None,
+            popup: None,
             batch: None,
             status: None,
         }
@@ -325,16 +167,19 @@ impl App {
         out
     }
 
-    /// Where keys go now.
-    pub fn context(&self) -> Context {
-        match &self.dialog {
-            Some(Dialog::Confirm(_) | Dialog::Conflict(_) | Dialog::OfferCopy(_)) => Context::Confirm,
-            Some(Dialog::Form(f)) if f.step == Step::Review => Context::Confirm,
-            Some(Dialog::Form(_)) => Context::Editor,
-            Some(Dialog::Help { .. }) => Context::Help,
-            None if self.view.filtering => Context::Filter,
-            None => Context::Main,
+    /// The focused context's actions: what keys do now, and what the bottom bar says.
+    pub fn action_table(&self) -> ActionTable {
+        match &self.popup {
+            Some(p) => p.table(self),
+            None if self.view.filtering => main_keys::filter_table(),
+            None if self.view.pane == Pane::Audit => main_keys::audit_table(),
+            None => main_keys::list_table(self),
         }
+    }
+
+    /// The screen's areas at the terminal's size, if known.
+    pub fn areas(&self) -> Option<Areas> {
+        self.view.size.map(|(w, h)| Areas::of(self, Rect::new(0, 0, w, h)))
     }
 
     /// When the loop must wake even if nothing else happens: the next countdown second, the
@@ -367,7 +212,7 @@ impl App {
     }
 
     /// Sends a command, counting calls for the spinner.
-    fn issue(&mut self, out: &mut Vec<Command>, cmd: Command) {
+    pub(crate) fn issue(&mut self, out: &mut Vec<Command>, cmd: Command) {
         if cmd.is_call() {
             self.session.in_flight += 1;
         }
@@ -375,12 +220,12 @@ impl App {
     }
 
     /// A reply arrived for one call.
-    fn settle(&mut self) {
+    pub(crate) fn settle(&mut self) {
         self.session.in_flight = self.session.in_flight.saturating_sub(1);
     }
 
     /// Loads the list unless a load is in flight, in which case one more is queued.
-    fn load_secrets(&mut self, out: &mut Vec<Command>) {
+    pub(crate) fn load_secrets(&mut self, out: &mut Vec<Command>) {
         if self.session.list_loading {
             self.session.list_queued = true;
         } else {
@@ -390,7 +235,7 @@ impl App {
     }
 
     /// Asks for the selected secret's history if it is not the one shown or on its way.
-    fn want_versions(&mut self, out: &mut Vec<Command>) {
+    pub(crate) fn want_versions(&mut self, out: &mut Vec<Command>) {
         let Some(key) = self.list.selected_key() else { return };
         if self.versions.key.as_ref() == Some(&key) || self.versions.loading.is_some() {
             return;
@@ -400,7 +245,7 @@ impl App {
     }
 
     /// Hides a revealed value when the selection has moved off it.
-    fn after_move(&mut self, out: &mut Vec<Command>) {
+    pub(crate) fn after_move(&mut self, out: &mut Vec<Command>) {
         let sel = self.list.selected_key();
         if self.shown.as_ref().is_some_and(|s| Some(&s.key) != sel.as_ref()) {
             self.shown = None;
@@ -408,7 +253,7 @@ impl App {
         self.want_versions(out);
     }
 
-    fn say(&mut self, tone: Tone, text: impl Into<String>) {
+    pub(crate) fn say(&mut self, tone: Tone, text: impl Into<String>) {
         let secs = match tone {
             Tone::Error => 20,
             Tone::Info | Tone::Success => 8,
@@ -449,11 +294,17 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
             app.view.dirty = true;
             keys::on_paste(app, &text.0);
         }
-        Msg::Resize => app.view.dirty = true,
+        Msg::Resize { width, height } => {
+            app.view.size = Some((width, height));
+            app.view.dirty = true;
+        }
         Msg::Reply(reply) => {
             app.view.dirty = true;
             replies::on_reply(app, *reply, &mut out);
         }
     }
+    // The table's page follows the size and whatever changed the layout (a banner, the filter).
+    let page = app.areas().map_or(app.list.page_size(), |a| a.table_rows());
+    app.list.follow(page);
     out
 }

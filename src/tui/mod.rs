@@ -3,12 +3,15 @@
 //!
 //! `app` holds the state and the pure `update`; `tasks` runs the commands `update` returns (the
 //! only place that spawns); `terminal` owns the terminal modes; `keymap` the bindings;
-//! `components` draw. `run` ties them together in one `tokio::select!` loop.
+//! `layout` places the parts of the screen; `components` draw the main screen and `popups` what
+//! opens over it (each popup with its keys). `run` ties them together in one `tokio::select!` loop.
 
 pub mod app;
 pub mod components;
 pub mod config;
 pub mod keymap;
+pub mod layout;
+pub mod popups;
 pub mod terminal;
 
 pub use app::{App, AppConfig, Command, Msg, Reply, update};
@@ -81,7 +84,16 @@ async fn event_loop(
     mut results: mpsc::UnboundedReceiver<Msg>,
 ) -> color_eyre::Result<()> {
     let mut events = EventStream::new();
-    for cmd in app.start() {
+    let size = guard.terminal().size().wrap_err("cannot read the terminal's size")?;
+    let mut first = update(
+        app,
+        Msg::Resize {
+            width: size.width,
+            height: size.height,
+        },
+    );
+    first.extend(app.start());
+    for cmd in first {
         tasks.run(cmd);
     }
     loop {
@@ -105,7 +117,7 @@ async fn event_loop(
                 Some(Ok(Event::Key(key))) => Some(Msg::Key(key)),
                 // Wrapped at once: a paste is often a secret.
                 Some(Ok(Event::Paste(text))) => Some(Msg::Paste(app::Pasted::new(text))),
-                Some(Ok(Event::Resize(..))) => Some(Msg::Resize),
+                Some(Ok(Event::Resize(width, height))) => Some(Msg::Resize { width, height }),
                 Some(Ok(_)) => None,
                 Some(Err(e)) => return Err(e).wrap_err("cannot read the terminal"),
                 None => return Ok(()),

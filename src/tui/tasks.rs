@@ -1,6 +1,6 @@
 //! Runs the commands `update` returns: HTTP calls in spawned tasks (the only place the TUI
-//! spawns), clipboard copies and clears on the spot, each answered with a [`Reply`] on the
-//! results channel.
+//! spawns), clipboard copies and clears and generated values on the spot, each answered with a
+//! [`Reply`] on the results channel.
 //!
 //! The clipboard handle and the receipt of the last copy live here, so the app never holds a copy
 //! receipt or a clipboard: it decides *when* to clear, this decides *what* (the latest copy only).
@@ -145,6 +145,10 @@ impl Tasks {
                 if let Some(result) = self.clear() {
                     self.send(Reply::Cleared(result));
                 }
+            }
+            // The random source is I/O too: it stays out of `update`.
+            Command::Generate { len, alphabet } => {
+                self.send(Reply::Generated(crate::crypto::generate_value(len, alphabet)));
             }
         }
     }

@@ -1,5 +1,6 @@
-//! Shared test data and helpers: a fixed clock, a small vault's metadata, keys, and rendering
-//! into a `TestBackend`.
+//! Shared test data and helpers: a fixed clock, a small vault's metadata, keys, the reveal, copy
+//! and generate sequences as a user and `tasks` would play them, and rendering into a
+//! `TestBackend`.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -8,7 +9,7 @@ use secrecy::SecretString;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use vaultty::api::{Category, Me, Revealed, Role, Scope, SecretMeta, VersionInfo, Visibility};
-use vaultty::tui::app::SecretKey;
+use vaultty::tui::app::{CopyInfo, RevealPurpose, SecretKey};
 use vaultty::tui::keymap::Keymap;
 use vaultty::tui::{App, AppConfig, Command, Msg, Reply, TuiConfig, update};
 
@@ -263,6 +264,64 @@ pub fn revealed(name: &str, version: i64) -> Result<Revealed, vaultty::tui::app:
     })
 }
 
+/// `key` (v for a reveal, c for a copy) on the selected secret, then `y`: the commands the yes runs.
+pub fn ask_and_confirm(app: &mut App, key: char) -> Vec<Command> {
+    ch(app, key);
+    ch(app, 'y')
+}
+
+/// The server's answer to a reveal of the selected secret, as `tasks` sends it at `t`.
+pub fn answer_reveal(
+    app: &mut App,
+    purpose: RevealPurpose,
+    result: Result<Revealed, vaultty::tui::app::CallError>,
+    t: OffsetDateTime,
+) -> Vec<Command> {
+    let meta = app.list.selected().cloned().expect("a selected secret");
+    let key = SecretKey::of(&meta);
+    send(
+        app,
+        Reply::Revealed {
+            key,
+            purpose,
+            result,
+            at: t,
+        },
+    )
+}
+
+/// The whole reveal of the selected secret: v, y, and its value from the server at `t`.
+pub fn reveal(app: &mut App, t: OffsetDateTime) -> Vec<Command> {
+    ask_and_confirm(app, 'v');
+    let meta = app.list.selected().cloned().expect("a selected secret");
+    answer_reveal(app, RevealPurpose::Show, revealed(&meta.name, meta.version), t)
+}
+
+/// The clipboard's answer to a copy of `label` at `t`: the system clipboard, which can be checked.
+pub fn copied(app: &mut App, label: &str, t: OffsetDateTime) -> Vec<Command> {
+    send(
+        app,
+        Reply::Copied {
+            label: label.into(),
+            result: Ok(CopyInfo {
+                method: "system clipboard".into(),
+                verifiable: true,
+            }),
+            at: t,
+        },
+    )
+}
+
+/// Ctrl-G as `tasks` plays it: the command, then the generated value as its reply.
+pub fn generate(app: &mut App) -> Vec<Command> {
+    let cmds = ctrl(app, 'g');
+    let [Command::Generate { len, alphabet }] = &cmds[..] else {
+        panic!("Ctrl-G asks tasks for a value: {cmds:?}");
+    };
+    let value = vaultty::crypto::generate_value(*len, *alphabet);
+    send(app, Reply::Generated(value))
+}
+
 /// The written secret as the server would return it.
 pub fn rotated(name: &str, version: i64, by: &str, t: OffsetDateTime) -> SecretMeta {
     let mut m = secrets().into_iter().find(|m| m.name == name).unwrap();
@@ -300,6 +359,11 @@ pub fn screen(app: &App, w: u16, h: u16) -> String {
         );
     }
     text
+}
+
+/// The status line's text (empty when there is none).
+pub fn status(app: &App) -> String {
+    app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default()
 }
 
 /// The answer of any call while the server is down.

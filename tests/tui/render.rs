@@ -5,7 +5,7 @@ use crossterm::event::KeyCode;
 use vaultty::api::{AuditAction, AuditEvent, Outcome, Role, Visibility};
 use vaultty::tui::App;
 use vaultty::tui::Reply;
-use vaultty::tui::app::{CallError, CopyInfo, ErrorKind, RevealPurpose, WriteOp};
+use vaultty::tui::app::{CallError, ErrorKind, RevealPurpose, WriteOp};
 
 use crate::fixtures::*;
 
@@ -60,17 +60,7 @@ fn reveal_confirmation() {
 fn revealed_value_with_countdown() {
     let mut app = loaded();
     select(&mut app, "ANTHROPIC_API_KEY");
-    ch(&mut app, 'v');
-    ch(&mut app, 'y');
-    send(
-        &mut app,
-        Reply::Revealed {
-            key: key("ANTHROPIC_API_KEY", true),
-            purpose: RevealPurpose::Show,
-            result: revealed("ANTHROPIC_API_KEY", 4),
-            at: at(0),
-        },
-    );
+    reveal(&mut app, at(0));
     tick(&mut app, at(3));
     snap("revealed", &app);
 }
@@ -82,17 +72,8 @@ fn copy_confirmation_and_countdown() {
     ch(&mut app, 'c');
     snap("copy_confirm", &app);
     ch(&mut app, 'y');
-    send(
-        &mut app,
-        Reply::Copied {
-            label: "GITHUB_TOKEN".into(),
-            result: Ok(CopyInfo {
-                method: "system clipboard".into(),
-                verifiable: true,
-            }),
-            at: at(0),
-        },
-    );
+    answer_reveal(&mut app, RevealPurpose::Copy, revealed("GITHUB_TOKEN", 3), at(0));
+    copied(&mut app, "GITHUB_TOKEN", at(0));
     tick(&mut app, at(4));
     snap("copied", &app);
 }
@@ -152,7 +133,7 @@ fn batch_rotation_and_offer_to_copy() {
     let mut app = loaded();
     ch(&mut app, 'R');
     snap("batch_rotate", &app);
-    ctrl(&mut app, 'g');
+    generate(&mut app);
     press(&mut app, KeyCode::Enter);
     ch(&mut app, 'y');
     send(
@@ -248,19 +229,15 @@ fn unreachable_server() {
 fn a_failed_call_in_the_status_bar() {
     let mut app = loaded();
     select(&mut app, "ANTHROPIC_API_KEY");
-    ch(&mut app, 'v');
-    ch(&mut app, 'y');
-    send(
+    ask_and_confirm(&mut app, 'v');
+    answer_reveal(
         &mut app,
-        Reply::Revealed {
-            key: key("ANTHROPIC_API_KEY", true),
-            purpose: RevealPurpose::Show,
-            result: Err(CallError::new(
-                ErrorKind::Forbidden,
-                "members may not reveal org-shared secrets",
-            )),
-            at: at(0),
-        },
+        RevealPurpose::Show,
+        Err(CallError::new(
+            ErrorKind::Forbidden,
+            "members may not reveal org-shared secrets",
+        )),
+        at(0),
     );
     snap("denied", &app);
 }
@@ -313,7 +290,7 @@ fn help_and_the_bottom_bar_follow_the_users_bindings() {
     assert!(main.contains(" x reveal  c copy"), "{main}");
     assert!(main.contains("F1 help"), "{main}");
     assert!(ch(&mut app, '?').is_empty());
-    assert!(app.dialog.is_none(), "? is no longer help");
+    assert!(app.popup.is_none(), "? is no longer help");
     vaultty::tui::update(
         &mut app,
         vaultty::tui::Msg::Key(crossterm::event::KeyEvent::new(

@@ -4,7 +4,7 @@
 //! (those the filter query matches, still sorted) and `visible` (those also in the current tabs).
 //! Typing narrows `matched` from its previous value; switching tabs only redoes `visible`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashSet;
 
 use nucleo_matcher::Matcher;
@@ -62,9 +62,10 @@ pub struct SecretList {
     marks: HashSet<SecretKey>,
     loaded: bool,
     matcher: RefCell<Matcher>,
-    /// First row drawn and rows that fit, written by the table as it renders.
-    pub scroll: Cell<usize>,
-    pub page: Cell<usize>,
+    /// First visible row drawn, kept so that the view moves only when the cursor leaves it.
+    scroll: usize,
+    /// Rows that fit at the terminal's size (from `layout`, set in `update`).
+    page: usize,
 }
 
 impl Default for SecretList {
@@ -88,8 +89,8 @@ impl Default for SecretList {
             marks: HashSet::new(),
             loaded: false,
             matcher: RefCell::new(new_matcher()),
-            scroll: Cell::new(0),
-            page: Cell::new(10),
+            scroll: 0,
+            page: 10,
         }
     }
 }
@@ -404,7 +405,26 @@ impl SecretList {
     }
 
     pub fn page_size(&self) -> usize {
-        self.page.get().max(1)
+        self.page.max(1)
+    }
+
+    /// The first row to draw when `height` rows fit: the kept scroll, moved just enough to show
+    /// the cursor.
+    pub fn scroll_for(&self, height: usize) -> usize {
+        let height = height.max(1);
+        let mut scroll = self.scroll;
+        if self.cursor < scroll {
+            scroll = self.cursor;
+        } else if self.cursor >= scroll + height {
+            scroll = self.cursor + 1 - height;
+        }
+        scroll.min(self.visible.len().saturating_sub(height))
+    }
+
+    /// After every message: the page size at the terminal's size, and the scroll following it.
+    pub fn follow(&mut self, page: usize) {
+        self.page = page.max(1);
+        self.scroll = self.scroll_for(self.page);
     }
 
     pub fn toggle_mark(&mut self) -> Option<bool> {

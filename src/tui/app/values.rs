@@ -1,12 +1,12 @@
-//! Values on screen and on the clipboard: the reveal confirmation, the countdown that masks a
-//! revealed value again, copying with a clear-after deadline, and quitting with a pending clear.
+//! Values on screen and on the clipboard: asking to reveal or copy (the confirmation itself is a
+//! [`PendingAction`]), the countdown that masks a revealed value again, copying with a
+//! clear-after deadline, and quitting with a pending clear.
 
 use secrecy::SecretString;
 use time::{Duration, OffsetDateTime};
 
 use super::{
-    App, CallError, ClearResult, Command, Confirm, CopyInfo, Dialog, ErrorKind, Question, RevealPurpose, SecretKey,
-    Tone,
+    App, CallError, ClearResult, Command, CopyInfo, ErrorKind, PendingAction, RevealPurpose, SecretKey, Seen, Tone,
 };
 use crate::api::Revealed;
 
@@ -60,11 +60,6 @@ impl Batch {
     }
 }
 
-pub(super) fn hhmm_utc(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!("{:02}:{:02} UTC", t.hour(), t.minute())
-}
-
 impl App {
     /// Enter/v (Show) or c (Copy) on the selected secret.
     pub(super) fn ask_reveal(&mut self, purpose: RevealPurpose, out: &mut Vec<Command>) {
@@ -102,37 +97,11 @@ impl App {
             }
             _ => {}
         }
-        let when = hhmm_utc(self.now);
-        let user = self.user_label().to_owned();
-        let (title, text) = match purpose {
-            RevealPurpose::Show => (
-                "Reveal",
-                format!(
-                    "Revealing {} ({}, v{version}) is recorded in the audit log as {user} at {when}.",
-                    key.name,
-                    key.namespace()
-                ),
-            ),
-            RevealPurpose::Copy => (
-                "Copy",
-                format!(
-                    "Copying {} ({}, v{version}) reveals it, which is recorded in the audit log as {user} at {when}. \
-                     The clipboard is cleared after {} s if it still holds the value.",
-                    key.name,
-                    key.namespace(),
-                    self.config.tui.clipboard_clear_seconds
-                ),
-            ),
-        };
-        let question = match purpose {
-            RevealPurpose::Show => Question::Reveal(key),
-            RevealPurpose::Copy => Question::Copy(key),
-        };
-        self.dialog = Some(Dialog::Confirm(Confirm {
-            question,
-            title: title.into(),
-            text,
-        }));
+        let seen = Seen { key, version };
+        self.ask(match purpose {
+            RevealPurpose::Show => PendingAction::Reveal(seen),
+            RevealPurpose::Copy => PendingAction::Copy(seen),
+        });
     }
 
     pub(super) fn on_revealed(
@@ -214,7 +183,7 @@ impl App {
     }
 
     /// Esc: hide a value now.
-    pub(super) fn hide(&mut self) -> bool {
+    pub(crate) fn hide(&mut self) -> bool {
         match self.shown.take() {
             Some(s) => {
                 self.say(Tone::Info, format!("{} is masked again", s.key.name));
@@ -225,12 +194,12 @@ impl App {
     }
 
     /// q / Ctrl-C: clear a pending clipboard at once, drop any value, and stop.
-    pub(super) fn quit(&mut self, out: &mut Vec<Command>) {
+    pub(crate) fn quit(&mut self, out: &mut Vec<Command>) {
         if self.clip.pending.take().is_some() {
             self.issue(out, Command::ClearClipboard);
         }
         self.shown = None;
-        self.dialog = None;
+        self.popup = None;
         self.view.quit = true;
     }
 }

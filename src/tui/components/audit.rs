@@ -1,4 +1,4 @@
-//! The audit pane: recent events, newest first.
+//! The audit pane: recent events, newest first. Its keys are in `app::main_keys`.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Rect};
@@ -8,17 +8,6 @@ use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
 use super::{Theme, fmt};
 use crate::api::Outcome;
 use crate::tui::app::App;
-use crate::tui::keymap::Action;
-
-pub const HINTS: &[Action] = &[
-    Action::Up,
-    Action::Down,
-    Action::Audit,
-    Action::NextTab,
-    Action::Refresh,
-    Action::Help,
-    Action::Quit,
-];
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let log = &app.audit;

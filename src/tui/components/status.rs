@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{Theme, fmt};
-use crate::tui::app::{App, Tone};
+use crate::tui::app::{ActionTable, App, Tone};
 use crate::tui::keymap::{Action, Context};
 
 pub fn banner(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -78,14 +78,14 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
 }
 
-/// `Enter/v reveal  c copy …`, dropping hints from the end (but keeping help and quit) until it
-/// fits the width.
-pub fn hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, actions: &[(Context, Action)]) {
-    let items: Vec<(String, &'static str, Action)> = actions
-        .iter()
-        .filter_map(|&(ctx, a)| {
-            let keys = app.keymap.hint(ctx, a);
-            (!keys.is_empty()).then(|| (keys, a.label(), a))
+/// `Enter/v reveal  c copy …` from the focused context's action table, dropping hints from the
+/// end (but keeping help and quit) until it fits the width.
+pub fn hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, table: &ActionTable) {
+    let items: Vec<(String, &'static str, Action)> = table
+        .bar()
+        .filter_map(|row| {
+            let keys = app.keymap.hint(table.ctx, row.action);
+            (!keys.is_empty()).then_some((keys, row.label, row.action))
         })
         .collect();
     let width = |v: &[&(String, &str, Action)]| {

@@ -1,5 +1,5 @@
 //! The secrets table. Only the rows that fit are built, so drawing costs the same at 20 rows and
-//! at 100,000.
+//! at 100,000. Its keys are in `app::main_keys`; its scroll position is kept by `update`.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Rect};
@@ -10,38 +10,6 @@ use super::{Theme, fmt};
 use crate::api::Visibility;
 use crate::tui::app::{App, SecretKey, is_stale};
 use crate::tui::keymap::{Action, Context};
-
-/// The table's actions, most useful first.
-pub fn hints(app: &App) -> Vec<Action> {
-    if app.list.selected().is_none() {
-        let mut v = vec![Action::New];
-        if !app.list.query().is_empty() {
-            v.push(Action::Back);
-        }
-        v.extend([Action::Filter, Action::Refresh, Action::Help, Action::Quit]);
-        return v;
-    }
-    let mut v = vec![
-        Action::Reveal,
-        Action::Copy,
-        Action::Rotate,
-        Action::Mark,
-        Action::BatchRotate,
-        Action::Filter,
-    ];
-    if app.shown.is_some() {
-        v.insert(0, Action::Back);
-    }
-    v.extend([
-        Action::Sort,
-        Action::New,
-        Action::Edit,
-        Action::Delete,
-        Action::Help,
-        Action::Quit,
-    ]);
-    v
-}
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let list = &app.list;
@@ -67,7 +35,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         String::new()
     };
-    let focused = app.dialog.is_none() && !app.view.filtering;
+    let focused = app.popup.is_none() && !app.view.filtering;
     let block = Block::bordered()
         .title(Span::styled(title, theme.bold()))
         .title_bottom(Line::from(legend))
@@ -81,16 +49,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
 
     let height = usize::from(inner.height.saturating_sub(1)).max(1);
-    list.page.set(height);
     let cursor = list.cursor();
-    let mut scroll = list.scroll.get();
-    if cursor < scroll {
-        scroll = cursor;
-    } else if cursor >= scroll + height {
-        scroll = cursor + 1 - height;
-    }
-    scroll = scroll.min(shown.saturating_sub(height));
-    list.scroll.set(scroll);
+    // `update` keeps the scroll for the terminal's size; a frame of another size (a test's, or
+    // one drawn before the resize arrives) still shows the cursor.
+    let scroll = list.scroll_for(height);
 
     let cols = columns(list, scroll, height, usize::from(inner.width));
     let now = app.now;

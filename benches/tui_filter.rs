@@ -1,6 +1,6 @@
 //! The 100,000-secret case: how long one keystroke of filtering takes to the next frame
 //! (`update` plus a full render into `TestBackend`). Prints figures; asserts only behaviour.
-//! Run in release: `cargo test --release --test tui -- --ignored --nocapture hundred_thousand`.
+//! Run: `cargo bench --bench tui_filter` (the bench profile is optimised).
 
 use std::time::Instant;
 
@@ -9,11 +9,14 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use vaultty::tui::Reply;
 
-use crate::fixtures::*;
+// The TUI tests' fixtures: the same generated secrets and key helpers; the bench uses a few.
+#[allow(dead_code)]
+#[path = "../tests/tui/fixtures.rs"]
+mod fixtures;
 
-#[test]
-#[ignore = "a measurement: run in release with --ignored --nocapture"]
-fn hundred_thousand_secrets_filter_per_keystroke() {
+use fixtures::*;
+
+fn main() {
     let mut app = fresh();
     app.start();
     let rows = many(100_000);

@@ -1,11 +1,10 @@
-//! Form fields: text, a secret being typed, a number, a choice; the generator's settings; and
-//! [`SecretInput`], which holds a typed value in a buffer that never reallocates (so no copy is
-//! left behind in freed memory) and is zeroized on drop.
+//! The secret form's fields: text, a secret being typed ([`SecretInput`]), a number, a typed
+//! [`Choice`]; and the generator's settings.
 
-use secrecy::{ExposeSecret, SecretString};
-use zeroize::{Zeroize, Zeroizing};
+use secrecy::SecretString;
 
-use crate::api::{MAX_VALUE_BYTES, SecretMeta};
+use super::SecretInput;
+use crate::api::{Category, Scope, SecretMeta};
 use crate::crypto::Alphabet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +18,6 @@ pub enum FieldId {
     Shared,
     WriteOnly,
     Description,
-    ConfirmName,
 }
 
 impl FieldId {
@@ -34,32 +32,67 @@ impl FieldId {
             FieldId::Shared => "Namespace",
             FieldId::WriteOnly => "Write-only",
             FieldId::Description => "Description",
-            FieldId::ConfirmName => "Name",
         }
     }
 }
 
 pub const ALPHABETS: [Alphabet; 3] = [Alphabet::Alphanumeric, Alphabet::Printable, Alphabet::Hex];
-const ALPHABET_LABELS: &[&str] = &["letters+digits", "printable", "hex"];
-pub const CATEGORIES: &[&str] = &["provider", "tool", "custom"];
-pub const SCOPES: &[&str] = &["all", "agents", "tools", "sandboxes"];
-pub const NAMESPACES: &[&str] = &["private", "org-shared"];
-const YES_NO: &[&str] = &["no", "yes"];
 const MAX_TEXT_CHARS: usize = 2048;
+
+/// A choice field's value, typed: what the form sends is what it shows, with no text to parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Alphabet(Alphabet),
+    Category(Category),
+    Scope(Scope),
+    /// Org-shared (true) or private.
+    OrgShared(bool),
+    /// Write-only: nobody can reveal it, programs get it through `vaultty run`.
+    WriteOnly(bool),
+}
+
+/// The next (or previous) item of `all` after `current`, wrapping.
+fn step<T: Copy + PartialEq>(all: &[T], current: T, forward: bool) -> T {
+    let n = all.len().max(1);
+    let i = all.iter().position(|x| *x == current).unwrap_or(0);
+    all.get(if forward { (i + 1) % n } else { (i + n - 1) % n })
+        .copied()
+        .unwrap_or(current)
+}
+
+impl Choice {
+    pub fn label(self) -> &'static str {
+        match self {
+            Choice::Alphabet(Alphabet::Alphanumeric) => "letters+digits",
+            Choice::Alphabet(Alphabet::Printable) => "printable",
+            Choice::Alphabet(Alphabet::Hex) => "hex",
+            Choice::Category(c) => c.as_str(),
+            Choice::Scope(s) => s.as_str(),
+            Choice::OrgShared(true) => "org-shared",
+            Choice::OrgShared(false) => "private",
+            Choice::WriteOnly(true) => "yes",
+            Choice::WriteOnly(false) => "no",
+        }
+    }
+
+    /// ←/→.
+    pub fn shifted(self, forward: bool) -> Choice {
+        match self {
+            Choice::Alphabet(a) => Choice::Alphabet(step(&ALPHABETS, a, forward)),
+            Choice::Category(c) => Choice::Category(step(Category::ALL, c, forward)),
+            Choice::Scope(s) => Choice::Scope(step(Scope::ALL, s, forward)),
+            Choice::OrgShared(b) => Choice::OrgShared(!b),
+            Choice::WriteOnly(b) => Choice::WriteOnly(!b),
+        }
+    }
+}
 
 #[derive(Debug)]
 pub enum FieldKind {
     Text(String),
     Secret(SecretInput),
-    Number {
-        value: u16,
-        min: u16,
-        max: u16,
-    },
-    Choice {
-        options: &'static [&'static str],
-        index: usize,
-    },
+    Number { value: u16, min: u16, max: u16 },
+    Choice(Choice),
 }
 
 #[derive(Debug)]
@@ -74,13 +107,6 @@ pub struct Form {
     pub focus: usize,
 }
 
-fn choice(options: &'static [&'static str], current: &str) -> FieldKind {
-    FieldKind::Choice {
-        options,
-        index: options.iter().position(|o| *o == current).unwrap_or(0),
-    }
-}
-
 fn generator_fields() -> [Field; 2] {
     [
         Field {
@@ -93,10 +119,7 @@ fn generator_fields() -> [Field; 2] {
         },
         Field {
             id: FieldId::Alphabet,
-            kind: FieldKind::Choice {
-                options: ALPHABET_LABELS,
-                index: 0,
-            },
+            kind: FieldKind::Choice(Choice::Alphabet(Alphabet::default())),
         },
     ]
 }
@@ -111,7 +134,7 @@ impl Form {
         Form { fields, focus: 0 }
     }
 
-    pub fn new_secret(category: &str, offer_org: bool) -> Form {
+    pub fn new_secret(category: Category, offer_org: bool) -> Form {
         let mut fields = vec![
             Field {
                 id: FieldId::Name,
@@ -125,21 +148,21 @@ impl Form {
         fields.extend(generator_fields());
         fields.push(Field {
             id: FieldId::Category,
-            kind: choice(CATEGORIES, category),
+            kind: FieldKind::Choice(Choice::Category(category)),
         });
         fields.push(Field {
             id: FieldId::Scope,
-            kind: choice(SCOPES, "all"),
+            kind: FieldKind::Choice(Choice::Scope(Scope::All)),
         });
         if offer_org {
             fields.push(Field {
                 id: FieldId::Shared,
-                kind: choice(NAMESPACES, "private"),
+                kind: FieldKind::Choice(Choice::OrgShared(false)),
             });
         }
         fields.push(Field {
             id: FieldId::WriteOnly,
-            kind: choice(YES_NO, "no"),
+            kind: FieldKind::Choice(Choice::WriteOnly(false)),
         });
         fields.push(Field {
             id: FieldId::Description,
@@ -153,11 +176,11 @@ impl Form {
             fields: vec![
                 Field {
                     id: FieldId::Category,
-                    kind: choice(CATEGORIES, meta.category.as_str()),
+                    kind: FieldKind::Choice(Choice::Category(meta.category)),
                 },
                 Field {
                     id: FieldId::Scope,
-                    kind: choice(SCOPES, meta.scope.as_str()),
+                    kind: FieldKind::Choice(Choice::Scope(meta.scope)),
                 },
                 Field {
                     id: FieldId::Description,
@@ -165,16 +188,6 @@ impl Form {
                 },
             ],
             focus: 2,
-        }
-    }
-
-    pub fn delete() -> Form {
-        Form {
-            fields: vec![Field {
-                id: FieldId::ConfirmName,
-                kind: FieldKind::Text(String::new()),
-            }],
-            focus: 0,
         }
     }
 
@@ -193,11 +206,34 @@ impl Form {
         }
     }
 
-    pub fn choice(&self, id: FieldId) -> Option<&'static str> {
+    pub fn choice(&self, id: FieldId) -> Option<Choice> {
         match self.field(id) {
-            Some(FieldKind::Choice { options, index }) => options.get(*index).copied(),
+            Some(FieldKind::Choice(c)) => Some(*c),
             _ => None,
         }
+    }
+
+    pub fn category(&self) -> Option<Category> {
+        match self.choice(FieldId::Category) {
+            Some(Choice::Category(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn scope(&self) -> Option<Scope> {
+        match self.choice(FieldId::Scope) {
+            Some(Choice::Scope(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// False when the form does not offer the choice.
+    pub fn org_shared(&self) -> bool {
+        self.choice(FieldId::Shared) == Some(Choice::OrgShared(true))
+    }
+
+    pub fn write_only(&self) -> bool {
+        self.choice(FieldId::WriteOnly) == Some(Choice::WriteOnly(true))
     }
 
     pub fn secret(&self) -> Option<&SecretInput> {
@@ -250,7 +286,7 @@ impl Form {
             }
             FieldKind::Secret(s) => s.pop(),
             FieldKind::Number { value, .. } => *value /= 10,
-            FieldKind::Choice { .. } => {}
+            FieldKind::Choice(_) => {}
         }
     }
 
@@ -262,7 +298,7 @@ impl Form {
             FieldKind::Text(t) => t.clear(),
             FieldKind::Secret(s) => s.clear(),
             FieldKind::Number { value, .. } => *value = 0,
-            FieldKind::Choice { .. } => {}
+            FieldKind::Choice(_) => {}
         }
     }
 
@@ -272,14 +308,7 @@ impl Form {
             return;
         };
         match &mut f.kind {
-            FieldKind::Choice { options, index } => {
-                let n = options.len().max(1);
-                *index = if forward {
-                    (*index + 1) % n
-                } else {
-                    (*index + n - 1) % n
-                };
-            }
+            FieldKind::Choice(c) => *c = c.shifted(forward),
             FieldKind::Number { value, min, max } => {
                 *value = if forward {
                     value.saturating_add(1)
@@ -311,7 +340,7 @@ impl Form {
                     self.type_char(if c == '\n' || c == '\t' { ' ' } else { c });
                 }
             }
-            FieldKind::Choice { .. } => {}
+            FieldKind::Choice(_) => {}
         }
     }
 
@@ -321,12 +350,10 @@ impl Form {
         }
     }
 
-    /// Ctrl-G: fills the value with a random one of the chosen length and alphabet.
-    pub fn generate(&mut self) {
-        let (len, alphabet) = self.generator();
-        let value = crate::crypto::generate_value(len, alphabet);
+    /// Fills the value with a generated one (Ctrl-G's answer, or a value kept from before).
+    pub fn set_value(&mut self, value: &SecretString) {
         if let Some(FieldKind::Secret(s)) = self.field_mut(FieldId::Value) {
-            s.set(&value);
+            s.set(value);
         }
     }
 
@@ -335,85 +362,11 @@ impl Form {
             Some(FieldKind::Number { value, min, max }) => (*value).clamp(*min, *max),
             _ => 32,
         };
-        let alphabet = match self.field(FieldId::Alphabet) {
-            Some(FieldKind::Choice { index, .. }) => ALPHABETS.get(*index).copied().unwrap_or_default(),
+        let alphabet = match self.choice(FieldId::Alphabet) {
+            Some(Choice::Alphabet(a)) => a,
             _ => Alphabet::default(),
         };
         (len.into(), alphabet)
-    }
-}
-
-/// A value being typed. Its buffer is allocated once at the largest value size, so typing never
-/// moves it, and it is zeroized on drop.
-pub struct SecretInput {
-    buf: Zeroizing<String>,
-    pub shown: bool,
-}
-
-impl std::fmt::Debug for SecretInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SecretInput({} chars, shown: {})", self.len(), self.shown)
-    }
-}
-
-impl Default for SecretInput {
-    fn default() -> Self {
-        SecretInput::new()
-    }
-}
-
-impl SecretInput {
-    pub fn new() -> SecretInput {
-        SecretInput {
-            buf: Zeroizing::new(String::with_capacity(MAX_VALUE_BYTES)),
-            shown: false,
-        }
-    }
-
-    /// False (and nothing added) when the value would outgrow the API's limit.
-    pub fn push(&mut self, c: char) -> bool {
-        if c.is_control() || self.buf.len() + c.len_utf8() > MAX_VALUE_BYTES {
-            return false;
-        }
-        self.buf.push(c);
-        true
-    }
-
-    pub fn push_str(&mut self, s: &str) -> bool {
-        if self.buf.len() + s.len() > MAX_VALUE_BYTES {
-            return false;
-        }
-        self.buf.push_str(s);
-        true
-    }
-
-    pub fn pop(&mut self) {
-        self.buf.pop();
-    }
-
-    pub fn clear(&mut self) {
-        self.buf.zeroize();
-    }
-
-    pub fn set(&mut self, value: &SecretString) {
-        self.clear();
-        self.push_str(value.expose_secret());
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.buf
-    }
-
-    pub fn to_secret(&self) -> SecretString {
-        SecretString::from(self.expose())
-    }
-
-    pub fn len(&self) -> usize {
-        self.buf.chars().count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
     }
 }
 
@@ -422,19 +375,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secret_input_never_reallocates() {
-        let mut s = SecretInput::new();
-        let before = s.buf.as_ptr();
-        assert!(s.push_str(&"x".repeat(MAX_VALUE_BYTES - 1)));
-        assert!(s.push('y'));
-        assert!(!s.push('z'));
-        assert_eq!(s.buf.as_ptr(), before);
-        s.clear();
-        assert!(s.is_empty());
-    }
-
-    #[test]
-    fn generated_values_follow_the_fields() {
+    fn the_generator_follows_the_fields() {
         let mut f = Form::rotate();
         f.focus = 1;
         f.clear_focused();
@@ -443,10 +384,25 @@ mod tests {
         f.focus = 2;
         f.shift_choice(true);
         f.shift_choice(true);
-        f.generate();
-        let v = f.secret().unwrap().expose();
-        assert_eq!(v.len(), 40);
-        assert!(v.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(f.generator(), (40, Alphabet::Hex));
+    }
+
+    #[test]
+    fn choices_are_typed_and_wrap() {
+        let mut f = Form::new_secret(Category::Tool, true);
+        f.focus = f.fields.iter().position(|x| x.id == FieldId::Category).unwrap();
+        f.shift_choice(true);
+        assert_eq!(f.category(), Some(Category::Custom));
+        f.shift_choice(true);
+        assert_eq!(f.category(), Some(Category::Provider), "wraps around");
+        f.focus += 1;
+        f.shift_choice(false);
+        assert_eq!(f.scope(), Some(Scope::Sandboxes));
+        assert!(!f.org_shared());
+        f.focus += 1;
+        f.shift_choice(true);
+        assert!(f.org_shared());
+        assert!(!f.write_only());
     }
 
     #[test]

@@ -1,0 +1,180 @@
+//! [`PendingAction`]: an audited or destructive action waiting for the user's yes. Reveal, copy,
+//! delete and a rotation's write all go through it (and token revocation will): one enum owns
+//! each one's title and text, its keys, its audit sentence, and the commands a yes runs. The
+//! confirm popup (`popups::confirm`) only draws and dispatches what this says.
+
+use time::OffsetDateTime;
+
+use super::{App, Command, RevealPurpose, SecretKey, WriteOp};
+use crate::api::UpsertSecret;
+use crate::tui::keymap::{Action, Context};
+use crate::tui::popups::{Popup, RotateTarget, SecretForm};
+
+/// A secret at the version the user saw when asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub key: SecretKey,
+    pub version: i64,
+}
+
+#[derive(Debug)]
+pub enum PendingAction {
+    Reveal(Seen),
+    /// Reveals the value straight to the clipboard.
+    Copy(Seen),
+    /// Typing the name back is part of the yes.
+    Delete(SecretKey),
+    /// The rotate form as filled in (boxed: it holds the typed value); cancelling returns to it.
+    WriteRotation {
+        target: RotateTarget,
+        form: Box<SecretForm>,
+    },
+}
+
+/// The keys of a pending action: the only one that confirms, and the one that cancels, with
+/// the words they are shown with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfirmKeys {
+    /// The keymap section the keys are looked up in.
+    pub ctx: Context,
+    pub yes: (Action, &'static str),
+    pub no: (Action, &'static str),
+    /// The name must be typed back before `yes` does anything.
+    pub typed_name: bool,
+}
+
+/// "14:02 UTC".
+pub fn hhmm_utc(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!("{:02}:{:02} UTC", t.hour(), t.minute())
+}
+
+impl PendingAction {
+    /// The secret it acts on.
+    pub fn key(&self) -> &SecretKey {
+        match self {
+            PendingAction::Reveal(s) | PendingAction::Copy(s) => &s.key,
+            PendingAction::Delete(k) => k,
+            PendingAction::WriteRotation { target, .. } => &target.key,
+        }
+    }
+
+    pub fn title(&self, app: &App) -> String {
+        let k = self.key();
+        match self {
+            PendingAction::Reveal(_) => format!(" Reveal {}? ", k.name),
+            PendingAction::Copy(_) => format!(" Copy {}? ", k.name),
+            PendingAction::Delete(_) => format!(" Delete {} ({}) ", k.name, k.namespace()),
+            PendingAction::WriteRotation { form, .. } => form.title(app),
+        }
+    }
+
+    /// Where the audit log will show this, and as whom; `at` is when the question was asked.
+    pub fn audit_sentence(&self, user: &str, at: OffsetDateTime) -> String {
+        let when = hhmm_utc(at);
+        match self {
+            PendingAction::Reveal(_) => format!("is recorded in the audit log as {user} at {when}."),
+            PendingAction::Copy(_) => format!("reveals it, which is recorded in the audit log as {user} at {when}."),
+            PendingAction::Delete(_) => format!("The deletion is recorded in the audit log as {user}."),
+            PendingAction::WriteRotation { .. } => format!("The rotation is recorded in the audit log as {user}."),
+        }
+    }
+
+    /// The question's sentences (the rotation's old and new previews are drawn by the popup).
+    pub fn text(&self, app: &App, at: OffsetDateTime) -> Vec<String> {
+        let audit = self.audit_sentence(app.user_label(), at);
+        let k = self.key();
+        match self {
+            PendingAction::Reveal(s) => vec![format!(
+                "Revealing {} ({}, v{}) {audit}",
+                k.name,
+                k.namespace(),
+                s.version
+            )],
+            PendingAction::Copy(s) => vec![format!(
+                "Copying {} ({}, v{}) {audit} The clipboard is cleared after {} s if it still holds the value.",
+                k.name,
+                k.namespace(),
+                s.version,
+                app.config.tui.clipboard_clear_seconds
+            )],
+            PendingAction::Delete(_) => vec![format!(
+                "Deleting {} removes every version; it cannot be undone. {audit} Type its name to confirm.",
+                k.name
+            )],
+            PendingAction::WriteRotation { target, .. } => vec![
+                format!(
+                    "The write only succeeds if the stored version is still v{}.",
+                    target.version
+                ),
+                audit,
+            ],
+        }
+    }
+
+    pub fn keys(&self) -> ConfirmKeys {
+        let ask = |yes| ConfirmKeys {
+            ctx: Context::Confirm,
+            yes: (Action::Yes, yes),
+            no: (Action::No, "cancel"),
+            typed_name: false,
+        };
+        match self {
+            PendingAction::Reveal(_) => ask("reveal"),
+            PendingAction::Copy(_) => ask("copy"),
+            PendingAction::WriteRotation { .. } => ConfirmKeys {
+                no: (Action::No, "back to editing"),
+                ..ask("write")
+            },
+            PendingAction::Delete(_) => ConfirmKeys {
+                ctx: Context::Editor,
+                yes: (Action::Submit, "delete"),
+                no: (Action::Cancel, "cancel"),
+                typed_name: true,
+            },
+        }
+    }
+
+    /// What a yes runs.
+    pub fn commands(&self) -> Vec<Command> {
+        match self {
+            PendingAction::Reveal(s) => vec![Command::Reveal {
+                key: s.key.clone(),
+                purpose: RevealPurpose::Show,
+            }],
+            PendingAction::Copy(s) => vec![Command::Reveal {
+                key: s.key.clone(),
+                purpose: RevealPurpose::Copy,
+            }],
+            PendingAction::Delete(k) => vec![Command::Delete(k.clone())],
+            PendingAction::WriteRotation { target, form } => {
+                let Some(value) = form.form.secret() else {
+                    return Vec::new();
+                };
+                // `expectedVersion`, so that a concurrent rotation is not overwritten.
+                let mut req = UpsertSecret::new(target.key.name.clone(), value.to_secret());
+                req.org_wide = target.key.org.then_some(true);
+                req.expected_version = Some(target.version);
+                vec![Command::Write {
+                    op: WriteOp::Rotate(target.key.clone()),
+                    req,
+                }]
+            }
+        }
+    }
+
+    /// Whether the popup stays open, working, until the reply (a write or a delete may fail and
+    /// is then retried from the same popup); a reveal's result shows elsewhere.
+    pub fn waits_for_reply(&self) -> bool {
+        matches!(self, PendingAction::Delete(_) | PendingAction::WriteRotation { .. })
+    }
+
+    /// What a no leaves on screen: the form again for a rotation, nothing otherwise. Dropping
+    /// the action drops any value it held.
+    pub fn cancelled(self) -> Option<Popup> {
+        match self {
+            PendingAction::WriteRotation { form, .. } => Some(Popup::Form(*form)),
+            _ => None,
+        }
+    }
+}

@@ -8,8 +8,9 @@ pub const GENESIS_HASH: [u8; 32] = [0u8; 32];
 
 /// The hash of an event: SHA-256 over the previous hash and every field of the event, each
 /// length-prefixed so that no two different events hash alike.
-pub fn audit_link_hash(prev: &[u8; 32], e: &AuditRow) -> [u8; 32] {
-    let id = e.id.to_be_bytes();
+pub fn audit_link_hash(prev: &[u8; 32], row: &AuditRow) -> [u8; 32] {
+    let e = &row.event;
+    let id = row.id.to_be_bytes();
     let at = e.at.to_be_bytes();
     let version = e.version.unwrap_or(-1).to_be_bytes();
     let fields: [&[u8]; 11] = [

@@ -35,3 +35,61 @@ pub fn audit_link_hash(prev: &[u8; 32], row: &AuditRow) -> [u8; 32] {
     let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
     crate::crypto::sha256(&refs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{AuditAction, NewAudit, Outcome, Visibility};
+
+    fn hex(h: [u8; 32]) -> String {
+        h.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Links already stored must keep verifying: these values were computed outside this code
+    /// (Python's hashlib over the documented layout), so any change to the layout fails here.
+    #[test]
+    fn the_link_layout_is_fixed() {
+        let full = AuditRow {
+            id: 7,
+            event: NewAudit {
+                at: 1_780_000_000_000,
+                actor: Some("alice".into()),
+                action: AuditAction::Reveal,
+                secret: Some("API_KEY".into()),
+                visibility: Some(Visibility::User),
+                owner: Some("bob".into()),
+                version: Some(2),
+                outcome: Outcome::Ok,
+                client: Some("vaultty-cli/0.1.0".into()),
+                ip: Some("127.0.0.1".into()),
+            },
+            prev_hash: [1; 32],
+            hash: GENESIS_HASH,
+        };
+        assert_eq!(
+            hex(audit_link_hash(&full.prev_hash, &full)),
+            "ec7eb423d25b7bc1b22b1e3aaffca4d4f922a11ad7a1525b599559cfbd73c919"
+        );
+        let empty = AuditRow {
+            id: 1,
+            event: NewAudit {
+                at: 0,
+                actor: None,
+                action: AuditAction::AuthFailed,
+                secret: None,
+                visibility: None,
+                owner: None,
+                version: None,
+                outcome: Outcome::Denied,
+                client: None,
+                ip: None,
+            },
+            prev_hash: GENESIS_HASH,
+            hash: GENESIS_HASH,
+        };
+        assert_eq!(
+            hex(audit_link_hash(&GENESIS_HASH, &empty)),
+            "2e853d88a4549e893641cd59fc51108019a6193557340a38929e99a52776e9f1"
+        );
+    }
+}

@@ -142,7 +142,7 @@ impl From<color_eyre::Report> for CliError {
         if let Some(e) = report.downcast_ref::<CliError>() {
             return CliError::new(e.class, e.message.clone());
         }
-        let chain: Vec<String> = report.chain().map(|e| e.to_string()).collect();
+        let chain: Vec<String> = report.chain().map(ToString::to_string).collect();
         CliError::other(chain.join(": "))
     }
 }

@@ -125,10 +125,10 @@ impl ClientError {
     /// worth showing).
     pub(crate) fn from_status(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> Self {
         let parsed = serde_json::from_slice::<ErrorBody>(body).ok();
-        let message = parsed
-            .as_ref()
-            .map(|b| one_line(&b.error.message))
-            .unwrap_or_else(|| status.canonical_reason().unwrap_or("unexpected answer").to_owned());
+        let message = parsed.as_ref().map_or_else(
+            || status.canonical_reason().unwrap_or("unexpected answer").to_owned(),
+            |b| one_line(&b.error.message),
+        );
         let current_version = parsed.as_ref().and_then(|b| b.error.current_version);
         match status.as_u16() {
             401 => ClientError::Unauthorized(message),
@@ -222,8 +222,8 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn one_line(text: &str) -> String {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
     const MAX: usize = 300;
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if joined.chars().count() > MAX {
         let cut: String = joined.chars().take(MAX).collect();
         format!("{cut}…")

@@ -1,7 +1,7 @@
 //! The audit hash chain: each event carries the hash of the one before it, so that removing or
 //! editing an event breaks every link after it. Every backend computes links with this function.
 
-use super::AuditRow;
+use super::{AuditRow, Visibility};
 
 /// The `prev_hash` of the first event.
 pub const GENESIS_HASH: [u8; 32] = [0u8; 32];
@@ -19,7 +19,7 @@ pub fn audit_link_hash(prev: &[u8; 32], row: &AuditRow) -> [u8; 32] {
         e.actor.as_deref().unwrap_or("").as_bytes(),
         e.action.as_str().as_bytes(),
         e.secret.as_deref().unwrap_or("").as_bytes(),
-        e.visibility.map(|v| v.as_str()).unwrap_or("").as_bytes(),
+        e.visibility.map_or("", Visibility::as_str).as_bytes(),
         e.owner.as_deref().unwrap_or("").as_bytes(),
         &version,
         e.outcome.as_str().as_bytes(),
@@ -32,7 +32,7 @@ pub fn audit_link_hash(prev: &[u8; 32], row: &AuditRow) -> [u8; 32] {
         p.extend_from_slice(f);
         parts.push(p);
     }
-    let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
+    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
     crate::crypto::sha256(&refs)
 }
 

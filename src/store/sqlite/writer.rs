@@ -31,7 +31,7 @@ use tokio::sync::oneshot;
 use super::checkpoint::Checkpointer;
 use super::error::{duplicate, map};
 use super::schema::BUSY_TIMEOUT;
-use crate::store::{AuditRow, GENESIS_HASH, NewAudit, StoreError, StoreResult, audit_link_hash};
+use crate::store::{AuditRow, GENESIS_HASH, NewAudit, StoreError, StoreResult, Visibility, audit_link_hash};
 
 /// Most jobs in one transaction: bounds how long the first job of a batch waits for the last.
 const MAX_BATCH: usize = 256;
@@ -90,7 +90,7 @@ impl Tx<'_> {
                     e.actor,
                     e.action.as_str(),
                     e.secret,
-                    e.visibility.map(|v| v.as_str()),
+                    e.visibility.map(Visibility::as_str),
                     e.owner,
                     e.version,
                     e.outcome.as_str(),

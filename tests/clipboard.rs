@@ -1,5 +1,7 @@
 //! The clipboard against real parts: an X server (CI runs this file under `xvfb-run -a`) read back
 //! with `xclip`, and private tmux servers that receive the OSC 52 copy as a paste buffer.
+// Helpers here are not #[test] functions, so clippy.toml's test allowance does not reach them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -3,6 +3,8 @@
 //! SQLite always (a real file in a temporary directory). Postgres when `VAULTTY_TEST_POSTGRES`
 //! names a database URL: `postgres_story` below runs the same story there once that backend exists.
 //! Sealed texts here are arbitrary strings: a store never opens them.
+// Helpers here are not #[test] functions, so clippy.toml's test allowance does not reach them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -1,6 +1,8 @@
 //! The TUI without a terminal or a server: `update` flows driven message by message, and screens
 //! rendered into ratatui's `TestBackend` and compared with `insta` snapshots (every render also
 //! checks that no unrevealed value is anywhere on screen), and the real binary driven in tmux.
+// Helpers here are not #[test] functions, so clippy.toml's test allowance does not reach them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "common/mod.rs"]
 mod common;

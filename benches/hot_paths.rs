@@ -5,6 +5,8 @@
 //! line per case with p50 and p99, and for the concurrent cases the throughput. Timings are for
 //! reading, not asserting: they depend on the machine, and above all on its fsync latency, which is
 //! printed first because every durable write waits for it.
+// Helpers here are not #[test] functions, so clippy.toml's test allowance does not reach them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

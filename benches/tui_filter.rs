@@ -1,6 +1,8 @@
 //! The 100,000-secret case: how long one keystroke of filtering takes to the next frame
 //! (`update` plus a full render into `TestBackend`). Prints figures; asserts only behaviour.
 //! Run: `cargo bench --bench tui_filter` (the bench profile is optimised).
+// Helpers here are not #[test] functions, so clippy.toml's test allowance does not reach them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Instant;
 

@@ -1,6 +1,8 @@
 //! Values leave the server only in the answers of `reveal` and `/v1/env`: never in another
 //! response body, never in a log line (at the most verbose level), never in an error.
 //! A test binary of its own, so that its log capture sees only its own server.
+// Helpers here are not #[test] functions, so clippy.toml's test allowance does not reach them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -2,6 +2,8 @@
 //! in a temporary directory) and against the embedded local vault in a temporary data directory.
 //! Each story checks what a user sees: output, `--json`, exit codes, and that no value ever
 //! reaches vaultty's standard error.
+// Helpers here are not #[test] functions, so clippy.toml's test allowance does not reach them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! The typed client against the real server (port 0, SQLite in a temporary directory), its typed
 //! errors, its retry rules, and the embedded local vault with connection resolution.
+// Helpers here are not #[test] functions, so clippy.toml's test allowance does not reach them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

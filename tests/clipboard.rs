@@ -3,6 +3,8 @@
 //!
 //! Every test here needs a tool, so each is `#[ignore]`d with what it needs, and fails (never
 //! passes quietly) when run without it: `xvfb-run -a cargo test --test clipboard -- --include-ignored`.
+// Helpers here are not #[test] functions, so clippy.toml's test allowance does not reach them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

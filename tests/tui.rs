@@ -3,6 +3,8 @@
 //! checks that no unrevealed value is anywhere on screen), and the real binary driven in tmux
 //! (ignored unless asked for: it needs tmux). The 100,000-secret timing is a bench:
 //! `cargo bench --bench tui_filter`.
+// Helpers here are not #[test] functions, so clippy.toml's test allowance does not reach them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "common/mod.rs"]
 mod common;

@@ -32,6 +32,15 @@ pub struct ParseError {
     pub reason: String,
 }
 
+impl ParseError {
+    fn at(line: usize, reason: impl Into<String>) -> ParseError {
+        ParseError {
+            line,
+            reason: reason.into(),
+        }
+    }
+}
+
 struct Cursor<'a> {
     chars: std::iter::Peekable<std::str::Chars<'a>>,
     line: usize,
@@ -63,13 +72,6 @@ impl Cursor<'_> {
             }
         }
     }
-
-    fn err(&self, line: usize, reason: impl Into<String>) -> ParseError {
-        ParseError {
-            line,
-            reason: reason.into(),
-        }
-    }
 }
 
 /// Parses a whole file. Later entries of the same name are kept too; the caller decides.
@@ -99,10 +101,10 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
         }
         cur.skip_blanks();
         if cur.peek() != Some('=') {
-            return Err(cur.err(line, "expected NAME=value"));
+            return Err(ParseError::at(line, "expected NAME=value"));
         }
         cur.bump();
-        crate::api::validate::secret_name(&name).map_err(|e| cur.err(line, format!("{e} (got {name:?})")))?;
+        crate::api::validate::secret_name(&name).map_err(|e| ParseError::at(line, format!("{e} (got {name:?})")))?;
         cur.skip_blanks();
         let value = read_value(&mut cur)?;
         entries.push(Entry { name, value, line });
@@ -132,7 +134,10 @@ fn read_value(cur: &mut Cursor<'_>) -> Result<SecretString, ParseError> {
                 match cur.bump() {
                     None => {
                         let kind = if q == '"' { "double" } else { "single" };
-                        return Err(cur.err(opened, format!("the {kind} quote opened here is never closed")));
+                        return Err(ParseError::at(
+                            opened,
+                            format!("the {kind} quote opened here is never closed"),
+                        ));
                     }
                     Some(c) if c == q => break,
                     Some('\\') if q == '"' => match cur.bump() {
@@ -145,7 +150,7 @@ fn read_value(cur: &mut Cursor<'_>) -> Result<SecretString, ParseError> {
                             buf.push('\\');
                             buf.push(c);
                         }
-                        None => return Err(cur.err(opened, "the double quote opened here is never closed")),
+                        None => return Err(ParseError::at(opened, "the double quote opened here is never closed")),
                     },
                     Some(c) => buf.push(c),
                 }
@@ -154,7 +159,7 @@ fn read_value(cur: &mut Cursor<'_>) -> Result<SecretString, ParseError> {
             match cur.peek() {
                 None | Some('\n' | '\r') => {}
                 Some('#') => cur.skip_line(),
-                Some(_) => return Err(cur.err(cur.line, "unexpected text after the closing quote")),
+                Some(_) => return Err(ParseError::at(cur.line, "unexpected text after the closing quote")),
             }
         }
         _ => {

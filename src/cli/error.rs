@@ -7,7 +7,7 @@
 use std::fmt;
 use std::process::ExitCode;
 
-use crate::client::ClientError;
+use crate::client::{ClientError, FailureClass};
 
 /// The failure classes and their exit codes, as `vaultty --help` documents them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,15 +121,15 @@ impl std::error::Error for CliError {}
 
 impl From<ClientError> for CliError {
     fn from(e: ClientError) -> Self {
-        let class = match &e {
-            ClientError::Unreachable { .. } | ClientError::Timeout { .. } => ExitClass::Unreachable,
-            ClientError::Unauthorized(_) | ClientError::Forbidden(_) => ExitClass::Denied,
-            ClientError::NotFound(_) => ExitClass::NotFound,
-            ClientError::Conflict { .. } => ExitClass::Conflict,
-            ClientError::RateLimited { .. } => ExitClass::RateLimited,
-            ClientError::Invalid(_) | ClientError::PayloadTooLarge(_) => ExitClass::Invalid,
-            ClientError::InsecureHttp { .. } | ClientError::Config(_) => ExitClass::Usage,
-            ClientError::Server { .. } => ExitClass::Other,
+        let class = match e.class() {
+            FailureClass::Unreachable => ExitClass::Unreachable,
+            FailureClass::Unauthorized | FailureClass::Forbidden => ExitClass::Denied,
+            FailureClass::NotFound => ExitClass::NotFound,
+            FailureClass::Conflict { .. } => ExitClass::Conflict,
+            FailureClass::RateLimited => ExitClass::RateLimited,
+            FailureClass::Invalid => ExitClass::Invalid,
+            FailureClass::Usage => ExitClass::Usage,
+            FailureClass::Server => ExitClass::Other,
         };
         CliError::new(class, e.to_string())
     }
@@ -142,7 +142,7 @@ impl From<color_eyre::Report> for CliError {
         if let Some(e) = report.downcast_ref::<CliError>() {
             return CliError::new(e.class, e.message.clone());
         }
-        let chain: Vec<String> = report.chain().map(|e| e.to_string()).collect();
+        let chain: Vec<String> = report.chain().map(ToString::to_string).collect();
         CliError::other(chain.join(": "))
     }
 }

@@ -62,7 +62,7 @@ pub fn render_table(columns: &[Column], rows: &[Vec<String>], width: Option<usiz
         .enumerate()
         .map(|(i, c)| {
             rows.iter()
-                .map(|r| char_len(r.get(i).map(String::as_str).unwrap_or("")))
+                .map(|r| char_len(r.get(i).map_or("", String::as_str)))
                 .chain(std::iter::once(char_len(c.header)))
                 .max()
                 .unwrap_or(0)
@@ -108,7 +108,7 @@ pub fn render_table(columns: &[Column], rows: &[Vec<String>], width: Option<usiz
             if !line.is_empty() {
                 line.push_str(&" ".repeat(GAP));
             }
-            let cell = truncate(row.get(i).map(String::as_str).unwrap_or(""), widths[i]);
+            let cell = truncate(row.get(i).map_or("", String::as_str), widths[i]);
             let pad = widths[i].saturating_sub(char_len(&cell));
             line.push_str(&cell);
             line.push_str(&" ".repeat(pad));

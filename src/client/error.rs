@@ -58,7 +58,58 @@ fn conflict_line(message: &str, current: Option<i64>) -> String {
     }
 }
 
+/// What kind of failure a call met: the one classification both front ends draw from, the CLI
+/// for its exit code and the TUI for what it does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureClass {
+    /// No HTTP answer: connection refused, DNS, TLS, or a timeout.
+    Unreachable,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    /// Check-and-set failed; the stored version when the server said it.
+    Conflict {
+        current_version: Option<i64>,
+    },
+    RateLimited,
+    /// The server refused the request as malformed or too large.
+    Invalid,
+    /// A local mistake before anything was sent: a bad URL, a refused plain-HTTP URL.
+    Usage,
+    /// Any other answer, or one this client cannot read.
+    Server,
+}
+
 impl ClientError {
+    pub fn class(&self) -> FailureClass {
+        match self {
+            ClientError::Unreachable { .. } | ClientError::Timeout { .. } => FailureClass::Unreachable,
+            ClientError::Unauthorized(_) => FailureClass::Unauthorized,
+            ClientError::Forbidden(_) => FailureClass::Forbidden,
+            ClientError::NotFound(_) => FailureClass::NotFound,
+            ClientError::Conflict { current_version, .. } => FailureClass::Conflict {
+                current_version: *current_version,
+            },
+            ClientError::RateLimited { .. } => FailureClass::RateLimited,
+            ClientError::Invalid(_) | ClientError::PayloadTooLarge(_) => FailureClass::Invalid,
+            ClientError::InsecureHttp { .. } | ClientError::Config(_) => FailureClass::Usage,
+            ClientError::Server { .. } => FailureClass::Server,
+        }
+    }
+
+    /// The failure in words for a screen that already shows its class and which vault it called:
+    /// the server's own words where the class says the rest, the reason an unreachable vault gave,
+    /// and the full line (`Display`) otherwise.
+    pub fn brief(&self) -> String {
+        match self {
+            ClientError::Unreachable { reason, .. } => reason.clone(),
+            ClientError::Timeout { .. } => "no answer in time".to_owned(),
+            ClientError::Forbidden(m) | ClientError::NotFound(m) | ClientError::Invalid(m) => m.clone(),
+            ClientError::Conflict { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// True for the failures a retried idempotent read may get past.
     pub(crate) fn is_transient(&self) -> bool {
         matches!(
@@ -74,10 +125,10 @@ impl ClientError {
     /// worth showing).
     pub(crate) fn from_status(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> Self {
         let parsed = serde_json::from_slice::<ErrorBody>(body).ok();
-        let message = parsed
-            .as_ref()
-            .map(|b| one_line(&b.error.message))
-            .unwrap_or_else(|| status.canonical_reason().unwrap_or("unexpected answer").to_owned());
+        let message = parsed.as_ref().map_or_else(
+            || status.canonical_reason().unwrap_or("unexpected answer").to_owned(),
+            |b| one_line(&b.error.message),
+        );
         let current_version = parsed.as_ref().and_then(|b| b.error.current_version);
         match status.as_u16() {
             401 => ClientError::Unauthorized(message),
@@ -171,8 +222,8 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn one_line(text: &str) -> String {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
     const MAX: usize = 300;
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if joined.chars().count() > MAX {
         let cut: String = joined.chars().take(MAX).collect();
         format!("{cut}…")
@@ -232,6 +283,81 @@ mod tests {
         let e = ClientError::from_status(StatusCode::INTERNAL_SERVER_ERROR, None, &body("internal", "oops", None));
         assert!(matches!(e, ClientError::Server { status: 500, .. }));
         assert!(!e.is_transient());
+    }
+
+    /// The classes both front ends decide on, and the short words the TUI shows beside them.
+    #[test]
+    fn each_error_has_one_class_and_a_brief_line() {
+        let url = || "http://127.0.0.1:1".to_owned();
+        let cases = [
+            (
+                ClientError::Unreachable {
+                    url: url(),
+                    reason: "connection refused".into(),
+                },
+                FailureClass::Unreachable,
+                "connection refused",
+            ),
+            (
+                ClientError::Timeout { url: url() },
+                FailureClass::Unreachable,
+                "no answer in time",
+            ),
+            (
+                ClientError::Forbidden("admins only".into()),
+                FailureClass::Forbidden,
+                "admins only",
+            ),
+            (
+                ClientError::NotFound("no such secret".into()),
+                FailureClass::NotFound,
+                "no such secret",
+            ),
+            (
+                ClientError::Invalid("bad name".into()),
+                FailureClass::Invalid,
+                "bad name",
+            ),
+            (
+                ClientError::Conflict {
+                    message: "changed".into(),
+                    current_version: Some(3),
+                },
+                FailureClass::Conflict {
+                    current_version: Some(3),
+                },
+                "changed",
+            ),
+            (
+                ClientError::PayloadTooLarge("value over 64 KiB".into()),
+                FailureClass::Invalid,
+                "too large: value over 64 KiB",
+            ),
+            (
+                ClientError::RateLimited {
+                    retry_after: Duration::from_secs(2),
+                },
+                FailureClass::RateLimited,
+                "rate limited by the vault: try again in 2 s",
+            ),
+            (ClientError::Config("bad URL".into()), FailureClass::Usage, "bad URL"),
+            (
+                ClientError::Server {
+                    status: 500,
+                    message: "oops".into(),
+                },
+                FailureClass::Server,
+                "the vault answered HTTP 500: oops",
+            ),
+        ];
+        for (e, class, brief) in cases {
+            assert_eq!((e.class(), e.brief().as_str()), (class, brief), "{e:?}");
+        }
+        let e = ClientError::Unauthorized("expired".into());
+        assert_eq!(e.class(), FailureClass::Unauthorized);
+        assert!(e.brief().contains("vaultty login"), "the hint stays: {}", e.brief());
+        let e = ClientError::InsecureHttp { url: url() };
+        assert_eq!((e.class(), e.brief()), (FailureClass::Usage, e.to_string()));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use reqwest::Url;
 use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::SecretString;
 
-pub use error::{ClientError, ClientResult};
+pub use error::{ClientError, ClientResult, FailureClass};
 
 /// Which program is calling; sent as the User-Agent so the audit log tells a TUI reveal from a
 /// script's.

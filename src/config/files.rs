@@ -128,7 +128,8 @@ pub(crate) fn read_private_file(path: &Path) -> io::Result<PrivateRead> {
     Ok(PrivateRead::Text(text))
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 

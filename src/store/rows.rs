@@ -164,7 +164,8 @@ pub struct SecretFilter {
     pub scope: Option<Scope>,
 }
 
-/// An audit record to append; the store assigns the id and the chain hashes.
+/// An audit record: who did what to which secret, when, and how it went. The vault fills one in and
+/// hands it to the store with the change it describes; the store appends it as an [`AuditRow`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAudit {
     pub at: Millis,
@@ -180,19 +181,12 @@ pub struct NewAudit {
     pub ip: Option<String>,
 }
 
+/// An appended audit record: the store assigns the id and links it into the hash chain
+/// (`audit_link_hash` over `prev_hash`, the id and the record).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRow {
     pub id: i64,
-    pub at: Millis,
-    pub actor: Option<String>,
-    pub action: AuditAction,
-    pub secret: Option<String>,
-    pub visibility: Option<Visibility>,
-    pub owner: Option<String>,
-    pub version: Option<i64>,
-    pub outcome: Outcome,
-    pub client: Option<String>,
-    pub ip: Option<String>,
+    pub event: NewAudit,
     pub prev_hash: [u8; 32],
     pub hash: [u8; 32],
 }

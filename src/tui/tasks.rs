@@ -13,7 +13,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::app::{CallError, ClearResult, Command, CopyInfo, ErrorKind, Msg, Reply, WriteOp};
 use super::config::ClipboardChoice;
 use crate::api::{AuditQuery, ListQuery};
-use crate::client::{ClientError, VaultClient};
+use crate::client::{ClientError, FailureClass, VaultClient};
 use crate::clipboard::{ClearOutcome, Clipboard, ClipboardMode, CopyReceipt};
 
 /// How many audit events the audit pane loads.
@@ -171,24 +171,14 @@ impl Tasks {
 
 /// Reduces a client error to what the app decides on, keeping the server's words.
 pub fn call_error(e: ClientError) -> CallError {
-    let kind = match &e {
-        ClientError::Unreachable { .. } | ClientError::Timeout { .. } => ErrorKind::Unreachable,
-        ClientError::Unauthorized(_) => ErrorKind::Unauthorized,
-        ClientError::Forbidden(_) => ErrorKind::Forbidden,
-        ClientError::NotFound(_) => ErrorKind::NotFound,
-        ClientError::Conflict { current_version, .. } => ErrorKind::Conflict {
-            current_version: *current_version,
-        },
-        ClientError::Invalid(_) | ClientError::PayloadTooLarge(_) => ErrorKind::Invalid,
-        _ => ErrorKind::Other,
+    let kind = match e.class() {
+        FailureClass::Unreachable => ErrorKind::Unreachable,
+        FailureClass::Unauthorized => ErrorKind::Unauthorized,
+        FailureClass::Forbidden => ErrorKind::Forbidden,
+        FailureClass::NotFound => ErrorKind::NotFound,
+        FailureClass::Conflict { current_version } => ErrorKind::Conflict { current_version },
+        FailureClass::Invalid => ErrorKind::Invalid,
+        FailureClass::RateLimited | FailureClass::Usage | FailureClass::Server => ErrorKind::Other,
     };
-    let message = match e {
-        // The banner names the server already; the reason is what is left to say.
-        ClientError::Unreachable { reason, .. } => reason,
-        ClientError::Timeout { .. } => "no answer in time".to_owned(),
-        ClientError::Forbidden(m) | ClientError::NotFound(m) | ClientError::Invalid(m) => m,
-        ClientError::Conflict { message, .. } => message,
-        other => other.to_string(),
-    };
-    CallError { kind, message }
+    CallError::new(kind, e.brief())
 }

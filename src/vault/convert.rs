@@ -43,9 +43,10 @@ pub(crate) fn version(v: &VersionRow) -> VersionInfo {
     }
 }
 
-pub(crate) fn audit(e: &AuditRow) -> AuditEvent {
+pub(crate) fn audit(row: &AuditRow) -> AuditEvent {
+    let e = &row.event;
     AuditEvent {
-        id: e.id,
+        id: row.id,
         at: ts(e.at),
         actor: e.actor.clone(),
         action: e.action,

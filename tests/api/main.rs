@@ -1,6 +1,8 @@
 //! The vault server over HTTP: the real server on port 0 over a temporary SQLite file, driven by
 //! the real client (and raw HTTP where the typed client would refuse to send something bad).
 //! One test binary, one file per concern.
+// Helpers here are not #[test] functions, so clippy.toml's test allowance does not reach them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../common/mod.rs"]
 mod common;

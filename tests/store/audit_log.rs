@@ -58,7 +58,7 @@ pub async fn chapter(db: &Db) {
         "newest first"
     );
     assert_eq!(
-        (newest[0].action, newest[0].outcome),
+        (newest[0].event.action, newest[0].event.outcome),
         (AuditAction::AuthFailed, Outcome::Denied)
     );
     let bobs_reveals = s
@@ -71,7 +71,7 @@ pub async fn chapter(db: &Db) {
         .await
         .unwrap();
     assert_eq!(bobs_reveals.len(), 1);
-    let r = &bobs_reveals[0];
+    let r = &bobs_reveals[0].event;
     assert_eq!(
         (r.secret.as_deref(), r.visibility, r.version, r.client.as_deref()),
         (Some("API_KEY"), reveal.visibility, Some(2), Some("vaultty-test/0"))
@@ -84,7 +84,7 @@ pub async fn chapter(db: &Db) {
         })
         .await
         .unwrap();
-    assert!(on_key.iter().all(|e| e.secret.as_deref() == Some("API_KEY")) && on_key.len() >= 4);
+    assert!(on_key.iter().all(|e| e.event.secret.as_deref() == Some("API_KEY")) && on_key.len() >= 4);
     let older = s
         .list_audit(&AuditFilter {
             before: Some(on_key[0].id),

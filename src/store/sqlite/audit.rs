@@ -5,7 +5,7 @@ use rusqlite::{Connection, Row, params, params_from_iter};
 
 use super::error::{map, parse_column};
 use crate::api::AUDIT_DEFAULT_LIMIT;
-use crate::store::{AuditFilter, AuditRow, StoreResult};
+use crate::store::{AuditFilter, AuditRow, NewAudit, StoreResult};
 
 const AUDIT_SELECT: &str = "SELECT id, at, actor, action, secret, visibility, owner, version, outcome, client, ip, \
                             prev_hash, hash FROM audit";
@@ -23,8 +23,7 @@ fn hash_column(r: &Row<'_>, idx: usize) -> rusqlite::Result<[u8; 32]> {
 
 fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
     let visibility: Option<String> = r.get(5)?;
-    Ok(AuditRow {
-        id: r.get(0)?,
+    let event = NewAudit {
         at: r.get(1)?,
         actor: r.get(2)?,
         action: parse_column(r, 3)?,
@@ -38,6 +37,10 @@ fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
         outcome: parse_column(r, 8)?,
         client: r.get(9)?,
         ip: r.get(10)?,
+    };
+    Ok(AuditRow {
+        id: r.get(0)?,
+        event,
         prev_hash: hash_column(r, 11)?,
         hash: hash_column(r, 12)?,
     })

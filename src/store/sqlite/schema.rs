@@ -20,7 +20,7 @@ const STATEMENT_CACHE: usize = 64;
 /// Migrations in order; migration `i` brings the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
     // 1: the first schema.
-    r#"
+    r"
     CREATE TABLE org (
         id                 INTEGER PRIMARY KEY CHECK (id = 1),
         name               TEXT NOT NULL,
@@ -89,7 +89,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_by_actor ON audit(actor, id);
     CREATE INDEX audit_by_secret ON audit(secret, id);
     CREATE INDEX audit_by_action ON audit(action, id);
-    "#,
+    ",
 ];
 
 /// Refuses what `open` cannot work with, before SQLite creates anything.
@@ -204,15 +204,17 @@ fn apply_migrations(conn: &Connection) -> StoreResult<()> {
     let current: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .map_err(map)?;
-    let known = MIGRATIONS.len() as i64;
+    let known = i64::try_from(MIGRATIONS.len())
+        .map_err(|_| StoreError::Backend("more migrations than schema versions".into()))?;
     if current < 0 || current > known {
         return Err(StoreError::Backend(format!(
             "the database has schema version {current}, newer than this vaultty knows ({known}); upgrade vaultty"
         )));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    // Versions count from 1: migration `i` brings the schema to version `i + 1`.
+    for (version, sql) in (1..=known).zip(MIGRATIONS).skip(current as usize) {
         conn.execute_batch(sql).map_err(map)?;
-        conn.pragma_update(None, "user_version", i as i64 + 1).map_err(map)?;
+        conn.pragma_update(None, "user_version", version).map_err(map)?;
     }
     Ok(())
 }

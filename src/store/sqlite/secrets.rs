@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::error::{map, parse_column};
 use super::writer::Tx;
 use crate::store::{
-    MetaPatch, Millis, NewAudit, Owner, Scope, SealedRow, SecretFilter, SecretRow, SecretWrite, StoreError,
+    Category, MetaPatch, Millis, NewAudit, Owner, Scope, SealedRow, SecretFilter, SecretRow, SecretWrite, StoreError,
     StoreResult, VersionRow,
 };
 
@@ -96,8 +96,8 @@ fn secret_by_id(conn: &Connection, id: i64) -> StoreResult<SecretRow> {
 }
 
 pub(super) fn list_secrets(conn: &Connection, filter: &SecretFilter) -> StoreResult<Vec<SecretRow>> {
-    let category = filter.category.map(|c| c.as_str());
-    let scope = filter.scope.map(|s| s.as_str());
+    let category = filter.category.map(Category::as_str);
+    let scope = filter.scope.map(Scope::as_str);
     if filter.all_users {
         return conn
             .prepare_cached(concat!(
@@ -141,7 +141,7 @@ pub(super) fn list_secrets(conn: &Connection, filter: &SecretFilter) -> StoreRes
     for (name, id) in &owners {
         let found = st
             .query_map(params![category, scope, id, name], secret_row)
-            .and_then(|found| found.collect::<rusqlite::Result<Vec<_>>>())
+            .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
             .map_err(map)?;
         if rows.is_empty() {
             rows = found;

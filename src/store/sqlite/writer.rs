@@ -31,7 +31,7 @@ use tokio::sync::oneshot;
 use super::checkpoint::Checkpointer;
 use super::error::{duplicate, map};
 use super::schema::BUSY_TIMEOUT;
-use crate::store::{AuditRow, GENESIS_HASH, NewAudit, StoreError, StoreResult, audit_link_hash};
+use crate::store::{AuditRow, GENESIS_HASH, NewAudit, StoreError, StoreResult, Visibility, audit_link_hash};
 
 /// Most jobs in one transaction: bounds how long the first job of a batch waits for the last.
 const MAX_BATCH: usize = 256;
@@ -72,16 +72,7 @@ impl Tx<'_> {
             .ok_or_else(|| StoreError::Backend("the audit log ran out of ids".into()))?;
         let mut row = AuditRow {
             id,
-            at: a.at,
-            actor: a.actor,
-            action: a.action,
-            secret: a.secret,
-            visibility: a.visibility,
-            owner: a.owner,
-            version: a.version,
-            outcome: a.outcome,
-            client: a.client,
-            ip: a.ip,
+            event: a,
             prev_hash: self.chain.last_hash,
             hash: GENESIS_HASH,
         };
@@ -92,18 +83,19 @@ impl Tx<'_> {
                  client, ip, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )
             .and_then(|mut st| {
+                let e = &row.event;
                 st.execute(params![
                     row.id,
-                    row.at,
-                    row.actor,
-                    row.action.as_str(),
-                    row.secret,
-                    row.visibility.map(|v| v.as_str()),
-                    row.owner,
-                    row.version,
-                    row.outcome.as_str(),
-                    row.client,
-                    row.ip,
+                    e.at,
+                    e.actor,
+                    e.action.as_str(),
+                    e.secret,
+                    e.visibility.map(Visibility::as_str),
+                    e.owner,
+                    e.version,
+                    e.outcome.as_str(),
+                    e.client,
+                    e.ip,
                     &row.prev_hash[..],
                     &row.hash[..],
                 ])

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
 # Cases per operation and phase; with this, the whole step takes about a minute on 2 cores.
-MAX_EXAMPLES=${ST_MAX_EXAMPLES:-40}
+MAX_EXAMPLES=${ST_MAX_EXAMPLES:-15}
 
 bin=$PWD/target/debug/vaultty
 [ -x "$bin" ] || { echo "schemathesis.sh: $bin is missing; run cargo test (or cargo build) first" >&2; exit 1; }
@@ -27,14 +27,22 @@ trap cleanup EXIT
 if [ -n "${ST_VENV:-}" ]; then
     venv=$ST_VENV
 else
-    if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    if ! python3 -c 'import venv' 2>/dev/null; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
         apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
     fi
     venv=$work/venv
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+    # A venv without its own pip, filled by the system's pip where there is one (pip >= 22.3 takes
+    # --python): installing pip into the venv (ensurepip) alone takes a third of the budget.
+    python3 -m venv --without-pip "$venv"
+    pip=(python3 -m pip --python "$venv/bin/python")
+    if ! "${pip[@]}" --version >/dev/null 2>&1; then
+        "$venv/bin/python" -m ensurepip --upgrade >/dev/null
+        pip=("$venv/bin/python" -m pip)
+    fi
+    "${pip[@]}" install --quiet --no-compile --disable-pip-version-check --only-binary=:all: \
+        "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 key=$("$bin" admin gen-key)
@@ -55,11 +63,12 @@ for _ in $(seq 100); do
 done
 [ -n "$url" ] || { echo "schemathesis.sh: the server did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
 
+# The checks (every one but use_after_free, and why) are in the config file. Run from the
+# temporary directory, where schemathesis and hypothesis leave their files.
 status=0
-"$venv/bin/schemathesis" --config-file .ci/schemathesis.toml run "$url/openapi.json" \
-    --checks all \
-    --max-examples "$MAX_EXAMPLES" \
-    --no-color || status=$?
+config=$PWD/.ci/schemathesis.toml
+(cd "$work" && "$venv/bin/schemathesis" --config-file "$config" run "$url/openapi.json" \
+    --max-examples "$MAX_EXAMPLES" --no-color) || status=$?
 if [ "$status" -ne 0 ]; then
     echo "--- server log ---" >&2
     cat "$work/serve.log" >&2

@@ -147,6 +147,9 @@ async fn every_operation_documents_its_errors_with_the_error_body() {
     let doc = document(&v).await;
     for o in operations(&doc) {
         let label = o.label();
+        let params: Vec<(&Value, &Value)> = o.params().map(|p| (&p["name"], &p["in"])).collect();
+        let unique: BTreeSet<String> = params.iter().map(|(n, i)| format!("{n} in {i}")).collect();
+        assert_eq!(unique.len(), params.len(), "{label} lists a parameter twice");
         let responses = o.op["responses"].as_object().unwrap();
         let mut expected: BTreeSet<&str> = BTreeSet::new();
         if o.authenticated() {

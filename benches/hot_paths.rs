@@ -293,8 +293,7 @@ async fn seed(store: &DynStore, ring: &Arc<Keyring>, me: &UserRow, n: usize) {
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 async fn time_async<F, Fut>(iters: usize, mut f: F) -> Stats

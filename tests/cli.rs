@@ -150,7 +150,7 @@ impl Shell {
         }
         let out = child.wait_with_output().await.unwrap();
         let out = Out {
-            args: args.iter().map(|a| a.to_string()).collect(),
+            args: args.iter().map(std::string::ToString::to_string).collect(),
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8(out.stdout).unwrap(),
             stderr: String::from_utf8(out.stderr).unwrap(),
@@ -554,7 +554,7 @@ async fn run_passes_variables_exit_codes_and_signals() {
             "--",
             "sh",
             "-c",
-            r#"trap 'exit 42' TERM; echo ready; while :; do sleep 1; done"#,
+            r"trap 'exit 42' TERM; echo ready; while :; do sleep 1; done",
         ],
         &[],
     );

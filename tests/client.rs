@@ -600,7 +600,7 @@ async fn two_processes_start_one_local_vault() {
         .map(|m| m.name)
         .collect();
     listed.sort();
-    let mut expected: Vec<_> = names.iter().map(|n| n.to_string()).collect();
+    let mut expected: Vec<_> = names.iter().map(std::string::ToString::to_string).collect();
     expected.sort();
     assert_eq!(listed, expected, "every process wrote into the one vault");
     local.close().await;

@@ -79,6 +79,7 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     pub action: Option<AuditAction>,
     /// Default 100, at most 1000.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Only events older than this event id.
     pub before: Option<i64>,

@@ -4,6 +4,7 @@
 
 mod audit;
 mod error;
+mod json_integer;
 mod secret;
 mod secret_serde;
 pub mod timestamp;
@@ -21,6 +22,8 @@ pub const MAX_BODY_BYTES: usize = 128 * 1024;
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
 /// Longest accepted description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 1024;
+/// Longest token lifetime (`expiresIn`), in seconds: 100 years of 365 days.
+pub const MAX_TOKEN_LIFETIME_SECS: u64 = 100 * 365 * 86_400;
 /// Default and largest page of audit events.
 pub const AUDIT_DEFAULT_LIMIT: u32 = 100;
 pub const AUDIT_MAX_LIMIT: u32 = 1000;

@@ -157,6 +157,7 @@ pub struct RevealQuery {
     #[serde(rename = "orgWide", default)]
     pub org_wide: Option<bool>,
     /// An older version to reveal.
+    #[param(minimum = 1)]
     pub version: Option<i64>,
 }
 
@@ -164,22 +165,34 @@ pub struct RevealQuery {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpsertSecret {
+    /// A valid environment-variable name.
+    #[schema(pattern = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
     pub name: String,
+    /// 1 to 65536 bytes (64 KiB) of UTF-8. `maxLength` counts characters: a value of more than
+    /// 65536 bytes is answered 400 even when it has fewer characters.
     #[serde(serialize_with = "secret_serde::serialize")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 65536)]
     pub value: SecretString,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<Category>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<Scope>,
+    /// At most 1024 characters; empty clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
     #[serde(rename = "orgWide", default, skip_serializing_if = "Option::is_none")]
     pub org_wide: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revealable: Option<bool>,
     /// Check-and-set: the write fails with 409 unless the stored version is this one.
-    #[serde(rename = "expectedVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "expectedVersion",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::json_integer::option_i64"
+    )]
+    #[schema(minimum = 1)]
     pub expected_version: Option<i64>,
 }
 
@@ -206,8 +219,11 @@ pub struct PatchSecret {
     pub category: Option<Category>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<Scope>,
+    /// At most 1024 characters; empty clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
+    /// Only true to false: making a write-only secret revealable again is answered 422.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revealable: Option<bool>,
 }

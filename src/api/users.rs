@@ -45,6 +45,7 @@ pub struct PatchOrg {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    #[schema(pattern = r"^[a-z][a-z0-9_.-]{0,63}$")]
     pub name: String,
     #[serde(default)]
     pub role: Role,
@@ -64,9 +65,22 @@ pub struct CreatedUser {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
+    /// 1 to 64 characters, not all whitespace (the pattern asks for one character that is not
+    /// Unicode White_Space, which is what the server trims).
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub name: String,
-    /// Lifetime in seconds; no expiry when omitted.
-    #[serde(rename = "expiresIn", default, skip_serializing_if = "Option::is_none")]
+    /// Lifetime in seconds, at most 100 years; no expiry when omitted.
+    #[serde(
+        rename = "expiresIn",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::json_integer::option_u64"
+    )]
+    #[schema(minimum = 1, maximum = 3_153_600_000_u64)]
     pub expires_in: Option<u64>,
 }
 

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -39,12 +40,35 @@ fn json_rejection(r: JsonRejection) -> ApiError {
         JsonRejection::JsonDataError(e) => {
             ApiError::invalid(format!("invalid body: {}", redact_quoted(&e.body_text())))
         }
-        JsonRejection::BytesRejection(_) => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::PayloadTooLarge,
-            format!("the request body is larger than {} bytes", crate::api::MAX_BODY_BYTES),
-        ),
+        JsonRejection::BytesRejection(_) => too_large(),
         other => ApiError::invalid(redact_quoted(&other.body_text())),
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::PayloadTooLarge,
+        format!("the request body is larger than {} bytes", crate::api::MAX_BODY_BYTES),
+    )
+}
+
+/// A JSON body that may be absent: no body, or only whitespace, is `None`. A body that is there is
+/// read as JSON whatever its `Content-Type`, as `/v1/env` always has.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        // The only way to fail reading the body is the body limit (or a connection gone meanwhile).
+        let body = Bytes::from_request(req, state).await.map_err(|_| too_large())?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        serde_json::from_slice(&body)
+            .map(|v| OptionalJson(Some(v)))
+            .map_err(|e| ApiError::invalid(format!("invalid body: {}", redact_quoted(&e.to_string()))))
     }
 }
 

@@ -6,7 +6,7 @@ use crate::api::{AuditEvent, SecretMeta, TokenInfo, VersionInfo};
 use crate::store::{AuditRow, Millis, SecretRow, TokenRow, VersionRow};
 
 pub(crate) fn ts(ms: Millis) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 pub(crate) fn meta(r: &SecretRow) -> SecretMeta {

@@ -5,7 +5,10 @@ use secrecy::SecretString;
 use super::convert;
 use super::error::VaultResult;
 use super::{Caller, Origin, Vault, VaultError, audit_for};
-use crate::api::{CreateToken, CreateUser, CreatedToken, CreatedUser, Me, OrgInfo, PatchOrg, TokenInfo, validate};
+use crate::api::{
+    CreateToken, CreateUser, CreatedToken, CreatedUser, MAX_TOKEN_LIFETIME_SECS, Me, OrgInfo, PatchOrg, TokenInfo,
+    validate,
+};
 use crate::crypto::{generate_token, hash_token, random_bytes};
 use crate::store::{AuditAction, Millis, NewAudit, NewToken, Outcome, StoreError};
 
@@ -141,10 +144,10 @@ impl Vault {
         let at = self.now_millis();
         let expires_at = match req.expires_in {
             None => None,
-            Some(0) => {
-                return Err(VaultError::Invalid(
-                    "expiresIn is a number of seconds greater than 0".into(),
-                ));
+            Some(secs) if secs == 0 || secs > MAX_TOKEN_LIFETIME_SECS => {
+                return Err(VaultError::Invalid(format!(
+                    "expiresIn is a number of seconds from 1 to {MAX_TOKEN_LIFETIME_SECS} (100 years)"
+                )));
             }
             Some(secs) => {
                 let ms = i64::try_from(secs)

@@ -90,7 +90,7 @@ impl Vault {
         if let Some(d) = &req.description {
             validate::description(d).map_err(VaultError::Invalid)?;
         }
-        let owner = self.namespace(caller, req.org_wide.unwrap_or(false));
+        let owner = Self::namespace(caller, req.org_wide.unwrap_or(false));
         let at = self.now_millis();
         if !may_write(caller.user.role, caller.user.id, owner) {
             self.deny(caller, AuditAction::Rotate, &req.name, owner, at).await?;
@@ -165,7 +165,7 @@ impl Vault {
                 Ok(row) => return Ok((convert::into_meta(row), existing.is_none())),
                 // Another writer got there first; without expectedVersion the caller asked for
                 // "set it to this", so read again and retry on top of the newer version.
-                Err(StoreError::Conflict { .. }) if req.expected_version.is_none() => continue,
+                Err(StoreError::Conflict { .. }) if req.expected_version.is_none() => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -180,7 +180,7 @@ impl Vault {
         if let Some(d) = &p.description {
             validate::description(d).map_err(VaultError::Invalid)?;
         }
-        let owner = self.namespace(caller, org_wide);
+        let owner = Self::namespace(caller, org_wide);
         let at = self.now_millis();
         if !may_write(caller.user.role, caller.user.id, owner) {
             self.deny(caller, AuditAction::Update, name, owner, at).await?;
@@ -218,7 +218,7 @@ impl Vault {
 
     pub async fn delete(&self, caller: &Caller, name: &str, org_wide: bool) -> VaultResult<()> {
         validate::secret_name(name).map_err(VaultError::Invalid)?;
-        let owner = self.namespace(caller, org_wide);
+        let owner = Self::namespace(caller, org_wide);
         let at = self.now_millis();
         if !may_write(caller.user.role, caller.user.id, owner) {
             self.deny(caller, AuditAction::Delete, name, owner, at).await?;
@@ -233,7 +233,7 @@ impl Vault {
     }
 
     /// The namespace a write addresses: writes never fall back.
-    fn namespace(&self, caller: &Caller, org_wide: bool) -> Owner {
+    fn namespace(caller: &Caller, org_wide: bool) -> Owner {
         if org_wide {
             Owner::Org
         } else {

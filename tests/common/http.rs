@@ -39,7 +39,8 @@ impl Api {
         self.call(Method::DELETE, path)
     }
 
-    fn call(&self, method: Method, path: &str) -> Call {
+    /// Any method, for the ones the shortcuts above do not cover (a 405 check sends OPTIONS).
+    pub fn call(&self, method: Method, path: &str) -> Call {
         Call {
             what: format!("{method} {path}"),
             req: self.http.request(method, format!("{}{path}", self.base)),

@@ -342,7 +342,7 @@ pub fn screen(app: &App, w: u16, h: u16) -> String {
         .buffer()
         .content
         .iter()
-        .map(|c| c.symbol())
+        .map(ratatui::buffer::Cell::symbol)
         .collect::<String>();
     // No value may be on screen except the one revealed right now.
     let shown = app.shown.as_ref().map(|s| s.key.name.clone());
@@ -404,9 +404,9 @@ pub fn many(n: usize) -> Vec<SecretMeta> {
             owner: None,
             description: Some(descs[i % descs.len()].into()).filter(|d: &compact_str::CompactString| !d.is_empty()),
             preview: "sk-a****wxyz".into(),
-            version: 1 + (i % 9) as i64,
+            version: 1 + i64::try_from(i % 9).unwrap(),
             revealable: true,
-            created_at: at(-(i as i64 % 400) * 86_400),
+            created_at: at(-i64::try_from(i % 400).unwrap() * 86_400),
             rotated_at: None,
             last_used_at: None,
             created_by: Some("alice".into()),

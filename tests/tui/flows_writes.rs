@@ -312,7 +312,10 @@ fn pasting_fills_the_value_and_history_follows_the_selection() {
         vaultty::tui::Msg::Paste(vaultty::tui::app::Pasted::new("pasted-value-1234\n".into())),
     );
     match &app.popup {
-        Some(Popup::Form(f)) => assert_eq!(f.form.secret().map(|s| s.expose()), Some("pasted-value-1234")),
+        Some(Popup::Form(f)) => assert_eq!(
+            f.form.secret().map(vaultty::tui::app::SecretInput::expose),
+            Some("pasted-value-1234")
+        ),
         other => panic!("{other:?}"),
     }
 }

@@ -77,7 +77,10 @@ fn no_on_the_review_goes_back_to_the_form_with_the_value() {
     assert!(matches!(&app.popup, Some(Popup::Confirm(c)) if matches!(c.action, PendingAction::WriteRotation { .. })));
     assert!(ch(&mut app, 'n').is_empty());
     match &app.popup {
-        Some(Popup::Form(f)) => assert_eq!(f.form.secret().map(|s| s.expose()), Some("kept-value")),
+        Some(Popup::Form(f)) => assert_eq!(
+            f.form.secret().map(vaultty::tui::app::SecretInput::expose),
+            Some("kept-value")
+        ),
         other => panic!("{other:?}"),
     }
 }

@@ -5,33 +5,36 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 use crate::api::{
-    AuditList, AuditQuery, CreateToken, CreateUser, CreatedToken, CreatedUser, ErrorBody, Health, Me, OrgInfo,
-    PatchOrg, TokenList,
+    AuditList, AuditQuery, CreateToken, CreateUser, CreatedToken, CreatedUser, Health, Me, OrgInfo, PatchOrg, TokenList,
 };
 use crate::server::AppState;
 use crate::server::error::ApiError;
 use crate::server::extract::{ApiJson, ApiQuery, Authed};
+use crate::server::openapi::{AuthedErrors, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge};
 
+/// Liveness; no token needed.
 #[utoipa::path(get, path = "/healthz", tag = "identity", responses((status = 200, body = Health)))]
 pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok".into() })
 }
 
 #[utoipa::path(get, path = "/v1/me", tag = "identity",
-    responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Me), AuthedErrors), security(("bearer" = [])))]
 pub async fn me(State(s): State<AppState>, Authed(caller): Authed) -> Result<Json<Me>, ApiError> {
     Ok(Json(s.vault.me(&caller).await?))
 }
 
 #[utoipa::path(get, path = "/v1/org", tag = "identity",
-    responses((status = 200, body = OrgInfo)), security(("bearer" = [])))]
+    responses((status = 200, body = OrgInfo), AuthedErrors), security(("bearer" = [])))]
 pub async fn org(State(s): State<AppState>, Authed(caller): Authed) -> Result<Json<OrgInfo>, ApiError> {
     Ok(Json(s.vault.org(&caller).await?))
 }
 
 /// Admin only.
 #[utoipa::path(patch, path = "/v1/org", request_body = PatchOrg, tag = "identity",
-    responses((status = 200, body = OrgInfo), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = OrgInfo), (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge), AuthedErrors),
+    security(("bearer" = [])))]
 pub async fn patch_org(
     State(s): State<AppState>,
     Authed(caller): Authed,
@@ -42,7 +45,8 @@ pub async fn patch_org(
 
 /// Admin only; the new user's token is in the answer, once.
 #[utoipa::path(post, path = "/v1/users", request_body = CreateUser, tag = "identity",
-    responses((status = 201, body = CreatedUser), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 201, body = CreatedUser), (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge), AuthedErrors),
     security(("bearer" = [])))]
 pub async fn create_user(
     State(s): State<AppState>,
@@ -54,7 +58,9 @@ pub async fn create_user(
 
 /// A new token for the caller, shown once. `expiresIn` is in seconds.
 #[utoipa::path(post, path = "/v1/tokens", request_body = CreateToken, tag = "identity",
-    responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = CreatedToken), (status = 400, response = BadRequest),
+        (status = 413, response = PayloadTooLarge), AuthedErrors),
+    security(("bearer" = [])))]
 pub async fn create_token(
     State(s): State<AppState>,
     Authed(caller): Authed,
@@ -63,16 +69,20 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(s.vault.create_token(&caller, &body).await?)))
 }
 
+/// The caller's live tokens (neither revoked nor expired); never the tokens themselves.
 #[utoipa::path(get, path = "/v1/tokens", tag = "identity",
-    responses((status = 200, body = TokenList)), security(("bearer" = [])))]
+    responses((status = 200, body = TokenList), AuthedErrors), security(("bearer" = [])))]
 pub async fn list_tokens(State(s): State<AppState>, Authed(caller): Authed) -> Result<Json<TokenList>, ApiError> {
     Ok(Json(TokenList {
         tokens: s.vault.list_tokens(&caller).await?,
     }))
 }
 
-#[utoipa::path(delete, path = "/v1/tokens/{id}", params(("id" = String, Path)), tag = "identity",
-    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+/// Revokes one of the caller's own live tokens (the one in use included).
+#[utoipa::path(delete, path = "/v1/tokens/{id}", params(("id" = String, Path, description = "The token's id, `tok_…`")),
+    tag = "identity",
+    responses((status = 204, description = "revoked"), (status = 404, response = NotFound), AuthedErrors),
+    security(("bearer" = [])))]
 pub async fn revoke_token(
     State(s): State<AppState>,
     Authed(caller): Authed,
@@ -84,7 +94,9 @@ pub async fn revoke_token(
 
 /// Newest first. Admins see the whole org; members their own events.
 #[utoipa::path(get, path = "/v1/audit", params(AuditQuery), tag = "audit",
-    responses((status = 200, body = AuditList), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = AuditList), (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        AuthedErrors),
+    security(("bearer" = [])))]
 pub async fn audit(
     State(s): State<AppState>,
     Authed(caller): Authed,

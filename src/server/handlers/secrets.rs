@@ -7,14 +7,17 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::api::{
-    ErrorBody, ErrorCode, ListQuery, NamespaceQuery, PatchSecret, SecretList, SecretMeta, UpsertSecret, VersionList,
+    ErrorCode, ListQuery, NamespaceQuery, PatchSecret, SecretList, SecretMeta, UpsertSecret, VersionList,
 };
 use crate::server::AppState;
 use crate::server::error::ApiError;
 use crate::server::extract::{ApiJson, ApiQuery, Authed};
+use crate::server::openapi::{AuthedErrors, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable};
 
+/// The metadata the caller may see: its own and the org's; admins may ask for other users' (`all`, `user_id`).
 #[utoipa::path(get, path = "/v1/secrets", params(ListQuery), tag = "secrets",
-    responses((status = 200, body = SecretList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = SecretList), (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), AuthedErrors),
     security(("bearer" = [])))]
 pub async fn list(
     State(s): State<AppState>,
@@ -43,8 +46,8 @@ const LISTED_BYTES: usize = 320;
 /// Create (201) or rotate (200) by name.
 #[utoipa::path(post, path = "/v1/secrets", request_body = UpsertSecret, tag = "secrets",
     responses((status = 201, body = SecretMeta, description = "created"), (status = 200, body = SecretMeta, description = "rotated"),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 422, response = Unprocessable), AuthedErrors),
     security(("bearer" = [])))]
 pub async fn upsert(
     State(s): State<AppState>,
@@ -56,8 +59,10 @@ pub async fn upsert(
     Ok((status, Json(meta)))
 }
 
-#[utoipa::path(get, path = "/v1/secrets/{name}", params(("name" = String, Path), NamespaceQuery), tag = "secrets",
-    responses((status = 200, body = SecretMeta), (status = 404, body = ErrorBody)),
+/// The caller's own secret of that name, else the org's (`orgWide=true`: the org's only).
+#[utoipa::path(get, path = "/v1/secrets/{name}", params(("name" = String, Path, pattern = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$", description = "The secret's name"), NamespaceQuery), tag = "secrets",
+    responses((status = 200, body = SecretMeta), (status = 400, response = BadRequest), (status = 404, response = NotFound),
+        AuthedErrors),
     security(("bearer" = [])))]
 pub async fn get_one(
     State(s): State<AppState>,
@@ -68,9 +73,12 @@ pub async fn get_one(
     Ok(Json(s.vault.get(&caller, &name, q.org_wide.unwrap_or(false)).await?))
 }
 
-#[utoipa::path(patch, path = "/v1/secrets/{name}", params(("name" = String, Path), NamespaceQuery), request_body = PatchSecret,
+/// Edits metadata without rotating, in the caller's namespace (`orgWide=true`: the org's); writes never fall back.
+#[utoipa::path(patch, path = "/v1/secrets/{name}", params(("name" = String, Path, pattern = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$", description = "The secret's name"), NamespaceQuery), request_body = PatchSecret,
     tag = "secrets",
-    responses((status = 200, body = SecretMeta), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = SecretMeta), (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 413, response = PayloadTooLarge), (status = 422, response = Unprocessable),
+        AuthedErrors),
     security(("bearer" = [])))]
 pub async fn patch(
     State(s): State<AppState>,
@@ -86,8 +94,10 @@ pub async fn patch(
     ))
 }
 
-#[utoipa::path(delete, path = "/v1/secrets/{name}", params(("name" = String, Path), NamespaceQuery), tag = "secrets",
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+/// Deletes from the caller's namespace (`orgWide=true`: the org's); writes never fall back.
+#[utoipa::path(delete, path = "/v1/secrets/{name}", params(("name" = String, Path, pattern = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$", description = "The secret's name"), NamespaceQuery), tag = "secrets",
+    responses((status = 204, description = "deleted"), (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), AuthedErrors),
     security(("bearer" = [])))]
 pub async fn remove(
     State(s): State<AppState>,
@@ -100,8 +110,9 @@ pub async fn remove(
 }
 
 /// Versions newest first (the newest `max_versions` are kept).
-#[utoipa::path(get, path = "/v1/secrets/{name}/versions", params(("name" = String, Path), NamespaceQuery), tag = "secrets",
-    responses((status = 200, body = VersionList), (status = 404, body = ErrorBody)),
+#[utoipa::path(get, path = "/v1/secrets/{name}/versions", params(("name" = String, Path, pattern = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$", description = "The secret's name"), NamespaceQuery), tag = "secrets",
+    responses((status = 200, body = VersionList), (status = 400, response = BadRequest), (status = 404, response = NotFound),
+        AuthedErrors),
     security(("bearer" = [])))]
 pub async fn versions(
     State(s): State<AppState>,

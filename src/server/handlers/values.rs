@@ -3,18 +3,21 @@
 use std::time::Instant;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 
-use crate::api::{EnvRequest, EnvResponse, ErrorBody, RevealQuery, Revealed};
+use crate::api::{EnvRequest, EnvResponse, RevealQuery, Revealed};
 use crate::server::AppState;
 use crate::server::error::ApiError;
-use crate::server::extract::{ApiQuery, Authed, redact_quoted};
+use crate::server::extract::{ApiQuery, Authed, OptionalJson};
+use crate::server::openapi::{AuthedErrors, BadRequest, Forbidden, NotFound, PayloadTooLarge, RateLimited};
 
-/// Reveal a value. Recorded in the audit log before the value is sent.
-#[utoipa::path(post, path = "/v1/secrets/{name}/reveal", params(("name" = String, Path), RevealQuery), tag = "values",
-    responses((status = 200, body = Revealed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 429, body = ErrorBody, description = "rate limited; see Retry-After")),
+/// Reveal a value. Recorded in the audit log before the value is sent. Takes no body.
+#[utoipa::path(post, path = "/v1/secrets/{name}/reveal",
+    params(("name" = String, Path, pattern = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$", description = "The secret's name"), RevealQuery),
+    tag = "values",
+    responses((status = 200, body = Revealed), (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 429, response = RateLimited), AuthedErrors),
     security(("bearer" = [])))]
 pub async fn reveal(
     State(s): State<AppState>,
@@ -32,24 +35,21 @@ pub async fn reveal(
     ))
 }
 
-/// Every value the caller may use whose scope is `all` or the one asked.
-#[utoipa::path(post, path = "/v1/env", request_body = EnvRequest, tag = "values",
-    responses((status = 200, body = EnvResponse), (status = 401, body = ErrorBody)),
+/// Every value the caller may use whose scope is `all` or the one asked. The body is optional:
+/// without one (or with no `scope`), every scope is delivered.
+#[utoipa::path(post, path = "/v1/env",
+    request_body(content = EnvRequest, description = "Optional: without a body, every scope"),
+    tag = "values",
+    responses((status = 200, body = EnvResponse), (status = 400, response = BadRequest),
+        (status = 413, response = PayloadTooLarge), AuthedErrors),
     security(("bearer" = [])))]
 pub async fn env(
     State(s): State<AppState>,
     Authed(caller): Authed,
-    body: Bytes,
+    // Optional because `vaultty run` without --scope sends no body.
+    OptionalJson(body): OptionalJson<EnvRequest>,
 ) -> Result<Json<EnvResponse>, ApiError> {
-    // The body is optional (`vaultty run` without --scope sends none), so parse it by hand.
-    let scope = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        serde_json::from_slice::<EnvRequest>(&body)
-            .map_err(|e| ApiError::invalid(format!("invalid body: {}", redact_quoted(&e.to_string()))))?
-            .scope
-    };
     Ok(Json(EnvResponse {
-        env: s.vault.env(&caller, scope).await?,
+        env: s.vault.env(&caller, body.and_then(|b| b.scope)).await?,
     }))
 }

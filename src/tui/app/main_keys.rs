@@ -39,7 +39,7 @@ fn navigation(t: ActionTable) -> ActionTable {
             set_pane(app, pane, out);
         })
         .row(Action::Help, Show::Bar, |app, _, _| {
-            app.popup = Some(Popup::Help(HelpPopup::default()))
+            app.popup = Some(Popup::Help(HelpPopup::default()));
         })
         .row(Action::Quit, Show::Bar, |app, _, out| app.quit(out))
 }
@@ -87,7 +87,7 @@ pub(super) fn audit_table() -> ActionTable {
         .row(Action::Up, Show::Bar, move_cursor)
         .row(Action::Down, Show::Bar, move_cursor)
         .row(Action::Audit, Show::Bar, |app, _, out| {
-            set_pane(app, Pane::Secrets, out)
+            set_pane(app, Pane::Secrets, out);
         })
         .row(Action::NextTab, Show::Bar, cycle_tabs)
         .row(Action::Refresh, Show::Bar, |app, _, out| app.refresh(out))

@@ -172,7 +172,7 @@ impl App {
         match result {
             Ok(ClearResult::Cleared) => self.say(Tone::Info, "Clipboard cleared"),
             Ok(ClearResult::ChangedSinceCopy) => {
-                self.say(Tone::Info, "The clipboard changed since the copy, so it was left alone")
+                self.say(Tone::Info, "The clipboard changed since the copy, so it was left alone");
             }
             Ok(ClearResult::Unverifiable) => self.say(
                 Tone::Info,

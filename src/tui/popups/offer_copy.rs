@@ -22,7 +22,7 @@ pub fn table() -> ActionTable {
     ActionTable::new(Context::Confirm)
         .labelled(Action::Yes, "copy", Show::Inline, copy)
         .labelled(Action::No, "no thanks", Show::Inline, |app, _, out| {
-            app.next_in_batch(out)
+            app.next_in_batch(out);
         })
 }
 

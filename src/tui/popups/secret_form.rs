@@ -92,22 +92,22 @@ impl SecretForm {
         t.labelled(Action::Submit, submit, Show::Inline, submit_form)
             .row_if(value, Action::Generate, Show::Inline, generate)
             .row_if(value, Action::ToggleShow, Show::Inline, |app, _, _| {
-                with_form(app, |f| f.form.toggle_shown())
+                with_form(app, |f| f.form.toggle_shown());
             })
             .row(Action::NextField, Show::Bar, |app, _, _| {
-                with_form(app, |f| f.form.move_focus(true))
+                with_form(app, |f| f.form.move_focus(true));
             })
             .row(Action::PrevField, Show::Hidden, |app, _, _| {
-                with_form(app, |f| f.form.move_focus(false))
+                with_form(app, |f| f.form.move_focus(false));
             })
             .row(Action::NextChoice, Show::Bar, |app, _, _| {
-                with_form(app, |f| f.form.shift_choice(true))
+                with_form(app, |f| f.form.shift_choice(true));
             })
             .row(Action::PrevChoice, Show::Hidden, |app, _, _| {
-                with_form(app, |f| f.form.shift_choice(false))
+                with_form(app, |f| f.form.shift_choice(false));
             })
             .row(Action::ClearField, Show::Hidden, |app, _, _| {
-                with_form(app, |f| f.form.clear_focused())
+                with_form(app, |f| f.form.clear_focused());
             })
             .row_if(batch, Action::Skip, Show::Inline, |app, _, out| app.skip_in_batch(out))
             .labelled(

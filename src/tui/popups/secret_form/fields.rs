@@ -331,8 +331,7 @@ impl Form {
             FieldKind::Secret(s) => {
                 let text = text
                     .strip_suffix('\n')
-                    .map(|t| t.strip_suffix('\r').unwrap_or(t))
-                    .unwrap_or(text);
+                    .map_or(text, |t| t.strip_suffix('\r').unwrap_or(t));
                 s.push_str(text);
             }
             FieldKind::Text(_) | FieldKind::Number { .. } => {

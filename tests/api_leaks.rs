@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use common::http::Call;
 use common::{TestVault, secret};
+use secrecy::ExposeSecret;
 use serde_json::json;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -125,7 +126,6 @@ async fn values_appear_only_in_reveal_and_env() {
     for c in canaries {
         assert!(!log.contains(c), "a value is in the log");
     }
-    use secrecy::ExposeSecret;
     for t in [
         v.admin_token.expose_secret(),
         token.token.expose_secret(),

@@ -562,7 +562,7 @@ async fn run_passes_variables_exit_codes_and_signals() {
     let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("ready"));
-    let pid = rustix::process::Pid::from_raw(child.id().unwrap() as i32).unwrap();
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id().unwrap()).unwrap()).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
     let status = child.wait().await.unwrap();
     assert_eq!(status.code(), Some(42));

@@ -6,8 +6,7 @@ use clap::Args;
 use color_eyre::eyre::{Result, WrapErr};
 
 use super::keys::{DatabaseArgs, KeyArgs};
-use crate::server::{self, ServerConfig};
-use crate::vault::Clock;
+use crate::server::{self, Clock, ServerConfig};
 
 #[derive(Debug, Clone, Args)]
 #[command(

@@ -20,7 +20,9 @@ pub use error::ApiError;
 pub use openapi::openapi_json;
 
 use crate::crypto::Keyring;
-use crate::vault::{Clock, Vault, VaultError, VaultSettings};
+/// The vault's clock, re-exported so that whoever configures a server needs nothing from `vault`.
+pub use crate::vault::Clock;
+use crate::vault::{Vault, VaultError, VaultSettings};
 
 /// What `vaultty serve` (and the embedded local vault) runs with.
 #[derive(Debug)]

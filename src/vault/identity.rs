@@ -59,16 +59,9 @@ impl Vault {
             }
         };
         let audit = NewAudit {
-            at,
-            actor: None,
-            action: AuditAction::AuthFailed,
-            secret: None,
-            visibility: None,
-            owner: None,
-            version: None,
-            outcome: Outcome::Denied,
             client: origin.client,
             ip: origin.ip,
+            ..NewAudit::new(at, AuditAction::AuthFailed, Outcome::Denied)
         };
         self.store.append_audit(vec![audit]).await?;
         Err(VaultError::Unauthorized(reason.to_owned()))

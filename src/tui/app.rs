@@ -65,8 +65,16 @@ impl SecretKey {
     }
     /// "org-shared" or "private", as the popups say it.
     pub fn namespace(&self) -> &'static str {
-        if self.org { "org-shared" } else { "private" }
+        namespace_label(self.org)
     }
+    /// The same words for a row, as the detail pane says them, without building its key.
+    pub fn namespace_of(meta: &SecretMeta) -> &'static str {
+        namespace_label(meta.visibility == Visibility::Org)
+    }
+}
+
+fn namespace_label(org: bool) -> &'static str {
+    if org { "org-shared" } else { "private" }
 }
 
 /// Fixed inputs of the app.

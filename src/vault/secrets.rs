@@ -92,12 +92,8 @@ impl Vault {
         }
         let owner = Self::namespace(caller, req.org_wide.unwrap_or(false));
         let at = self.now_millis();
-        if !may_write(caller.user.role, caller.user.id, owner) {
-            self.deny(caller, AuditAction::Rotate, &req.name, owner, at).await?;
-            return Err(VaultError::Forbidden(
-                "only admins create or rotate org-shared secrets".into(),
-            ));
-        }
+        self.require_write(caller, AuditAction::Rotate, &req.name, owner, at, "create or rotate")
+            .await?;
         let preview = preview(req.value.expose_secret());
         for _ in 0..UPSERT_ATTEMPTS {
             let existing = self.store.get_secret(owner, &req.name).await?;
@@ -182,10 +178,8 @@ impl Vault {
         }
         let owner = Self::namespace(caller, org_wide);
         let at = self.now_millis();
-        if !may_write(caller.user.role, caller.user.id, owner) {
-            self.deny(caller, AuditAction::Update, name, owner, at).await?;
-            return Err(VaultError::Forbidden("only admins edit org-shared secrets".into()));
-        }
+        self.require_write(caller, AuditAction::Update, name, owner, at, "edit")
+            .await?;
         let existing = self
             .store
             .get_secret(owner, name)
@@ -220,10 +214,8 @@ impl Vault {
         validate::secret_name(name).map_err(VaultError::Invalid)?;
         let owner = Self::namespace(caller, org_wide);
         let at = self.now_millis();
-        if !may_write(caller.user.role, caller.user.id, owner) {
-            self.deny(caller, AuditAction::Delete, name, owner, at).await?;
-            return Err(VaultError::Forbidden("only admins delete org-shared secrets".into()));
-        }
+        self.require_write(caller, AuditAction::Delete, name, owner, at, "delete")
+            .await?;
         let audit = secret_audit(caller, AuditAction::Delete, Outcome::Ok, name, owner, None, at);
         match self.store.delete_secret(owner, name, audit).await {
             Ok(()) => Ok(()),
@@ -239,6 +231,24 @@ impl Vault {
         } else {
             Owner::User(caller.user.id)
         }
+    }
+
+    /// Lets the caller write in `owner`'s namespace (see `may_write`); otherwise records the denied
+    /// `action` and refuses: "only admins {verb} org-shared secrets".
+    async fn require_write(
+        &self,
+        caller: &Caller,
+        action: AuditAction,
+        name: &str,
+        owner: Owner,
+        at: crate::store::Millis,
+        verb: &str,
+    ) -> VaultResult<()> {
+        if may_write(caller.user.role, caller.user.id, owner) {
+            return Ok(());
+        }
+        self.deny(caller, action, name, owner, at).await?;
+        Err(VaultError::Forbidden(format!("only admins {verb} org-shared secrets")))
     }
 
     /// Records a denied request; if even that cannot be written, the request fails with it.

@@ -57,3 +57,27 @@ impl ErrorBody {
         }
     }
 }
+
+/// What kind of failure a call met: the one classification both front ends draw from, the CLI
+/// for its exit code and the TUI for what it does next. It lives here, beside the error codes,
+/// because `tui::app` may not import `client`: the client classifies, the app only decides.
+/// Not on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureClass {
+    /// No HTTP answer: connection refused, DNS, TLS, or a timeout.
+    Unreachable,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    /// Check-and-set failed; the stored version when the server said it.
+    Conflict {
+        current_version: Option<i64>,
+    },
+    RateLimited,
+    /// The server refused the request as malformed or too large.
+    Invalid,
+    /// A local mistake before anything was sent: a bad URL, a refused plain-HTTP URL.
+    Usage,
+    /// Any other answer, or one this client cannot read.
+    Server,
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::api::{ErrorBody, ErrorCode};
+use crate::api::{ErrorBody, ErrorCode, FailureClass};
 
 pub type ClientResult<T> = Result<T, ClientError>;
 
@@ -56,28 +56,6 @@ fn conflict_line(message: &str, current: Option<i64>) -> String {
         Some(v) => format!("conflict: {message} (the stored version is now {v})"),
         None => format!("conflict: {message}"),
     }
-}
-
-/// What kind of failure a call met: the one classification both front ends draw from, the CLI
-/// for its exit code and the TUI for what it does next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureClass {
-    /// No HTTP answer: connection refused, DNS, TLS, or a timeout.
-    Unreachable,
-    Unauthorized,
-    Forbidden,
-    NotFound,
-    /// Check-and-set failed; the stored version when the server said it.
-    Conflict {
-        current_version: Option<i64>,
-    },
-    RateLimited,
-    /// The server refused the request as malformed or too large.
-    Invalid,
-    /// A local mistake before anything was sent: a bad URL, a refused plain-HTTP URL.
-    Usage,
-    /// Any other answer, or one this client cannot read.
-    Server,
 }
 
 impl ClientError {

@@ -18,7 +18,9 @@ use reqwest::Url;
 use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::SecretString;
 
-pub use error::{ClientError, ClientResult, FailureClass};
+// The classification lives in `api` so that `tui::app`, which may not import `client`, shares it.
+pub use crate::api::FailureClass;
+pub use error::{ClientError, ClientResult};
 
 /// Which program is calling; sent as the User-Agent so the audit log tells a TUI reveal from a
 /// script's.

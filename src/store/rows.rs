@@ -181,6 +181,26 @@ pub struct NewAudit {
     pub ip: Option<String>,
 }
 
+impl NewAudit {
+    /// A record of `action` at `at` that says nothing yet of who, which secret or from where:
+    /// callers name the fields that apply and take the rest from here (`..NewAudit::new(..)`),
+    /// so that an empty field is always `None` in the same way.
+    pub fn new(at: Millis, action: AuditAction, outcome: Outcome) -> NewAudit {
+        NewAudit {
+            at,
+            actor: None,
+            action,
+            secret: None,
+            visibility: None,
+            owner: None,
+            version: None,
+            outcome,
+            client: None,
+            ip: None,
+        }
+    }
+}
+
 /// An appended audit record: the store assigns the id and links it into the hash chain
 /// (`audit_link_hash` over `prev_hash`, the id and the record).
 #[derive(Debug, Clone, PartialEq, Eq)]

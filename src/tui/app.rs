@@ -32,6 +32,8 @@ use super::keymap::Keymap;
 use super::layout::Areas;
 use crate::api::{AuditEvent, SecretMeta, VersionInfo, Visibility};
 
+/// The failure classes a [`CallError`] carries, where the tests and `tasks` look for them.
+pub use crate::api::FailureClass;
 /// The popups' types, where the tests and the renderer look for them.
 pub use crate::tui::popups::{
     ConfirmPopup, ConflictPopup, Field, FieldId, FieldKind, Form, HelpPopup, OfferCopyPopup, Popup, Purpose,
@@ -39,7 +41,7 @@ pub use crate::tui::popups::{
 };
 pub use action_table::{ActionTable, Handler, Row, Show, TextHandler, TextKey};
 pub use list::{CategoryTab, Counts, ScopeTab, SecretList, SortKey, Tabs, VisibilityFilter, is_stale};
-pub use messages::{CallError, ClearResult, Command, CopyInfo, ErrorKind, Msg, Pasted, Reply, RevealPurpose, WriteOp};
+pub use messages::{CallError, ClearResult, Command, CopyInfo, Msg, Pasted, Reply, RevealPurpose, WriteOp};
 pub use pending::{ConfirmKeys, PendingAction, Seen};
 pub use session::{Offline, Session, Status, Tone};
 pub use values::{Batch, Clip, ClipState, Shown};
@@ -63,8 +65,16 @@ impl SecretKey {
     }
     /// "org-shared" or "private", as the popups say it.
     pub fn namespace(&self) -> &'static str {
-        if self.org { "org-shared" } else { "private" }
+        namespace_label(self.org)
     }
+    /// The same words for a row, as the detail pane says them, without building its key.
+    pub fn namespace_of(meta: &SecretMeta) -> &'static str {
+        namespace_label(meta.visibility == Visibility::Org)
+    }
+}
+
+fn namespace_label(org: bool) -> &'static str {
+    if org { "org-shared" } else { "private" }
 }
 
 /// Fixed inputs of the app.

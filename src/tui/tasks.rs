@@ -10,10 +10,10 @@ use std::future::Future;
 use time::OffsetDateTime;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::app::{CallError, ClearResult, Command, CopyInfo, ErrorKind, Msg, Reply, WriteOp};
+use super::app::{CallError, ClearResult, Command, CopyInfo, Msg, Reply, WriteOp};
 use super::config::ClipboardChoice;
 use crate::api::{AuditQuery, ListQuery};
-use crate::client::{ClientError, FailureClass, VaultClient};
+use crate::client::{ClientError, VaultClient};
 use crate::clipboard::{ClearOutcome, Clipboard, ClipboardMode, CopyReceipt};
 
 /// How many audit events the audit pane loads.
@@ -171,14 +171,5 @@ impl Tasks {
 
 /// Reduces a client error to what the app decides on, keeping the server's words.
 pub fn call_error(e: ClientError) -> CallError {
-    let kind = match e.class() {
-        FailureClass::Unreachable => ErrorKind::Unreachable,
-        FailureClass::Unauthorized => ErrorKind::Unauthorized,
-        FailureClass::Forbidden => ErrorKind::Forbidden,
-        FailureClass::NotFound => ErrorKind::NotFound,
-        FailureClass::Conflict { current_version } => ErrorKind::Conflict { current_version },
-        FailureClass::Invalid => ErrorKind::Invalid,
-        FailureClass::RateLimited | FailureClass::Usage | FailureClass::Server => ErrorKind::Other,
-    };
-    CallError::new(kind, e.brief())
+    CallError::new(e.class(), e.brief())
 }

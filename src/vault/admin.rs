@@ -45,16 +45,10 @@ pub async fn admin_create_user(database_url: &str, name: &str, role: Role) -> Va
     let at = Clock::System.now_millis();
     let (token, row) = new_token(0, "initial", at, None);
     let audit = NewAudit {
-        at,
         actor: Some("admin-cli".into()),
-        action: AuditAction::UserCreate,
-        secret: None,
-        visibility: None,
         owner: Some(name.to_owned()),
-        version: None,
-        outcome: Outcome::Ok,
         client: Some(format!("vaultty-admin/{}", env!("CARGO_PKG_VERSION"))),
-        ip: None,
+        ..NewAudit::new(at, AuditAction::UserCreate, Outcome::Ok)
     };
     store
         .create_user(name, role, row, at, audit)

@@ -2,11 +2,18 @@
 
 use time::OffsetDateTime;
 
-use crate::api::{AuditEvent, SecretMeta, TokenInfo, VersionInfo};
-use crate::store::{AuditRow, Millis, SecretRow, TokenRow, VersionRow};
+use crate::api::{AuditEvent, OrgInfo, SecretMeta, TokenInfo, VersionInfo};
+use crate::store::{AuditRow, Millis, OrgRow, SecretRow, TokenRow, VersionRow};
 
 pub(crate) fn ts(ms: Millis) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+pub(crate) fn org(o: OrgRow) -> OrgInfo {
+    OrgInfo {
+        name: o.name,
+        members_can_reveal: o.members_can_reveal,
+    }
 }
 
 pub(crate) fn meta(r: &SecretRow) -> SecretMeta {

@@ -59,16 +59,9 @@ impl Vault {
             }
         };
         let audit = NewAudit {
-            at,
-            actor: None,
-            action: AuditAction::AuthFailed,
-            secret: None,
-            visibility: None,
-            owner: None,
-            version: None,
-            outcome: Outcome::Denied,
             client: origin.client,
             ip: origin.ip,
+            ..NewAudit::new(at, AuditAction::AuthFailed, Outcome::Denied)
         };
         self.store.append_audit(vec![audit]).await?;
         Err(VaultError::Unauthorized(reason.to_owned()))
@@ -84,39 +77,31 @@ impl Vault {
     }
 
     pub async fn org(&self, _caller: &Caller) -> VaultResult<OrgInfo> {
-        let org = self.org_row().await?;
-        Ok(OrgInfo {
-            name: org.name,
-            members_can_reveal: org.members_can_reveal,
-        })
+        Ok(convert::org(self.org_row().await?))
     }
 
     pub async fn patch_org(&self, caller: &Caller, p: &PatchOrg) -> VaultResult<OrgInfo> {
         let at = self.now_millis();
-        if !caller.is_admin() {
-            let audit = audit_for(caller, AuditAction::OrgUpdate, Outcome::Denied, at);
-            self.store.append_audit(vec![audit]).await?;
-            return Err(VaultError::Forbidden("only admins change the org settings".into()));
-        }
+        self.require_admin(
+            caller,
+            AuditAction::OrgUpdate,
+            at,
+            "only admins change the org settings",
+        )
+        .await?;
         let current = self.org_row().await?;
         let value = p.members_can_reveal.unwrap_or(current.members_can_reveal);
         let org = self
             .store
             .update_org(value, audit_for(caller, AuditAction::OrgUpdate, Outcome::Ok, at))
             .await?;
-        Ok(OrgInfo {
-            name: org.name,
-            members_can_reveal: org.members_can_reveal,
-        })
+        Ok(convert::org(org))
     }
 
     pub async fn create_user(&self, caller: &Caller, req: &CreateUser) -> VaultResult<CreatedUser> {
         let at = self.now_millis();
-        if !caller.is_admin() {
-            let audit = audit_for(caller, AuditAction::UserCreate, Outcome::Denied, at);
-            self.store.append_audit(vec![audit]).await?;
-            return Err(VaultError::Forbidden("only admins create users".into()));
-        }
+        self.require_admin(caller, AuditAction::UserCreate, at, "only admins create users")
+            .await?;
         validate::user_name(&req.name).map_err(VaultError::Invalid)?;
         let (token, row) = new_token(0, "initial", at, None);
         let audit = audit_for(caller, AuditAction::UserCreate, Outcome::Ok, at);
@@ -183,5 +168,15 @@ impl Vault {
             Err(StoreError::NotFound) => Err(VaultError::NotFound(format!("you have no live token with id {id}"))),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Lets only admins past; a member's attempt is recorded (`denied`) and refused with `why`.
+    async fn require_admin(&self, caller: &Caller, action: AuditAction, at: Millis, why: &str) -> VaultResult<()> {
+        if caller.is_admin() {
+            return Ok(());
+        }
+        let audit = audit_for(caller, action, Outcome::Denied, at);
+        self.store.append_audit(vec![audit]).await?;
+        Err(VaultError::Forbidden(why.to_owned()))
     }
 }

@@ -96,15 +96,9 @@ impl Vault {
 /// An audit record for `caller` doing `action`; the secret fields are filled by the caller.
 pub(crate) fn audit_for(caller: &Caller, action: AuditAction, outcome: Outcome, at: Millis) -> NewAudit {
     NewAudit {
-        at,
         actor: Some(caller.user.name.clone()),
-        action,
-        secret: None,
-        visibility: None,
-        owner: None,
-        version: None,
-        outcome,
         client: caller.client.clone(),
         ip: caller.ip.clone(),
+        ..NewAudit::new(at, action, outcome)
     }
 }

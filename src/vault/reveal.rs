@@ -40,8 +40,9 @@ impl Vault {
             None
         };
         if let Some(reason) = refusal {
-            self.deny(caller, AuditAction::Reveal, name, row.owner, at).await?;
-            return Err(VaultError::Forbidden(reason));
+            return Err(self
+                .deny(caller, AuditAction::Reveal, name, row.owner, at, reason)
+                .await);
         }
         let wanted = version.unwrap_or(row.version);
         let stored = self.store.version(row.id, wanted).await?.ok_or_else(|| {

@@ -90,14 +90,11 @@ impl Vault {
         if let Some(d) = &req.description {
             validate::description(d).map_err(VaultError::Invalid)?;
         }
-        let owner = Self::namespace(caller, req.org_wide.unwrap_or(false));
-        let at = self.now_millis();
-        if !may_write(caller.user.role, caller.user.id, owner) {
-            self.deny(caller, AuditAction::Rotate, &req.name, owner, at).await?;
-            return Err(VaultError::Forbidden(
-                "only admins create or rotate org-shared secrets".into(),
-            ));
-        }
+        let why = "only admins create or rotate org-shared secrets";
+        let org_wide = req.org_wide.unwrap_or(false);
+        let (owner, at) = self
+            .write_target(caller, org_wide, AuditAction::Rotate, &req.name, why)
+            .await?;
         let preview = preview(req.value.expose_secret());
         for _ in 0..UPSERT_ATTEMPTS {
             let existing = self.store.get_secret(owner, &req.name).await?;
@@ -180,12 +177,10 @@ impl Vault {
         if let Some(d) = &p.description {
             validate::description(d).map_err(VaultError::Invalid)?;
         }
-        let owner = Self::namespace(caller, org_wide);
-        let at = self.now_millis();
-        if !may_write(caller.user.role, caller.user.id, owner) {
-            self.deny(caller, AuditAction::Update, name, owner, at).await?;
-            return Err(VaultError::Forbidden("only admins edit org-shared secrets".into()));
-        }
+        let why = "only admins edit org-shared secrets";
+        let (owner, at) = self
+            .write_target(caller, org_wide, AuditAction::Update, name, why)
+            .await?;
         let existing = self
             .store
             .get_secret(owner, name)
@@ -218,12 +213,10 @@ impl Vault {
 
     pub async fn delete(&self, caller: &Caller, name: &str, org_wide: bool) -> VaultResult<()> {
         validate::secret_name(name).map_err(VaultError::Invalid)?;
-        let owner = Self::namespace(caller, org_wide);
-        let at = self.now_millis();
-        if !may_write(caller.user.role, caller.user.id, owner) {
-            self.deny(caller, AuditAction::Delete, name, owner, at).await?;
-            return Err(VaultError::Forbidden("only admins delete org-shared secrets".into()));
-        }
+        let why = "only admins delete org-shared secrets";
+        let (owner, at) = self
+            .write_target(caller, org_wide, AuditAction::Delete, name, why)
+            .await?;
         let audit = secret_audit(caller, AuditAction::Delete, Outcome::Ok, name, owner, None, at);
         match self.store.delete_secret(owner, name, audit).await {
             Ok(()) => Ok(()),
@@ -232,16 +225,31 @@ impl Vault {
         }
     }
 
-    /// The namespace a write addresses: writes never fall back.
-    fn namespace(caller: &Caller, org_wide: bool) -> Owner {
-        if org_wide {
+    /// The namespace a write addresses (writes never fall back: the caller's own, or the org's
+    /// with `org_wide`) and the time of the write. A caller who may not write there is recorded
+    /// (`denied`, as `action` on `name`) and refused with `why`.
+    async fn write_target(
+        &self,
+        caller: &Caller,
+        org_wide: bool,
+        action: AuditAction,
+        name: &str,
+        why: &str,
+    ) -> VaultResult<(Owner, crate::store::Millis)> {
+        let owner = if org_wide {
             Owner::Org
         } else {
             Owner::User(caller.user.id)
+        };
+        let at = self.now_millis();
+        if !may_write(caller.user.role, caller.user.id, owner) {
+            return Err(self.deny(caller, action, name, owner, at, why).await);
         }
+        Ok((owner, at))
     }
 
-    /// Records a denied request; if even that cannot be written, the request fails with it.
+    /// Records a denied request and returns its refusal (`Forbidden`, saying `why`); if even the
+    /// record cannot be written, the request fails with that instead.
     pub(crate) async fn deny(
         &self,
         caller: &Caller,
@@ -249,10 +257,13 @@ impl Vault {
         name: &str,
         owner: Owner,
         at: crate::store::Millis,
-    ) -> VaultResult<()> {
+        why: impl Into<String>,
+    ) -> VaultError {
         let audit = secret_audit(caller, action, Outcome::Denied, name, owner, None, at);
-        self.store.append_audit(vec![audit]).await?;
-        Ok(())
+        match self.store.append_audit(vec![audit]).await {
+            Ok(()) => VaultError::Forbidden(why.into()),
+            Err(e) => e.into(),
+        }
     }
 }
 

@@ -369,7 +369,7 @@ pub fn status(app: &App) -> String {
 /// The answer of any call while the server is down.
 pub fn down<T>() -> Result<T, vaultty::tui::app::CallError> {
     Err(vaultty::tui::app::CallError::new(
-        vaultty::tui::app::ErrorKind::Unreachable,
+        vaultty::tui::app::FailureClass::Unreachable,
         "connection refused",
     ))
 }

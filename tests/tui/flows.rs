@@ -3,7 +3,7 @@
 use crossterm::event::KeyCode;
 use secrecy::ExposeSecret;
 use vaultty::api::Role;
-use vaultty::tui::app::{CallError, ClearResult, CopyInfo, ErrorKind, Popup, RevealPurpose, Tone};
+use vaultty::tui::app::{CallError, ClearResult, CopyInfo, FailureClass, Popup, RevealPurpose, Tone};
 use vaultty::tui::{Command, Reply};
 
 use crate::fixtures::*;
@@ -100,7 +100,7 @@ fn a_denied_reveal_shows_the_servers_reason() {
     answer_reveal(
         &mut app,
         RevealPurpose::Show,
-        Err(CallError::new(ErrorKind::Forbidden, reason)),
+        Err(CallError::new(FailureClass::Forbidden, reason)),
         at(1),
     );
     assert!(app.shown.is_none());

@@ -4,7 +4,7 @@
 use crossterm::event::KeyCode;
 use secrecy::ExposeSecret;
 use vaultty::api::Role;
-use vaultty::tui::app::{CallError, ErrorKind, PendingAction, Popup, Purpose, Step, WriteOp};
+use vaultty::tui::app::{CallError, FailureClass, PendingAction, Popup, Purpose, Step, WriteOp};
 use vaultty::tui::{Command, Reply};
 
 use crate::fixtures::*;
@@ -49,7 +49,7 @@ fn rotate_with_a_conflict_reloads_and_writes_against_the_new_version() {
     }
 
     let conflict = CallError::new(
-        ErrorKind::Conflict {
+        FailureClass::Conflict {
             current_version: Some(5),
         },
         "expected version 4, found 5",
@@ -107,7 +107,10 @@ fn a_failed_rotation_keeps_the_dialog_with_the_servers_message() {
         &mut app,
         Reply::Written {
             op: WriteOp::Rotate(key("GITHUB_TOKEN", false)),
-            result: Err(CallError::new(ErrorKind::Other, "the server failed (500): disk full")),
+            result: Err(CallError::new(
+                FailureClass::Server,
+                "the server failed (500): disk full",
+            )),
         },
     );
     assert!(
@@ -199,7 +202,7 @@ fn failed_calls_become_status_messages() {
         &mut app,
         Reply::Deleted {
             key: key("GITHUB_TOKEN", false),
-            result: Err(CallError::new(ErrorKind::Forbidden, "not allowed")),
+            result: Err(CallError::new(FailureClass::Forbidden, "not allowed")),
         },
     );
     assert_eq!(status(&app), "not allowed");

@@ -5,7 +5,7 @@ use crossterm::event::KeyCode;
 use vaultty::api::{AuditAction, AuditEvent, Outcome, Role, Visibility};
 use vaultty::tui::App;
 use vaultty::tui::Reply;
-use vaultty::tui::app::{CallError, ErrorKind, RevealPurpose, WriteOp};
+use vaultty::tui::app::{CallError, FailureClass, RevealPurpose, WriteOp};
 
 use crate::fixtures::*;
 
@@ -106,7 +106,7 @@ fn rotation_conflict() {
     press(&mut app, KeyCode::Enter);
     ch(&mut app, 'y');
     let conflict = CallError::new(
-        ErrorKind::Conflict {
+        FailureClass::Conflict {
             current_version: Some(5),
         },
         "expected version 4, found 5",
@@ -234,7 +234,7 @@ fn a_failed_call_in_the_status_bar() {
         &mut app,
         RevealPurpose::Show,
         Err(CallError::new(
-            ErrorKind::Forbidden,
+            FailureClass::Forbidden,
             "members may not reveal org-shared secrets",
         )),
         at(0),
@@ -248,7 +248,7 @@ fn a_refused_token() {
     app.start();
     let refused = || {
         CallError::new(
-            ErrorKind::Unauthorized,
+            FailureClass::Unauthorized,
             "unauthorized: the token is not valid (check the token, or log in again with `vaultty login`)",
         )
     };

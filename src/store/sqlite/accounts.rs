@@ -32,15 +32,7 @@ pub(super) fn init(tx: &mut Tx<'_>, org_name: &str, admin: &str, token: NewToken
         .prepare_cached("INSERT INTO org (id, name, members_can_reveal, created_at) VALUES (1, ?1, 0, ?2)")
         .and_then(|mut st| st.execute(params![org_name, at]))
         .map_err(map)?;
-    let user = insert_user(tx.conn, admin, Role::Admin, at)?;
-    insert_token(
-        tx.conn,
-        &NewToken {
-            user_id: user.id,
-            ..token
-        },
-    )?;
-    Ok(user)
+    insert_user_with_token(tx.conn, admin, Role::Admin, token, at)
 }
 
 pub(super) fn update_org(tx: &mut Tx<'_>, members_can_reveal: bool, audit: NewAudit) -> StoreResult<OrgRow> {
@@ -67,15 +59,27 @@ pub(super) fn create_user(
     if org(tx.conn)?.is_none() {
         return Err(StoreError::NotInitialised);
     }
-    let user = insert_user(tx.conn, name, role, at)?;
+    let user = insert_user_with_token(tx.conn, name, role, token, at)?;
+    tx.append_audit(audit)?;
+    Ok(user)
+}
+
+/// A new user and its first token: `token.user_id` is ignored, the token goes to the new user.
+fn insert_user_with_token(
+    conn: &Connection,
+    name: &str,
+    role: Role,
+    token: NewToken,
+    at: Millis,
+) -> StoreResult<UserRow> {
+    let user = insert_user(conn, name, role, at)?;
     insert_token(
-        tx.conn,
+        conn,
         &NewToken {
             user_id: user.id,
             ..token
         },
     )?;
-    tx.append_audit(audit)?;
     Ok(user)
 }
 

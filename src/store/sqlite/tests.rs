@@ -8,10 +8,10 @@ use rusqlite::{Connection, StatementStatus};
 
 use super::audit::audit_range;
 use super::schema::open_writer;
-use super::writer::Writer;
+use super::writer::{Tx, Writer};
 use super::{accounts, secrets};
 use crate::crypto::TokenHash;
-use crate::store::{AuditAction, GENESIS_HASH, NewAudit, Outcome, Owner, StoreError, audit_link_hash};
+use crate::store::{AuditAction, GENESIS_HASH, NewAudit, Outcome, Owner, StoreError, StoreResult, audit_link_hash};
 
 fn event(i: i64) -> NewAudit {
     NewAudit {
@@ -62,35 +62,46 @@ fn assert_chain(path: &str, expected: usize) {
     }
 }
 
+/// Sends `n` jobs to the writer at once, job `i` running `job(i, tx)`, and gathers each job's
+/// index with its answer, so that a test can compare what was acknowledged with what is stored.
+async fn run_jobs<T: Send + 'static>(
+    w: &Arc<Writer>,
+    n: i64,
+    job: fn(i64, &mut Tx<'_>) -> StoreResult<T>,
+) -> Vec<(i64, StoreResult<T>)> {
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let w = Arc::clone(w);
+            tokio::spawn(async move { (i, w.write(move |tx| job(i, tx)).await) })
+        })
+        .collect();
+    let mut answers = Vec::with_capacity(handles.len());
+    for h in handles {
+        answers.push(h.await.unwrap());
+    }
+    answers
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failing_job_rolls_back_alone() {
     let (_dir, path, w) = writer("CREATE TABLE t (x INTEGER NOT NULL)");
-    let jobs: Vec<_> = (0..60i64)
-        .map(|i| {
-            let w = Arc::clone(&w);
-            tokio::spawn(async move {
-                let r = w
-                    .write(move |tx| {
-                        tx.conn
-                            .execute("INSERT INTO t (x) VALUES (?1)", [i])
-                            .map_err(super::error::map)?;
-                        tx.append_audit(event(i))?;
-                        if i == 7 {
-                            panic!("a bug in job 7");
-                        }
-                        if i % 3 == 0 {
-                            return Err(StoreError::Conflict { current: Some(i) });
-                        }
-                        Ok(i)
-                    })
-                    .await;
-                (i, r)
-            })
-        })
-        .collect();
+    let answers = run_jobs(&w, 60, |i, tx| {
+        tx.conn
+            .execute("INSERT INTO t (x) VALUES (?1)", [i])
+            .map_err(super::error::map)?;
+        tx.append_audit(event(i))?;
+        if i == 7 {
+            panic!("a bug in job 7");
+        }
+        if i % 3 == 0 {
+            return Err(StoreError::Conflict { current: Some(i) });
+        }
+        Ok(i)
+    })
+    .await;
     let mut acked = BTreeSet::new();
-    for j in jobs {
-        match j.await.unwrap() {
+    for answer in answers {
+        match answer {
             (i, Ok(v)) => {
                 assert_eq!(i, v);
                 acked.insert(i);
@@ -118,26 +129,17 @@ async fn a_full_disk_acknowledges_nothing_it_did_not_store() {
         "CREATE TABLE t (x INTEGER NOT NULL, filler BLOB);
          PRAGMA max_page_count = 60;",
     );
-    let jobs: Vec<_> = (0..200i64)
-        .map(|i| {
-            let w = Arc::clone(&w);
-            tokio::spawn(async move {
-                let r = w
-                    .write(move |tx| {
-                        tx.append_audit(event(i))?;
-                        tx.conn
-                            .execute("INSERT INTO t (x, filler) VALUES (?1, zeroblob(3000))", [i])
-                            .map_err(super::error::map)?;
-                        Ok(())
-                    })
-                    .await;
-                (i, r)
-            })
-        })
-        .collect();
+    let answers = run_jobs(&w, 200, |i, tx| {
+        tx.append_audit(event(i))?;
+        tx.conn
+            .execute("INSERT INTO t (x, filler) VALUES (?1, zeroblob(3000))", [i])
+            .map_err(super::error::map)?;
+        Ok(())
+    })
+    .await;
     let (mut acked, mut full) = (BTreeSet::new(), 0);
-    for j in jobs {
-        match j.await.unwrap() {
+    for answer in answers {
+        match answer {
             (i, Ok(())) => {
                 acked.insert(i);
             }

@@ -7,33 +7,20 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::SecretKey;
-use crate::api::{AuditEvent, Me, PatchSecret, Revealed, SecretMeta, UpsertSecret, VersionInfo};
+use crate::api::{AuditEvent, FailureClass, Me, PatchSecret, Revealed, SecretMeta, UpsertSecret, VersionInfo};
 use crate::crypto::Alphabet;
 
 /// A failed call, reduced to what the UI needs to decide and to say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallError {
-    pub kind: ErrorKind,
+    /// What the app decides on: `Unreachable` shows the banner and retries with backoff.
+    pub kind: FailureClass,
     /// A sentence for the status bar; the server's own words where it sent some.
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// Connection refused, DNS, TLS, or a timeout: the banner and the retry with backoff.
-    Unreachable,
-    Unauthorized,
-    Forbidden,
-    NotFound,
-    Conflict {
-        current_version: Option<i64>,
-    },
-    Invalid,
-    Other,
-}
-
 impl CallError {
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> CallError {
+    pub fn new(kind: FailureClass, message: impl Into<String>) -> CallError {
         CallError {
             kind,
             message: message.into(),

@@ -1,7 +1,7 @@
 //! What each reply from `tasks` does to the state.
 
 use super::session::backoff;
-use super::{App, CallError, Command, ErrorKind, Offline, Reply, Tone};
+use super::{App, CallError, Command, FailureClass, Offline, Reply, Tone};
 
 pub(super) fn on_reply(app: &mut App, reply: Reply, out: &mut Vec<Command>) {
     match reply {
@@ -9,7 +9,7 @@ pub(super) fn on_reply(app: &mut App, reply: Reply, out: &mut Vec<Command>) {
             app.settle();
             match result {
                 Ok(me) => app.session.me = Some(me),
-                Err(e) if e.kind == ErrorKind::Unreachable => {}
+                Err(e) if e.kind == FailureClass::Unreachable => {}
                 Err(e) => app.say(Tone::Error, format!("Could not read who you are: {}", e.message)),
             }
         }
@@ -75,7 +75,7 @@ fn on_secrets(app: &mut App, result: Result<Vec<crate::api::SecretMeta>, CallErr
             app.session.next_refresh = (every > 0).then(|| app.now + time::Duration::seconds(every.into()));
             app.after_move(out);
         }
-        Err(e) if e.kind == ErrorKind::Unreachable => {
+        Err(e) if e.kind == FailureClass::Unreachable => {
             let attempt = app.session.offline.as_ref().map_or(1, |o| o.attempt + 1);
             app.session.offline = Some(Offline {
                 reason: e.message,

@@ -6,7 +6,7 @@ use secrecy::SecretString;
 use time::{Duration, OffsetDateTime};
 
 use super::{
-    App, CallError, ClearResult, Command, CopyInfo, ErrorKind, PendingAction, RevealPurpose, SecretKey, Seen, Tone,
+    App, CallError, ClearResult, Command, CopyInfo, FailureClass, PendingAction, RevealPurpose, SecretKey, Seen, Tone,
 };
 use crate::api::Revealed;
 
@@ -142,7 +142,7 @@ impl App {
                     },
                 );
             }
-            (Err(e), _) if e.kind == ErrorKind::Forbidden => {
+            (Err(e), _) if e.kind == FailureClass::Forbidden => {
                 self.say(Tone::Error, format!("Reveal of {} denied: {}", key.name, e.message));
             }
             (Err(e), _) => self.say(Tone::Error, format!("Could not reveal {}: {}", key.name, e.message)),

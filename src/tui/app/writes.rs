@@ -8,7 +8,7 @@ use crate::api::SecretMeta;
 use crate::tui::popups::{ConflictPopup, OfferCopyPopup};
 
 use super::{
-    App, Batch, CallError, Command, ErrorKind, PendingAction, Popup, SecretForm, SecretKey, Step, Tone, WriteOp,
+    App, Batch, CallError, Command, FailureClass, PendingAction, Popup, SecretForm, SecretKey, Step, Tone, WriteOp,
 };
 
 impl App {
@@ -146,7 +146,7 @@ impl App {
                 self.popup = value.map(|value| Popup::OfferCopy(OfferCopyPopup { key, version, value }));
                 self.want_versions(out);
             }
-            (WriteOp::Rotate(key), Err(e)) if matches!(e.kind, ErrorKind::Conflict { .. }) => {
+            (WriteOp::Rotate(key), Err(e)) if matches!(e.kind, FailureClass::Conflict { .. }) => {
                 if let Some((value, expected)) = self.typed_value() {
                     self.popup = Some(Popup::Conflict(ConflictPopup {
                         key: key.clone(),

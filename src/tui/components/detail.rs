@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use secrecy::ExposeSecret;
 
 use super::{Theme, fmt};
-use crate::api::{SecretMeta, Visibility};
+use crate::api::SecretMeta;
 use crate::tui::app::{App, SecretKey, is_stale};
 use crate::tui::keymap::{Action, Context};
 
@@ -117,11 +117,7 @@ fn age_line<'a>(app: &App, meta: &SecretMeta, theme: &Theme) -> Line<'a> {
 }
 
 fn full<'a>(app: &'a App, meta: &'a SecretMeta, theme: &Theme) -> Vec<Line<'a>> {
-    let ns = if meta.visibility == Visibility::Org {
-        "org-shared"
-    } else {
-        "private"
-    };
+    let ns = SecretKey::namespace_of(meta);
     let mut lines = vec![
         Line::from(Span::styled(meta.name.as_str(), theme.bold())),
         Line::from(Span::styled(
@@ -167,11 +163,7 @@ fn full<'a>(app: &'a App, meta: &'a SecretMeta, theme: &Theme) -> Vec<Line<'a>> 
 }
 
 fn compact<'a>(app: &'a App, meta: &'a SecretMeta, theme: &Theme) -> Vec<Line<'a>> {
-    let ns = if meta.visibility == Visibility::Org {
-        "org-shared"
-    } else {
-        "private"
-    };
+    let ns = SecretKey::namespace_of(meta);
     let mut lines = vec![Line::from(vec![
         Span::styled(meta.name.as_str(), theme.bold()),
         Span::styled(

@@ -82,6 +82,18 @@ pub trait Store: Send + Sync + 'static {
     /// stored version, adds the version row, prunes versions beyond `max_versions`, and appends
     /// the audit record, all in one transaction. `Conflict` when the stored version differs.
     async fn write_secret(&self, write: SecretWrite, audit: NewAudit) -> StoreResult<SecretRow>;
+    /// Creates or rotates a secret on top of whatever version is stored (last writer wins), in
+    /// one transaction like `write_secret`. `write` is sealed for the version after
+    /// `write.expected`; when another version is stored by then, the store writes the one after
+    /// that instead, sealed by `reseal`. The audit record gets the version written and says
+    /// `Create` or `Rotate` for what happened. Never `Conflict`. Returns the row and whether it
+    /// was created.
+    async fn write_secret_latest(
+        &self,
+        write: SecretWrite,
+        reseal: Reseal,
+        audit: NewAudit,
+    ) -> StoreResult<(SecretRow, bool)>;
     /// Edits metadata without rotating. `NotFound` when there is no such secret.
     async fn update_secret(
         &self,

@@ -125,6 +125,11 @@ pub struct SecretWrite {
     pub max_versions: u32,
 }
 
+/// Seals the value of an unconditional write for the version the store hands it. Such a write
+/// learns its version only inside the store's transaction, and sealed text is bound to its
+/// version; the store calls this (at most once) and sees only what it returns, never the value.
+pub type Reseal = Box<dyn FnOnce(i64) -> String + Send>;
+
 /// A metadata edit: `None` leaves a field as it is; `Some(None)` clears the description.
 #[derive(Debug, Clone, Default)]
 pub struct MetaPatch {

@@ -1,5 +1,7 @@
 //! Secret metadata and writes: list, get, create/rotate with check-and-set, edit, delete, history.
 
+use std::sync::Arc;
+
 use secrecy::ExposeSecret;
 
 use super::convert;
@@ -9,9 +11,6 @@ use super::{Caller, Vault, VaultError, audit_for};
 use crate::api::{ListQuery, PatchSecret, SecretMeta, UpsertSecret, VersionInfo, Visibility, validate};
 use crate::crypto::{Binding, preview};
 use crate::store::{AuditAction, MetaPatch, Outcome, Owner, SecretFilter, SecretRow, SecretWrite, StoreError};
-
-/// How often an upsert without `expectedVersion` re-reads and retries when another writer won the race.
-const UPSERT_ATTEMPTS: usize = 5;
 
 impl Vault {
     pub async fn list(&self, caller: &Caller, q: &ListQuery) -> VaultResult<Vec<SecretMeta>> {
@@ -96,80 +95,92 @@ impl Vault {
             .write_target(caller, org_wide, AuditAction::Rotate, &req.name, why)
             .await?;
         let preview = preview(req.value.expose_secret());
-        for _ in 0..UPSERT_ATTEMPTS {
-            let existing = self.store.get_secret(owner, &req.name).await?;
-            let current = existing.as_ref().map(|r| r.version);
-            if let Some(expected) = req.expected_version
-                && current != Some(expected)
-            {
-                return Err(VaultError::Conflict {
-                    message: match current {
-                        Some(v) => format!(
-                            "{} is at version {v}, not {expected}: someone rotated it meanwhile",
-                            req.name
-                        ),
-                        None => format!("{} does not exist, so it is not at version {expected}", req.name),
-                    },
-                    current,
-                });
-            }
-            if existing.as_ref().is_some_and(|r| !r.revealable) && req.revealable == Some(true) {
-                return Err(write_only_is_one_way(&req.name));
-            }
-            let new_version = current.map_or(1, |v| v + 1);
-            let namespace = owner.namespace();
-            let sealed = self.keyring.seal(
-                &Binding {
-                    namespace: &namespace,
-                    name: &req.name,
-                    version: new_version,
+        let existing = self.store.get_secret(owner, &req.name).await?;
+        let current = existing.as_ref().map(|r| r.version);
+        if let Some(expected) = req.expected_version
+            && current != Some(expected)
+        {
+            return Err(VaultError::Conflict {
+                message: match current {
+                    Some(v) => format!(
+                        "{} is at version {v}, not {expected}: someone rotated it meanwhile",
+                        req.name
+                    ),
+                    None => format!("{} does not exist, so it is not at version {expected}", req.name),
                 },
-                &req.value,
-            );
-            let write = SecretWrite {
-                owner,
-                name: req.name.clone(),
-                expected: current,
-                new_version,
-                sealed,
-                preview: preview.clone(),
-                category: req
-                    .category
-                    .or(existing.as_ref().map(|r| r.category))
-                    .unwrap_or_default(),
-                scope: req.scope.or(existing.as_ref().map(|r| r.scope)).unwrap_or_default(),
-                description: match &req.description {
-                    Some(d) => Some(d.clone()).filter(|d| !d.is_empty()),
-                    None => existing
-                        .as_ref()
-                        .and_then(|r| r.description.as_deref().map(str::to_owned)),
-                },
-                revealable: req
-                    .revealable
-                    .or(existing.as_ref().map(|r| r.revealable))
-                    .unwrap_or(true),
-                at,
-                by: caller.user.name.clone(),
-                max_versions: self.settings.max_versions,
-            };
-            let action = if existing.is_some() {
-                AuditAction::Rotate
-            } else {
-                AuditAction::Create
-            };
-            let audit = secret_audit(caller, action, Outcome::Ok, &req.name, owner, Some(new_version), at);
-            match self.store.write_secret(write, audit).await {
-                Ok(row) => return Ok((convert::into_meta(row), existing.is_none())),
-                // Another writer got there first; without expectedVersion the caller asked for
-                // "set it to this", so read again and retry on top of the newer version.
-                Err(StoreError::Conflict { .. }) if req.expected_version.is_none() => {}
-                Err(e) => return Err(e.into()),
-            }
+                current,
+            });
         }
-        Err(VaultError::Conflict {
-            message: format!("{} is being changed by others right now; try again", req.name),
-            current: None,
-        })
+        if existing.as_ref().is_some_and(|r| !r.revealable) && req.revealable == Some(true) {
+            return Err(write_only_is_one_way(&req.name));
+        }
+        let new_version = current.map_or(1, |v| v + 1);
+        let namespace = owner.namespace();
+        let sealed = self.keyring.seal(
+            &Binding {
+                namespace: &namespace,
+                name: &req.name,
+                version: new_version,
+            },
+            &req.value,
+        );
+        let write = SecretWrite {
+            owner,
+            name: req.name.clone(),
+            expected: current,
+            new_version,
+            sealed,
+            preview,
+            category: req
+                .category
+                .or(existing.as_ref().map(|r| r.category))
+                .unwrap_or_default(),
+            scope: req.scope.or(existing.as_ref().map(|r| r.scope)).unwrap_or_default(),
+            description: match &req.description {
+                Some(d) => Some(d.clone()).filter(|d| !d.is_empty()),
+                None => existing
+                    .as_ref()
+                    .and_then(|r| r.description.as_deref().map(str::to_owned)),
+            },
+            revealable: req
+                .revealable
+                .or(existing.as_ref().map(|r| r.revealable))
+                .unwrap_or(true),
+            at,
+            by: caller.user.name.clone(),
+            max_versions: self.settings.max_versions,
+        };
+        let action = if existing.is_some() {
+            AuditAction::Rotate
+        } else {
+            AuditAction::Create
+        };
+        let audit = secret_audit(caller, action, Outcome::Ok, &req.name, owner, Some(new_version), at);
+        if req.expected_version.is_some() {
+            // Check-and-set: a writer that got in between the read and this write is a conflict.
+            let row = self.store.write_secret(write, audit).await?;
+            return Ok((convert::into_meta(row), existing.is_none()));
+        }
+        // "Set it to this": last writer wins. Another writer may get in between the read above and
+        // the write, so the store decides the version inside its transaction, and when it is not
+        // the one sealed for here, seals again for it (the sealed text is bound to its version).
+        let reseal = {
+            let keyring = Arc::clone(&self.keyring);
+            let name = req.name.clone();
+            let value = req.value.clone();
+            Box::new(move |version| {
+                keyring.seal(
+                    &Binding {
+                        namespace: &namespace,
+                        name: &name,
+                        version,
+                    },
+                    &value,
+                )
+            })
+        };
+        let (row, created) = self.store.write_secret_latest(write, reseal, audit).await?;
+        Ok((convert::into_meta(row), created))
     }
 
     pub async fn patch(&self, caller: &Caller, name: &str, org_wide: bool, p: &PatchSecret) -> VaultResult<SecretMeta> {

@@ -11,6 +11,7 @@ mod audit;
 mod crypto_at_rest;
 mod env;
 mod health;
+mod hot_secret;
 mod limits;
 mod policy;
 mod secrets;

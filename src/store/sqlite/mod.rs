@@ -136,6 +136,17 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn write_secret_latest(
+        &self,
+        write: SecretWrite,
+        reseal: Reseal,
+        audit: NewAudit,
+    ) -> StoreResult<(SecretRow, bool)> {
+        self.writer
+            .write(move |tx| secrets::write_secret_latest(tx, write, reseal, audit))
+            .await
+    }
+
     async fn update_secret(
         &self,
         owner: Owner,

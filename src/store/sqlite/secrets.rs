@@ -10,8 +10,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::error::{map, parse_column};
 use super::writer::Tx;
 use crate::store::{
-    Category, MetaPatch, Millis, NewAudit, Owner, Scope, SealedRow, SecretFilter, SecretRow, SecretWrite, StoreError,
-    StoreResult, VersionRow,
+    AuditAction, Category, MetaPatch, Millis, NewAudit, Owner, Reseal, Scope, SealedRow, SecretFilter, SecretRow,
+    SecretWrite, StoreError, StoreResult, VersionRow,
 };
 
 /// The columns `secret_row` reads, from `secrets s`, with its owning user's name.
@@ -178,18 +178,54 @@ pub(super) fn deliverable(
 }
 
 pub(super) fn write_secret(tx: &mut Tx<'_>, w: SecretWrite, audit: NewAudit) -> StoreResult<SecretRow> {
-    let stored: Option<(i64, i64)> = tx
-        .conn
+    let stored = stored_version(tx, &w)?;
+    let current = stored.map(|(_, v)| v);
+    if current != w.expected {
+        return Err(StoreError::Conflict { current });
+    }
+    put_secret(tx, stored, w, audit)
+}
+
+/// The unconditional write: on top of the version stored now, read in the same savepoint as the
+/// write, so that no other writer can come in between.
+pub(super) fn write_secret_latest(
+    tx: &mut Tx<'_>,
+    mut w: SecretWrite,
+    reseal: Reseal,
+    mut audit: NewAudit,
+) -> StoreResult<(SecretRow, bool)> {
+    let stored = stored_version(tx, &w)?;
+    let current = stored.map(|(_, v)| v);
+    if current != w.expected {
+        // Another writer got in after the vault read: write the version after theirs.
+        w.expected = current;
+        w.new_version = current.map_or(1, |v| v + 1);
+        w.sealed = reseal(w.new_version);
+    }
+    audit.version = Some(w.new_version);
+    audit.action = if stored.is_some() {
+        AuditAction::Rotate
+    } else {
+        AuditAction::Create
+    };
+    let row = put_secret(tx, stored, w, audit)?;
+    Ok((row, stored.is_none()))
+}
+
+/// The secret's id and version as stored now, if it exists.
+fn stored_version(tx: &Tx<'_>, w: &SecretWrite) -> StoreResult<Option<(i64, i64)>> {
+    tx.conn
         .prepare_cached("SELECT id, version FROM secrets WHERE owner_id = ?1 AND name = ?2")
         .and_then(|mut st| {
             st.query_row(params![w.owner.db_id(), w.name], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()
         })
-        .map_err(map)?;
-    let current = stored.map(|(_, v)| v);
-    if current != w.expected {
-        return Err(StoreError::Conflict { current });
-    }
+        .map_err(map)
+}
+
+/// Writes `w` over `stored` (the id and version read in this savepoint, which `w.expected` matches):
+/// the secret's row, the version row, the pruning and the audit record.
+fn put_secret(tx: &mut Tx<'_>, stored: Option<(i64, i64)>, w: SecretWrite, audit: NewAudit) -> StoreResult<SecretRow> {
     if w.new_version != w.expected.map_or(1, |v| v + 1) {
         return Err(StoreError::Backend(format!(
             "bug: a write from version {:?} must create version {}, not {}",

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
-use vaultty::api::{ListQuery, SecretList};
+use vaultty::api::{ListQuery, SecretList, UpsertSecret};
 use vaultty::crypto::{Binding, Keyring, MasterKey, hash_token};
 use vaultty::store::{AuditAction, DynStore, NewAudit, Outcome, Owner, SecretFilter, SecretWrite, UserRow, Visibility};
 use vaultty::vault::{Origin, Vault, VaultSettings};
@@ -214,6 +214,32 @@ async fn store_and_vault(dir: &std::path::Path, iters: usize, quick: bool) {
             let caller = caller.clone();
             async move {
                 vault.reveal(&caller, "LIST_00042", false, None).await.expect("reveal");
+            }
+        })
+        .await
+        .print(&case);
+    }
+    // Rotations without expectedVersion, as `POST /v1/secrets` sends them: each writer on a name
+    // of its own, then every writer on one name (last writer wins: no call may fail).
+    let per_writer = iters / CONCURRENCY;
+    for (case, hot) in [
+        (format!("vault: rotate, {CONCURRENCY} at once, a name each"), false),
+        (format!("vault: rotate, {CONCURRENCY} at once, one name"), true),
+    ] {
+        if !wanted(&case) {
+            continue;
+        }
+        concurrent(iters, CONCURRENCY, |i| {
+            let vault = vault.clone();
+            let caller = caller.clone();
+            let name = if hot {
+                "ROT_HOT".to_owned()
+            } else {
+                format!("ROT_{:02}", i / per_writer.max(1))
+            };
+            let req = UpsertSecret::new(name, SecretString::from(format!("sk-bench-rotation-{i:024}")));
+            async move {
+                vault.upsert(&caller, &req).await.expect("rotate");
             }
         })
         .await

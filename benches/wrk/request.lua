@@ -6,6 +6,8 @@
 --   BENCH_NAMES    with %NAME%: how many names each thread cycles through (default 200); names are
 --                  "<prefix><thread>_<n>" so that two threads never write the same name at once
 --   BENCH_PREFIX   the name prefix (default "ROT_")
+-- Without %NAME% every request is the same: a rotation body with a fixed name makes every
+-- connection rotate that one name at once (compare.sh's "P2, one name").
 -- At the end one machine-readable line is printed:
 --   WRKRESULT <requests> <seconds> <p50 µs> <p99 µs> <non-2xx> <socket errors>
 

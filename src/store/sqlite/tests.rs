@@ -237,3 +237,75 @@ async fn the_wal_starts_over_under_steady_writes_and_reads() {
     assert!(wal < 36 << 20, "the WAL grew to {} MiB", wal >> 20);
     assert_eq!(stored(&path).len(), 200 * 16);
 }
+
+/// Unconditional writes that all read "no such secret" before any of them was written: each is
+/// written on top of the version stored in its own savepoint, sealed again for that version, and
+/// audited with it. None conflicts.
+#[tokio::test(flavor = "multi_thread")]
+async fn unconditional_writes_on_a_stale_read_take_the_next_version() {
+    use crate::store::{Reseal, SecretWrite, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db").display().to_string();
+    let store = Arc::new(super::SqliteStore::open(&path).await.unwrap());
+    let handles: Vec<_> = (0..24)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let write = SecretWrite {
+                    owner: Owner::Org,
+                    name: "HOT".into(),
+                    expected: None,
+                    new_version: 1,
+                    sealed: format!("read-{i}-v1"),
+                    preview: "****".into(),
+                    category: crate::store::Category::default(),
+                    scope: crate::store::Scope::default(),
+                    description: None,
+                    revealable: true,
+                    at: i,
+                    by: format!("writer{i}"),
+                    max_versions: 100,
+                };
+                let reseal: Reseal = Box::new(move |v| format!("resealed-{i}-v{v}"));
+                let mut audit = event(i);
+                audit.secret = Some("HOT".into());
+                (i, store.write_secret_latest(write, reseal, audit).await.unwrap())
+            })
+        })
+        .collect();
+    let mut versions = BTreeSet::new();
+    for h in handles {
+        let (i, (row, created)) = h.await.unwrap();
+        assert_eq!(created, row.version == 1, "writer {i}");
+        let sealed = store.version(row.id, row.version).await.unwrap().unwrap().sealed;
+        let want = if row.version == 1 {
+            format!("read-{i}-v1")
+        } else {
+            format!("resealed-{i}-v{}", row.version)
+        };
+        assert_eq!(sealed, want, "writer {i}");
+        assert!(versions.insert(row.version), "version {} twice", row.version);
+    }
+    assert_eq!(versions, (1..=24).collect());
+    let conn = Connection::open(&path).unwrap();
+    let mut audited: Vec<(i64, AuditAction)> = audit_range(&conn, 0, 100)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.event.version.unwrap(), r.event.action))
+        .collect();
+    audited.sort_by_key(|(v, _)| *v);
+    let expected: Vec<(i64, AuditAction)> = (1..=24)
+        .map(|v| {
+            (
+                v,
+                if v == 1 {
+                    AuditAction::Create
+                } else {
+                    AuditAction::Rotate
+                },
+            )
+        })
+        .collect();
+    assert_eq!(audited, expected);
+    assert_chain(&path, 24);
+}

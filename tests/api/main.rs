@@ -13,6 +13,7 @@ mod env;
 mod health;
 mod limits;
 mod policy;
+mod reserved_names;
 mod secrets;
 mod tokens;
 

@@ -766,3 +766,132 @@ async fn failures_are_one_line_with_their_exit_codes() {
     }
     sh.assert_no_value_on_stderr(&["vt_some-token-value", "value-for-dead-server"]);
 }
+
+/// Stores an org secret as a server from before the reserved names (docs/API.md) would have: the
+/// row goes into the test's database through the store, sealed with the server's key.
+async fn store_as_an_older_server(server: &TestVault, name: &str, value: &str) {
+    use vaultty::store::{AuditAction, NewAudit, Outcome, Owner, SecretWrite};
+    let store = vaultty::store::open(&server.db_url).await.unwrap();
+    let sealed = common::keyring(&server.keys).seal(
+        &vaultty::crypto::Binding {
+            namespace: "org",
+            name,
+            version: 1,
+        },
+        &common::secret(value),
+    );
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        .try_into()
+        .unwrap();
+    let write = SecretWrite {
+        owner: Owner::Org,
+        name: name.to_owned(),
+        expected: None,
+        new_version: 1,
+        sealed,
+        preview: "****".into(),
+        category: vaultty::api::Category::default(),
+        scope: vaultty::api::Scope::default(),
+        description: None,
+        revealable: true,
+        at,
+        by: "alice".into(),
+        max_versions: 10,
+    };
+    store
+        .write_secret(write, NewAudit::new(at, AuditAction::Create, Outcome::Ok))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_never_sets_reserved_names_and_names_what_it_overrode_or_kept() {
+    let server = server().await;
+    let sh = Shell::remote(&server);
+    let evil_path = "/nonexistent-evil-bin";
+    store_as_an_older_server(&server, "PATH", evil_path).await;
+    store_as_an_older_server(&server, "LD_PRELOAD", "/nonexistent-evil.so").await;
+    sh.stdin(&["secret", "set", "FOO"], "vault-foo-value").await.ok();
+
+    // The caller's PATH stays: `sh` is found, and sees the PATH vaultty was started with. The
+    // server no longer delivers such rows (run drops them again for an older server that does:
+    // the unit tests of src/cli/run.rs), so nothing about them reaches stderr either.
+    let caller_path = std::env::var("PATH").unwrap();
+    let out = sh
+        .run(&[
+            "run",
+            "--",
+            "sh",
+            "-c",
+            r#"printf '%s|%s' "$PATH" "${LD_PRELOAD-unset}""#,
+        ])
+        .await
+        .ok();
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str()),
+        (format!("{caller_path}|unset").as_str(), ""),
+        "{out:?}"
+    );
+    let delivered = server.admin().env(None).await.unwrap();
+    assert_eq!(delivered.keys().collect::<Vec<_>>(), ["FOO"]);
+
+    // The vault's value wins over a different local one, and stderr names it; --preserve-env keeps
+    // the local one, and stderr names that.
+    let outer = [("FOO", "local-foo-value")];
+    let out = sh
+        .run_with(
+            &["run", "--", "sh", "-c", r#"test "$FOO" = vault-foo-value"#],
+            None,
+            &outer,
+        )
+        .await
+        .ok();
+    assert!(
+        out.stderr
+            .contains("overridden by the vault's value: FOO (--preserve-env keeps yours)"),
+        "{out:?}"
+    );
+    let out = sh
+        .run_with(
+            &[
+                "run",
+                "--preserve-env",
+                "--",
+                "sh",
+                "-c",
+                r#"test "$FOO" = local-foo-value"#,
+            ],
+            None,
+            &outer,
+        )
+        .await
+        .ok();
+    assert!(
+        out.stderr.contains("kept from your environment (--preserve-env): FOO"),
+        "{out:?}"
+    );
+    sh.run(&["run", "--only", "PATH", "--", "true"])
+        .await
+        .code(6)
+        .one_line_error("Reserved names");
+
+    // Refused on the way in, by the CLI as by the server; a stored one stays readable and deletable.
+    sh.stdin(&["secret", "set", "NODE_OPTIONS", "--org-wide"], "--require /tmp/x.js")
+        .await
+        .one_line_error("changes how programs start or load code");
+    let out = sh.run(&["secret", "get", "PATH", "--org-wide", "--reveal"]).await.ok();
+    assert!(out.stdout.contains(evil_path), "{out:?}");
+    sh.run(&["secret", "delete", "PATH", "--org-wide", "--yes"]).await.ok();
+
+    // import keeps its all-or-nothing rule: the reserved line is named, and nothing is imported.
+    let file = sh.path("reserved.env");
+    std::fs::write(&file, "GOOD_NAME=good-value\nPATH=/tmp/evil\n").unwrap();
+    sh.run(&["import", &file]).await.one_line_error("line 2");
+    let out = sh.run(&["--json", "secret", "list"]).await.ok();
+    assert!(!out.stdout.contains("GOOD_NAME"), "{out:?}");
+
+    sh.assert_no_value_on_stderr(&[evil_path, "nonexistent-evil.so", "vault-foo-value", "local-foo-value"]);
+}

@@ -165,7 +165,14 @@ pub struct RevealQuery {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpsertSecret {
-    /// A valid environment-variable name.
+    /// A valid environment-variable name, and not a reserved one: names that change how programs
+    /// start or load code are refused with 422 (`PATH`, `HOME`, `SHELL`, `IFS`, `ENV`, `BASH_ENV`,
+    /// `SHELLOPTS`, `BASHOPTS`, `PS4`, `ZDOTDIR`, `LD_*`, `DYLD_*`, `GLIBC_TUNABLES`, `GCONV_PATH`,
+    /// `NODE_OPTIONS`, `NODE_PATH`, `PYTHONPATH`, `PYTHONHOME`, `PYTHONSTARTUP`, `PERL5LIB`,
+    /// `PERL5OPT`, `PERLLIB`, `PERL5DB`, `RUBYOPT`, `RUBYLIB`, `JAVA_TOOL_OPTIONS`,
+    /// `JDK_JAVA_OPTIONS`, `_JAVA_OPTIONS`, `GIT_SSH`, `GIT_SSH_COMMAND`, `GIT_EXEC_PATH`,
+    /// `GIT_ASKPASS`, `SSH_ASKPASS`, `GIT_CONFIG*`, `VAULTTY_*`; compared ignoring case; docs/API.md,
+    /// "Reserved names").
     #[schema(pattern = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
     pub name: String,
     /// 1 to 65536 bytes (64 KiB) of UTF-8. `maxLength` counts characters: a value of more than

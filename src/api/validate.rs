@@ -2,8 +2,96 @@
 
 use super::{MAX_DESCRIPTION_CHARS, MAX_VALUE_BYTES};
 
-/// A secret name is a valid environment-variable name: `^[A-Za-z_][A-Za-z0-9_]{0,127}$`.
+/// A name a secret may be created or rotated under: a valid environment-variable name
+/// ([`stored_secret_name`]) that is not reserved ([`reserved_name`]).
 pub fn secret_name(name: &str) -> Result<(), String> {
+    stored_secret_name(name)?;
+    not_reserved(name)
+}
+
+/// Refuses a reserved name, with a message that names the rule (the server answers it with 422).
+pub fn not_reserved(name: &str) -> Result<(), String> {
+    match reserved_name(name) {
+        Some(rule) => Err(reserved_message(name, &rule)),
+        None => Ok(()),
+    }
+}
+
+/// Names that change how programs start or load code (docs/API.md, "Reserved names"). Whoever
+/// can write a secret of such a name, an org admin for every member, would otherwise run code in
+/// every `vaultty run` child, next to the member's own secrets.
+const RESERVED_NAMES: &[&str] = &[
+    // Where programs are found, and what a shell reads or runs as it starts.
+    "PATH",
+    "HOME",
+    "SHELL",
+    "IFS",
+    "ENV",
+    "BASH_ENV",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "PS4",
+    "ZDOTDIR",
+    // The C library's loader and its modules.
+    "GLIBC_TUNABLES",
+    "GCONV_PATH",
+    // Interpreters' and runtimes' code paths and start-up options.
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSTARTUP",
+    "PERL5LIB",
+    "PERL5OPT",
+    "PERLLIB",
+    "PERL5DB",
+    "RUBYOPT",
+    "RUBYLIB",
+    "JAVA_TOOL_OPTIONS",
+    "JDK_JAVA_OPTIONS",
+    "_JAVA_OPTIONS",
+    // Commands git and ssh run on their own.
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "GIT_EXEC_PATH",
+    "GIT_ASKPASS",
+    "SSH_ASKPASS",
+];
+
+/// Prefixes of reserved names: the dynamic loaders (Linux, macOS), git's configuration from the
+/// environment (`GIT_CONFIG`, `GIT_CONFIG_GLOBAL`, `GIT_CONFIG_KEY_0`, ...) and vaultty's own
+/// settings, which a child that runs vaultty again would otherwise take from the vault.
+const RESERVED_PREFIXES: &[&str] = &["LD_", "DYLD_", "GIT_CONFIG", "VAULTTY_"];
+
+/// The rule that reserves `name` (`PATH`, `LD_*`, ...), if one does.
+///
+/// Case-insensitive on purpose: environment names are case-sensitive on Unix, where `Path` or
+/// `ld_preload` are harmless, but Windows looks them up ignoring case, and a vault shared between
+/// both must not deliver `Path` to a Windows member. Nobody needs a secret called `path`.
+pub fn reserved_name(name: &str) -> Option<String> {
+    if let Some(exact) = RESERVED_NAMES.iter().find(|r| r.eq_ignore_ascii_case(name)) {
+        return Some((*exact).to_owned());
+    }
+    RESERVED_PREFIXES
+        .iter()
+        .find(|p| name.len() >= p.len() && name.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
+        .map(|p| format!("{p}*"))
+}
+
+fn reserved_message(name: &str, rule: &str) -> String {
+    let rule = if rule == name {
+        String::new()
+    } else {
+        format!(" (as {rule})")
+    };
+    format!(
+        "{name}{rule} changes how programs start or load code; such names are refused (see docs/API.md, Reserved names)"
+    )
+}
+
+/// The syntax of every secret name, `^[A-Za-z_][A-Za-z0-9_]{0,127}$`, without the reserved names:
+/// for reading, editing and deleting a secret an older server may have stored under one.
+pub fn stored_secret_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let Some(first) = chars.next() else {
         return Err("a secret name cannot be empty".into());
@@ -76,6 +164,44 @@ mod tests {
         assert!(secret_name("9LIVES").is_err());
         assert!(secret_name("MY-KEY").is_err());
         assert!(secret_name("KÉY").is_err());
+    }
+
+    #[test]
+    fn reserved_names_are_refused_in_any_case_but_stay_addressable() {
+        for name in [
+            "PATH",
+            "Path",
+            "ld_preload",
+            "LD_LIBRARY_PATH",
+            "DYLD_INSERT_LIBRARIES",
+            "NODE_OPTIONS",
+            "GIT_CONFIG",
+            "GIT_CONFIG_GLOBAL",
+            "VAULTTY_URL",
+            "_JAVA_OPTIONS",
+            "BASH_ENV",
+        ] {
+            let err = secret_name(name).unwrap_err();
+            assert!(err.starts_with(name) && err.contains("Reserved names"), "{err}");
+            assert!(
+                stored_secret_name(name).is_ok(),
+                "{name} must stay readable and deletable"
+            );
+        }
+        for name in [
+            "PATHS",
+            "MY_PATH",
+            "HOMEPAGE_URL",
+            "LD",
+            "OLD_PRELOAD",
+            "GIT_TOKEN",
+            "VAULTTY",
+            "ENVIRONMENT",
+        ] {
+            assert_eq!(reserved_name(name), None, "{name}");
+            assert!(secret_name(name).is_ok(), "{name}");
+        }
+        assert_eq!(reserved_name("ld_preload").as_deref(), Some("LD_*"));
     }
 
     #[test]

@@ -41,8 +41,14 @@ pub fn check_value(value: &SecretString) -> CliResult<()> {
     crate::api::validate::secret_value(value.expose_secret()).map_err(CliError::invalid)
 }
 
+/// A name to create or rotate a secret under: reserved names (docs/API.md) are refused here too.
 pub fn check_name(name: &str) -> CliResult<()> {
     crate::api::validate::secret_name(name).map_err(|e| CliError::invalid(format!("{e} (got {name:?})")))
+}
+
+/// A name to read or delete a secret by: one stored under a reserved name must stay reachable.
+pub fn check_stored_name(name: &str) -> CliResult<()> {
+    crate::api::validate::stored_secret_name(name).map_err(|e| CliError::invalid(format!("{e} (got {name:?})")))
 }
 
 fn strip_one_newline(s: &str) -> &str {

@@ -2,18 +2,26 @@
 //! SIGINT/SIGTERM/SIGHUP to it and exits with its code. The values go only into CMD's
 //! environment, never onto vaultty's own output.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::process::{ExitCode, ExitStatus};
 
 use clap::Args;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::api::Scope;
+use crate::api::{Scope, validate};
 use crate::cli::{CliError, CliResult, Ctx, scope_parser, with_connection};
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  vaultty run -- python agent.py\n  \
                         vaultty run --scope agents --only OPENAI_API_KEY -- ./deploy.sh --prod\n\n\
+                        A variable already set in your environment is overridden by the vault's value: the vault is\n\
+                        the source of truth, and a stale local value must not win silently. --preserve-env keeps\n\
+                        yours instead. Either way, standard error names the variables overridden or kept (names\n\
+                        only, never values).\n\n\
+                        Names that change how programs start or load code (PATH, HOME, LD_*, NODE_OPTIONS,\n\
+                        VAULTTY_*, ...; docs/API.md, Reserved names) are never set, even when an older server\n\
+                        delivers them; standard error names the ones skipped.\n\n\
                         vaultty exits with the command's exit code (128+N when signal N killed it).")]
 pub struct RunArgs {
     /// Only secrets for this scope (and those for all scopes); without it, every secret you can use
@@ -23,6 +31,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
     pub only: Vec<String>,
     /// Keep variables already set in your environment instead of overriding them with the vault's
+    /// (the vault's value wins by default)
     #[arg(long)]
     pub preserve_env: bool,
     /// The command to run and its arguments (put them after --)
@@ -43,6 +52,10 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> CliResult<ExitCode> {
     // command should not hold the local vault open.
     let mut env = with_connection(ctx, async |conn| Ok(conn.client.env(args.scope).await?)).await?;
     if !args.only.is_empty() {
+        // A reserved name is never set, so asking for one is a mistake to report, not to skip.
+        if let Some(refused) = args.only.iter().find_map(|n| validate::not_reserved(n).err()) {
+            return Err(CliError::invalid(format!("--only: {refused}")));
+        }
         if let Some(missing) = args.only.iter().find(|n| !env.contains_key(n.as_str())) {
             return Err(CliError::not_found(format!(
                 "--only names {missing}, which the vault does not deliver{}; see `vaultty secret list`",
@@ -53,16 +66,79 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> CliResult<ExitCode> {
     }
     let mut cmd = std::process::Command::new(program);
     cmd.args(rest);
-    for (name, value) in &env {
-        if args.preserve_env && std::env::var_os(name).is_some() {
-            continue;
-        }
+    let plan = Plan::new(&env, args.preserve_env, |name| std::env::var_os(name));
+    plan.report();
+    for (name, value) in &plan.set {
         cmd.env(name, value.expose_secret());
     }
+    drop(plan);
     tracing::debug!(count = env.len(), program = %program.to_string_lossy(), "starting the command");
     drop(env);
     let status = spawn_and_wait(cmd, program).await?;
     Ok(exit_code(status))
+}
+
+/// Which delivered variables the command gets, and what stderr says about the others. Names only:
+/// values are compared, never shown.
+#[derive(Debug, Default)]
+struct Plan<'a> {
+    set: Vec<(&'a str, &'a SecretString)>,
+    /// Reserved names (docs/API.md): the server refuses them, but an older one may have stored
+    /// and still deliver them, so they are dropped here again.
+    skipped: Vec<&'a str>,
+    /// Set locally to another value, and kept there by --preserve-env.
+    kept: Vec<&'a str>,
+    /// Set locally to another value, replaced by the vault's (the default).
+    overridden: Vec<&'a str>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(
+        env: &'a BTreeMap<String, SecretString>,
+        preserve_env: bool,
+        local: impl Fn(&str) -> Option<OsString>,
+    ) -> Plan<'a> {
+        let mut plan = Plan::default();
+        for (name, value) in env {
+            if validate::reserved_name(name).is_some() {
+                plan.skipped.push(name);
+                continue;
+            }
+            // Only a local value that differs is worth a word: an equal one changes nothing.
+            let differs = local(name).is_some_and(|mine| mine != value.expose_secret());
+            match (differs, preserve_env) {
+                (true, true) => plan.kept.push(name),
+                (true, false) => {
+                    plan.overridden.push(name);
+                    plan.set.push((name, value));
+                }
+                (false, _) => plan.set.push((name, value)),
+            }
+        }
+        plan
+    }
+
+    fn report(&self) {
+        if !self.skipped.is_empty() {
+            eprintln!(
+                "vaultty: not set: {}: names that change how programs start or load code are never set \
+                 (see docs/API.md, Reserved names)",
+                self.skipped.join(", ")
+            );
+        }
+        if !self.overridden.is_empty() {
+            eprintln!(
+                "vaultty: overridden by the vault's value: {} (--preserve-env keeps yours)",
+                self.overridden.join(", ")
+            );
+        }
+        if !self.kept.is_empty() {
+            eprintln!(
+                "vaultty: kept from your environment (--preserve-env): {}",
+                self.kept.join(", ")
+            );
+        }
+    }
 }
 
 /// 128+N for a command killed by signal N, as shells report it.
@@ -149,4 +225,50 @@ async fn spawn_and_wait(cmd: std::process::Command, program: &OsString) -> CliRe
         .wait()
         .await
         .map_err(|e| CliError::other(format!("cannot wait for {}: {e}", program.to_string_lossy())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, SecretString> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), SecretString::from((*v).to_owned())))
+            .collect()
+    }
+
+    fn names<'a>(set: &[(&'a str, &SecretString)]) -> Vec<&'a str> {
+        set.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// What an older server that still stores and delivers reserved names sends.
+    #[test]
+    fn reserved_names_from_an_older_server_are_never_set() {
+        let delivered = env(&[
+            ("PATH", "/evil"),
+            ("ld_preload", "/evil.so"),
+            ("VAULTTY_URL", "x"),
+            ("FOO", "bar"),
+        ]);
+        let plan = Plan::new(&delivered, false, |_| None);
+        assert_eq!(names(&plan.set), ["FOO"]);
+        assert_eq!(plan.skipped, ["PATH", "VAULTTY_URL", "ld_preload"]);
+    }
+
+    #[test]
+    fn the_vault_wins_unless_preserve_env_and_only_differences_are_named() {
+        let delivered = env(&[("A", "vault"), ("B", "same"), ("C", "new")]);
+        let local = |name: &str| match name {
+            "A" => Some(OsString::from("local")),
+            "B" => Some(OsString::from("same")),
+            _ => None,
+        };
+        let plan = Plan::new(&delivered, false, local);
+        assert_eq!(names(&plan.set), ["A", "B", "C"]);
+        assert_eq!((plan.overridden, plan.kept), (vec!["A"], vec![]));
+        let plan = Plan::new(&delivered, true, local);
+        assert_eq!(names(&plan.set), ["B", "C"]);
+        assert_eq!((plan.overridden, plan.kept), (vec![], vec!["A"]));
+    }
 }

@@ -121,8 +121,9 @@ error_responses! {
          (`error.current_version` holds the stored one).";
     PayloadTooLarge, false, "`payload_too_large`: the request body is larger than 131072 bytes (128 KiB).";
     Unprocessable, false,
-        "`invalid_request`: well-formed, but the rules refuse it: a write-only secret (`revealable: false`) \
-         cannot be made revealable again.";
+        "`invalid_request`: well-formed, but the rules refuse it: a reserved name (one that changes how \
+         programs start or load code, see `UpsertSecret.name`), or making a write-only secret \
+         (`revealable: false`) revealable again.";
     RateLimited, true, "`rate_limited`: too many reveals with this token; wait `Retry-After` seconds.";
     Internal, false, "`internal`: the server failed; its log has the detail.";
     Unavailable, true, "`internal`: the database is busy; wait `Retry-After` seconds and try again.";

@@ -9,7 +9,7 @@ use super::error::VaultResult;
 use super::policy::may_read_values;
 use super::secrets::secret_audit;
 use super::{Caller, Vault, VaultError, audit_for};
-use crate::api::{Revealed, Scope};
+use crate::api::{Revealed, Scope, validate};
 use crate::crypto::Binding;
 use crate::store::{AuditAction, OrgRow, Outcome, Owner, StoreError};
 
@@ -94,6 +94,11 @@ impl Vault {
         // Org rows first, so that the caller's own secret of the same name replaces it.
         let (org_rows, user_rows): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(r, _)| r.owner == Owner::Org);
         for (row, sealed) in org_rows.into_iter().chain(user_rows) {
+            // Stored before names that change how programs start were refused (docs/API.md,
+            // "Reserved names"): kept for its owner to read and delete, never delivered.
+            if validate::reserved_name(&row.name).is_some() {
+                continue;
+            }
             let namespace = row.owner.namespace();
             let value = self.keyring.open(
                 &Binding {

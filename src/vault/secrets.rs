@@ -62,7 +62,7 @@ impl Vault {
 
     /// The caller's own secret of that name, else the org's (reads fall back; `org_wide` asks for the org's).
     pub(crate) async fn resolve(&self, caller: &Caller, name: &str, org_wide: bool) -> VaultResult<SecretRow> {
-        validate::secret_name(name).map_err(VaultError::Invalid)?;
+        validate::stored_secret_name(name).map_err(VaultError::Invalid)?;
         if !org_wide && let Some(row) = self.store.get_secret(Owner::User(caller.user.id), name).await? {
             return Ok(row);
         }
@@ -84,7 +84,7 @@ impl Vault {
 
     /// Creates or rotates. Returns the metadata and whether it was created.
     pub async fn upsert(&self, caller: &Caller, req: &UpsertSecret) -> VaultResult<(SecretMeta, bool)> {
-        validate::secret_name(&req.name).map_err(VaultError::Invalid)?;
+        new_secret_name(&req.name)?;
         validate::secret_value(req.value.expose_secret()).map_err(VaultError::Invalid)?;
         if let Some(d) = &req.description {
             validate::description(d).map_err(VaultError::Invalid)?;
@@ -184,7 +184,7 @@ impl Vault {
     }
 
     pub async fn patch(&self, caller: &Caller, name: &str, org_wide: bool, p: &PatchSecret) -> VaultResult<SecretMeta> {
-        validate::secret_name(name).map_err(VaultError::Invalid)?;
+        validate::stored_secret_name(name).map_err(VaultError::Invalid)?;
         if let Some(d) = &p.description {
             validate::description(d).map_err(VaultError::Invalid)?;
         }
@@ -223,7 +223,7 @@ impl Vault {
     }
 
     pub async fn delete(&self, caller: &Caller, name: &str, org_wide: bool) -> VaultResult<()> {
-        validate::secret_name(name).map_err(VaultError::Invalid)?;
+        validate::stored_secret_name(name).map_err(VaultError::Invalid)?;
         let why = "only admins delete org-shared secrets";
         let (owner, at) = self
             .write_target(caller, org_wide, AuditAction::Delete, name, why)
@@ -296,6 +296,12 @@ pub(crate) fn secret_audit(
     };
     a.version = version;
     a
+}
+
+/// A malformed name is a bad request (400); a well-formed but reserved one is refused (422).
+fn new_secret_name(name: &str) -> VaultResult<()> {
+    validate::stored_secret_name(name).map_err(VaultError::Invalid)?;
+    validate::not_reserved(name).map_err(VaultError::Unprocessable)
 }
 
 fn not_found(name: &str, org_wide: bool) -> VaultError {

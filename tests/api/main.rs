@@ -14,6 +14,7 @@ mod health;
 mod hot_secret;
 mod limits;
 mod policy;
+mod reserved_names;
 mod secrets;
 mod tokens;
 

@@ -7,7 +7,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::format::{print, print_json};
-use crate::cli::input::{check_name, confirm_typed};
+use crate::cli::input::{check_stored_name, confirm_typed};
 use crate::cli::{CliError, CliResult, Ctx, with_connection};
 
 #[derive(Debug, Args)]
@@ -23,7 +23,7 @@ pub struct DeleteArgs {
 }
 
 pub async fn run(ctx: &Ctx, args: DeleteArgs) -> CliResult<()> {
-    check_name(&args.name)?;
+    check_stored_name(&args.name)?;
     let label = if args.org_wide {
         format!("the org-shared secret {}", args.name)
     } else {

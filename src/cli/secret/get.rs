@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::api::{Revealed, SecretMeta, timestamp};
 use crate::cli::format::{print, print_json, relative};
-use crate::cli::input::check_name;
+use crate::cli::input::check_stored_name;
 use crate::cli::{CliResult, Ctx, with_connection};
 
 #[derive(Debug, Args)]
@@ -36,7 +36,7 @@ pub struct GetArgs {
 }
 
 pub async fn run(ctx: &Ctx, args: GetArgs) -> CliResult<()> {
-    check_name(&args.name)?;
+    check_stored_name(&args.name)?;
     if !args.reveal && !args.copy {
         let meta = with_connection(ctx, async |conn| {
             Ok(conn.client.get_secret(&args.name, args.org_wide).await?)

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use crate::api::{VersionList, timestamp};
 use crate::cli::format::{Column, output_width, print, print_json, relative, render_table};
-use crate::cli::input::check_name;
+use crate::cli::input::check_stored_name;
 use crate::cli::{CliResult, Ctx, with_connection};
 
 #[derive(Debug, Args)]
@@ -18,7 +18,7 @@ pub struct HistoryArgs {
 }
 
 pub async fn run(ctx: &Ctx, args: HistoryArgs) -> CliResult<()> {
-    check_name(&args.name)?;
+    check_stored_name(&args.name)?;
     let versions = with_connection(ctx, async |conn| {
         Ok(conn.client.versions(&args.name, args.org_wide).await?)
     })

@@ -41,8 +41,9 @@ pub fn check_value(value: &SecretString) -> CliResult<()> {
     crate::api::validate::secret_value(value.expose_secret()).map_err(CliError::invalid)
 }
 
+/// Says what is wrong, never the text: a value typed where the name belongs would be echoed.
 pub fn check_name(name: &str) -> CliResult<()> {
-    crate::api::validate::secret_name(name).map_err(|e| CliError::invalid(format!("{e} (got {name:?})")))
+    crate::api::validate::secret_name(name).map_err(CliError::invalid)
 }
 
 fn strip_one_newline(s: &str) -> &str {

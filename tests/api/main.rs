@@ -12,6 +12,7 @@ mod crypto_at_rest;
 mod env;
 mod health;
 mod limits;
+mod no_echo;
 mod policy;
 mod secrets;
 mod tokens;

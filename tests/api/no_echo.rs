@@ -183,6 +183,25 @@ async fn refusals_name_the_field_and_never_quote_the_input() {
         (get("/v1/audit?before=canary-str"), Field("before")),
         (get("/v1/audit?canary_field=482913"), Kind("unknown field")),
     ];
+    // The documented example, word for word.
+    let (status, body) = post("/v1/secrets", json!({"name": "PIN", "value": 482_913}))
+        .send()
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["error"]["message"],
+        "invalid body: invalid type at `value` (line 1, column 28): expected a string"
+    );
+    // Not-found answers do not repeat what was asked for either: a token pasted where its id
+    // belongs, a value typed as a user name.
+    for call in [
+        api.delete("/v1/tokens/vt_canary-str-482913").token(admin),
+        get("/v1/secrets?user_id=canary-str"),
+    ] {
+        let answer = call.send_text().await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.text);
+        assert!(!answer.text.contains("canary"), "{}", answer.text);
+    }
     for (call, names) in cases {
         let answer = call.send_text().await;
         let text = &answer.text;

@@ -192,6 +192,13 @@ async fn refusals_name_the_field_and_never_quote_the_input() {
         body["error"]["message"],
         "invalid body: invalid type at `value` (line 1, column 28): expected a string"
     );
+    let (_, body) = post("/v1/tokens", json!({"name": "t", "expiresIn": 482_913.25}))
+        .send()
+        .await;
+    assert_eq!(
+        body["error"]["message"],
+        "invalid body: invalid value at `expiresIn` (line 1, column 22): expected a whole number in the u64 range"
+    );
     // Not-found answers do not repeat what was asked for either: a token pasted where its id
     // belongs, a value typed as a user name.
     for call in [

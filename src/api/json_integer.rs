@@ -4,7 +4,7 @@
 //! fraction is an `integer`. serde reads `5.0` only into a float, so the integer fields of request
 //! bodies go through here to accept every integer their schema admits, and only those.
 
-use serde::de::Error;
+use serde::de::{Error, Unexpected};
 use serde::{Deserialize, Deserializer};
 use serde_json::Number;
 
@@ -22,24 +22,26 @@ fn whole(n: &Number) -> Option<i128> {
         .map(|f| f as i128)
 }
 
-fn option<'de, D: Deserializer<'de>, T: TryFrom<i128>>(d: D, range: &str) -> Result<Option<T>, D::Error> {
+fn option<'de, D: Deserializer<'de>, T: TryFrom<i128>>(d: D, expected: &str) -> Result<Option<T>, D::Error> {
     let Some(n) = Option::<Number>::deserialize(d)? else {
         return Ok(None);
     };
     whole(&n)
         .and_then(|v| T::try_from(v).ok())
         .map(Some)
-        .ok_or_else(|| D::Error::custom(format!("expected a whole number in {range}, not {n}")))
+        // serde's invalid-value form, without the number: the server describes a refusal from
+        // the kind and the "expected" part only (an error never quotes input).
+        .ok_or_else(|| D::Error::invalid_value(Unexpected::Other("a number"), &expected))
 }
 
 /// An optional `i64`.
 pub fn option_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    option(d, "the i64 range")
+    option(d, "a whole number in the i64 range")
 }
 
 /// An optional `u64`.
 pub fn option_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    option(d, "the u64 range")
+    option(d, "a whole number in the u64 range")
 }
 
 #[cfg(test)]

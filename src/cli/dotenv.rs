@@ -104,7 +104,8 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
             return Err(ParseError::at(line, "expected NAME=value"));
         }
         cur.bump();
-        crate::api::validate::secret_name(&name).map_err(|e| ParseError::at(line, format!("{e} (got {name:?})")))?;
+        // The reason, not the name: a line that is not `NAME=value` may be a value pasted alone.
+        crate::api::validate::secret_name(&name).map_err(|e| ParseError::at(line, e))?;
         cur.skip_blanks();
         let value = read_value(&mut cur)?;
         entries.push(Entry { name, value, line });

@@ -104,10 +104,17 @@ impl CliError {
 
     /// Prints `error: ...` on standard error and returns the exit code.
     pub fn report(&self) -> ExitCode {
-        // One line, even if a server message or an OS error carried a newline.
-        let line = self.message.split_whitespace().collect::<Vec<_>>().join(" ");
-        eprintln!("error: {line}");
+        eprintln!("error: {}", self.line());
         ExitCode::from(self.class.code())
+    }
+
+    /// The message in one line, even if a server message or an OS error carried a newline, and
+    /// inert: a server's message may carry terminal escapes.
+    fn line(&self) -> String {
+        super::format::printable(&self.message)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -179,5 +186,18 @@ impl From<crate::local::ConnectError> for CliError {
                 CliError::new(class, e.to_string())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_message_is_printed_in_one_inert_line() {
+        let e = CliError::invalid("no secret named X\n\u{1b}]52;c;cHduZWQ=\u{7} from \u{9b}31mthe server");
+        let line = e.line();
+        assert!(!line.contains(['\u{1b}', '\u{7}', '\u{9b}', '\n']), "{line:?}");
+        assert!(line.starts_with("no secret named X \u{fffd}]52;c;"), "{line:?}");
     }
 }

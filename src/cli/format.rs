@@ -1,6 +1,7 @@
 //! Output helpers shared by the commands: tables fitted to the terminal, JSON and
 //! plain writes to standard output that treat a closed pipe (`| head`) as success.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
@@ -128,12 +129,32 @@ fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
-/// Cuts `s` to at most `max` characters, ending in `…` when cut. Control characters (a newline in
-/// a description) become spaces so a row stays one line.
+/// Text from a server (a description, a name, an audit `client`, an error message) made safe to
+/// print on a terminal, as one line: a line break or a tab becomes a space, and every other control
+/// character (C0, DEL and C1, so ESC, BEL and CSI) becomes `�`, so an ANSI or OSC sequence (OSC 52
+/// writes the clipboard) arrives as inert text. Letters of every script are kept. Every printer of
+/// such text goes through here; secret values printed on request (`get --reveal`, `export`) do not.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| match c {
+                '\n' | '\r' | '\t' => ' ',
+                c if c.is_control() => char::REPLACEMENT_CHARACTER,
+                c => c,
+            })
+            .collect(),
+    )
+}
+
+/// Cuts `s` to at most `max` characters, ending in `…` when cut, after [`printable`] (so a row
+/// stays one line and inert).
 pub fn truncate(s: &str, max: usize) -> String {
-    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean = printable(s);
     if char_len(&clean) <= max {
-        return clean;
+        return clean.into_owned();
     }
     if max == 0 {
         return String::new();
@@ -158,12 +179,53 @@ pub fn print(text: &str) -> CliResult<()> {
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> CliResult<()> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::other(format!("cannot encode the output as JSON: {e}")))?;
-    print(&format!("{text}\n"))
+    print(&format!("{}\n", escape_json_controls(&text)))
+}
+
+/// serde_json escapes C0 controls (ESC is `\u001b`) but writes DEL and the C1 controls (U+009B is
+/// a CSI to some terminals) as they are. Outside strings JSON has no such characters, so writing
+/// each as `\u00XX` is the same document, with nothing a terminal acts on.
+fn escape_json_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push('\n'),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_made_inert() {
+        let osc52 = "team key\u{1b}]52;c;cHduZWQ=\u{7}\u{9b}31m";
+        let clean = printable(osc52);
+        assert!(!clean.contains(['\u{1b}', '\u{7}', '\u{9b}']), "{clean:?}");
+        assert_eq!(clean, "team key\u{fffd}]52;c;cHduZWQ=\u{fffd}\u{fffd}31m");
+        assert_eq!(printable("line\none\ttab"), "line one tab");
+        assert!(matches!(
+            printable("Zürich 東京 ключ"),
+            Cow::Borrowed("Zürich 東京 ключ")
+        ));
+    }
+
+    #[test]
+    fn json_output_escapes_every_control_character() {
+        let value = serde_json::json!({ "d": "a\u{1b}]52;c;x\u{7} \u{9b}31m \u{7f} b\nc" });
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        let escaped = escape_json_controls(&text);
+        assert!(!escaped.contains(['\u{1b}', '\u{7}', '\u{9b}', '\u{7f}']), "{escaped}");
+        assert!(escaped.contains("\\u009b31m \\u007f"), "{escaped}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&escaped).unwrap(), value);
+    }
 
     #[test]
     fn truncation_marks_the_cut() {

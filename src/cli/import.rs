@@ -8,7 +8,7 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::api::{Category, UpsertSecret};
-use crate::cli::format::{print, print_json};
+use crate::cli::format::{print, print_json, printable};
 use crate::cli::input::check_value;
 use crate::cli::{CliError, CliResult, Ctx, ExitClass, category_parser, dotenv, with_connection};
 
@@ -76,7 +76,11 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> CliResult<()> {
             };
             let action = if created { "created" } else { "rotated" };
             if !json {
-                print(&format!("{action} {} (version {})\n", meta.name, meta.version))?;
+                print(&format!(
+                    "{action} {} (version {})\n",
+                    printable(&meta.name),
+                    meta.version
+                ))?;
             }
             results.push(json!({ "name": meta.name, "action": action, "version": meta.version }));
         }

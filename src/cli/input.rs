@@ -42,13 +42,14 @@ pub fn check_value(value: &SecretString) -> CliResult<()> {
 }
 
 /// A name to create or rotate a secret under: reserved names (docs/API.md) are refused here too.
+/// Says what is wrong, never the text: a value typed where the name belongs would be echoed.
 pub fn check_name(name: &str) -> CliResult<()> {
-    crate::api::validate::secret_name(name).map_err(|e| CliError::invalid(format!("{e} (got {name:?})")))
+    crate::api::validate::secret_name(name).map_err(CliError::invalid)
 }
 
 /// A name to read or delete a secret by: one stored under a reserved name must stay reachable.
 pub fn check_stored_name(name: &str) -> CliResult<()> {
-    crate::api::validate::stored_secret_name(name).map_err(|e| CliError::invalid(format!("{e} (got {name:?})")))
+    crate::api::validate::stored_secret_name(name).map_err(CliError::invalid)
 }
 
 fn strip_one_newline(s: &str) -> &str {

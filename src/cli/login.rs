@@ -4,7 +4,7 @@ use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use crate::cli::format::{print, print_json};
+use crate::cli::format::{print, print_json, printable};
 use crate::cli::input::read_secret;
 use crate::cli::{CliError, CliResult, Ctx, ExitClass};
 use crate::client::{Agent, ClientError, ClientOptions, VaultClient};
@@ -69,7 +69,9 @@ pub async fn run(ctx: &Ctx, _args: LoginArgs) -> CliResult<()> {
     }
     print(&format!(
         "Logged in to {url} as {} ({} of {}); saved as the profile {name:?}.\n",
-        me.user, me.role, me.org
+        printable(&me.user),
+        me.role,
+        printable(&me.org)
     ))
 }
 

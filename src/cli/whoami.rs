@@ -3,7 +3,7 @@
 use clap::Args;
 use serde_json::json;
 
-use crate::cli::format::{print, print_json};
+use crate::cli::format::{print, print_json, printable};
 use crate::cli::{CliResult, Ctx, with_connection};
 use crate::local::Target;
 
@@ -28,5 +28,10 @@ pub async fn run(ctx: &Ctx, _args: WhoamiArgs) -> CliResult<()> {
     if ctx.json() {
         return print_json(&json!({ "user": me.user, "org": me.org, "role": me.role, "vault": vault_json }));
     }
-    print(&format!("{} ({} of {}) on {vault_text}\n", me.user, me.role, me.org))
+    print(&format!(
+        "{} ({} of {}) on {vault_text}\n",
+        printable(&me.user),
+        me.role,
+        printable(&me.org)
+    ))
 }

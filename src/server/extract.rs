@@ -4,18 +4,20 @@
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
-use axum::http::header::{AUTHORIZATION, USER_AGENT};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
 
 use super::AppState;
 use super::error::ApiError;
 use crate::api::ErrorCode;
 use crate::vault::{Caller, Origin};
+
+mod refusal;
 
 /// A JSON body, with the error body for every way it can be wrong.
 pub struct ApiJson<T>(pub T);
@@ -24,25 +26,68 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        if !is_json(req.headers()) {
+            return Err(ApiError::invalid(
+                "the body must be JSON, sent with `Content-Type: application/json`",
+            ));
         }
+        let body = Bytes::from_request(req, state).await.map_err(|_| too_large())?;
+        from_json(&body).map(ApiJson)
     }
 }
 
-fn json_rejection(r: JsonRejection) -> ApiError {
-    match r {
-        JsonRejection::MissingJsonContentType(_) => {
-            ApiError::invalid("the body must be JSON, sent with `Content-Type: application/json`")
+/// `application/json` or `application/<anything>+json`, with any parameters: what axum's `Json`
+/// accepted before this extractor read bodies itself.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence
+        .strip_prefix("application/")
+        .is_some_and(|sub| sub == "json" || sub.ends_with("+json"))
+}
+
+/// Reads a JSON body; a refusal says the kind, the field path and the position, never the input
+/// (see `refusal`).
+fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let (path, inner) = (e.path().clone(), e.into_inner());
+        json_refusal(&inner, &path, refusal::fields_of::<T>())
+    })?;
+    de.end().map_err(|e| json_refusal(&e, &[], &[]))?;
+    Ok(value)
+}
+
+fn json_refusal<'p>(e: &serde_json::Error, path: impl IntoIterator<Item = &'p Segment>, fields: &[&str]) -> ApiError {
+    let (line, column) = (e.line(), e.column());
+    match e.classify() {
+        serde_json::error::Category::Data => {
+            // serde_json appends the position to the message; the kind is at its start.
+            let message = e.to_string();
+            ApiError::invalid(format!(
+                "invalid body: {}",
+                refusal::describe(
+                    strip_position(&message, line, column),
+                    path,
+                    fields,
+                    Some((line, column))
+                )
+            ))
         }
-        JsonRejection::JsonSyntaxError(_) => ApiError::invalid("the body is not valid JSON"),
-        JsonRejection::JsonDataError(e) => {
-            ApiError::invalid(format!("invalid body: {}", redact_quoted(&e.body_text())))
-        }
-        JsonRejection::BytesRejection(_) => too_large(),
-        other => ApiError::invalid(redact_quoted(&other.body_text())),
+        // serde_json also says this of a number where an enum's name belongs: the field helps.
+        _ => ApiError::invalid(format!(
+            "the body is not valid JSON{} (line {line}, column {column})",
+            refusal::at_path(path, fields)
+        )),
     }
+}
+
+fn strip_position(message: &str, line: usize, column: usize) -> &str {
+    message
+        .strip_suffix(&format!(" at line {line} column {column}"))
+        .unwrap_or(message)
 }
 
 fn too_large() -> ApiError {
@@ -66,45 +111,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(None));
         }
-        serde_json::from_slice(&body)
-            .map(|v| OptionalJson(Some(v)))
-            .map_err(|e| ApiError::invalid(format!("invalid body: {}", redact_quoted(&e.to_string()))))
+        from_json(&body).map(|v| OptionalJson(Some(v)))
     }
 }
 
-/// serde quotes the offending input in some messages ("invalid type: string \"...\""); that input
-/// may be a value sent in the wrong field, so quoted text never reaches the answer or the log.
-pub(crate) fn redact_quoted(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut inside = false;
-    for c in message.chars() {
-        if c == '"' {
-            if !inside {
-                out.push_str("\"…\"");
-            }
-            inside = !inside;
-        } else if !inside {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// A query string, with the error body when it is wrong.
+/// A query string, with the error body when it is wrong: the kind and the parameter, never the
+/// text sent (see `refusal`).
 pub struct ApiQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(ApiError::invalid(format!(
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de).map(ApiQuery).map_err(|e| {
+            ApiError::invalid(format!(
                 "invalid query: {}",
-                redact_quoted(&e.body_text())
-            ))),
-            Err(other) => Err(ApiError::invalid(redact_quoted(&other.body_text()))),
-        }
+                refusal::describe(&e.inner().to_string(), e.path(), refusal::fields_of::<T>(), None)
+            ))
+        })
     }
 }
 
@@ -134,17 +160,5 @@ impl FromRequestParts<AppState> for Authed {
             .map(|t| SecretString::from(t.trim().to_owned()));
         let caller = state.vault.authenticate(token.as_ref(), origin).await?;
         Ok(Authed(caller))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_quoted;
-
-    #[test]
-    fn quoted_input_is_redacted() {
-        let m = redact_quoted("invalid type: string \"sk-live-123\", expected i64 at line 1");
-        assert!(!m.contains("sk-live"), "{m}");
-        assert!(m.contains("expected i64"));
     }
 }

@@ -165,7 +165,10 @@ impl Vault {
         let audit = audit_for(caller, AuditAction::TokenRevoke, Outcome::Ok, at);
         match self.store.revoke_token(caller.user.id, id, at, audit).await {
             Ok(()) => Ok(()),
-            Err(StoreError::NotFound) => Err(VaultError::NotFound(format!("you have no live token with id {id}"))),
+            Err(StoreError::NotFound) => {
+                // Not the id back: a token pasted where its id belongs would be echoed.
+                Err(VaultError::NotFound("you have no live token with that id".into()))
+            }
             Err(e) => Err(e.into()),
         }
     }

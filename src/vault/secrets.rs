@@ -31,7 +31,7 @@ impl Vault {
                     .store
                     .user_by_name(name)
                     .await?
-                    .ok_or_else(|| VaultError::NotFound(format!("no user named {name:?}")))?;
+                    .ok_or_else(|| VaultError::NotFound("no user with that `user_id`".into()))?;
                 filter.owners = vec![Owner::User(user.id)];
             } else {
                 filter.all_users = true;

@@ -13,6 +13,7 @@ mod env;
 mod health;
 mod hot_secret;
 mod limits;
+mod no_echo;
 mod policy;
 mod reserved_names;
 mod secrets;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::api::Revealed;
-use crate::cli::format::print_json;
+use crate::cli::format::{print_json, printable};
 use crate::cli::{CliError, CliResult, ExitClass};
 use crate::clipboard::{ClearOutcome, Clipboard, ClipboardError, ClipboardMode, hold_then_clear};
 
@@ -17,13 +17,15 @@ pub async fn copy_and_hold(revealed: &Revealed, clear_after: u64, json: bool) ->
     if clear_after == 0 {
         eprintln!(
             "Copied {} (version {}) to the clipboard ({method}); it will not be cleared.",
-            revealed.name, revealed.version
+            printable(&revealed.name),
+            revealed.version
         );
         return report(json, revealed, &method.to_string(), None);
     }
     eprintln!(
         "Copied {} (version {}) to the clipboard ({method}). Waiting {clear_after} s to clear it (Ctrl-C clears it now)...",
-        revealed.name, revealed.version
+        printable(&revealed.name),
+        revealed.version
     );
     let finished = {
         let hold = hold_then_clear(&mut clip, &receipt, Duration::from_secs(clear_after));

@@ -8,7 +8,7 @@ use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 
 use crate::api::{Revealed, SecretMeta, timestamp};
-use crate::cli::format::{print, print_json, relative};
+use crate::cli::format::{print, print_json, printable, relative};
 use crate::cli::input::check_stored_name;
 use crate::cli::{CliResult, Ctx, with_connection};
 
@@ -102,7 +102,7 @@ fn details(m: &SecretMeta, now: OffsetDateTime) -> String {
     ];
     lines
         .iter()
-        .map(|(k, v)| format!("{:<13}{}\n", format!("{k}:"), v.replace('\n', " ")))
+        .map(|(k, v)| format!("{:<13}{}\n", format!("{k}:"), printable(v)))
         .collect()
 }
 

@@ -5,7 +5,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::api::{UpsertSecret, Visibility};
-use crate::cli::format::{print, print_json};
+use crate::cli::format::{print, print_json, printable};
 use crate::cli::input::{check_name, read_value};
 use crate::cli::{CliError, CliResult, Ctx, ExitClass, with_connection};
 use crate::client::ClientError;
@@ -64,7 +64,12 @@ pub async fn run(ctx: &Ctx, args: RotateArgs) -> CliResult<()> {
     if ctx.json() {
         return print_json(&json!({ "action": "rotated", "generated": args.generate.is_some(), "secret": meta }));
     }
-    let mut line = format!("Rotated {} to version {} ({})", meta.name, meta.version, meta.preview);
+    let mut line = format!(
+        "Rotated {} to version {} ({})",
+        printable(&meta.name),
+        meta.version,
+        printable(&meta.preview)
+    );
     if args.generate.is_some() && !meta.revealable {
         line.push_str("; the generated value is write-only: `vaultty run` delivers it");
     } else if args.generate.is_some() {

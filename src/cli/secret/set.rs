@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::api::{Category, Scope, UpsertSecret};
-use crate::cli::format::{print, print_json};
+use crate::cli::format::{print, print_json, printable};
 use crate::cli::input::{check_name, check_value, read_value};
 use crate::cli::{CliError, CliResult, Ctx, category_parser, scope_parser, with_connection};
 
@@ -67,9 +67,9 @@ pub async fn run(ctx: &Ctx, args: SetArgs) -> CliResult<()> {
     let verb = if created { "Created" } else { "Rotated" };
     print(&format!(
         "{verb} {} ({}), version {}, {}\n",
-        meta.name,
-        meta.preview,
+        printable(&meta.name),
+        printable(&meta.preview),
         meta.version,
-        super::where_it_lives(&meta)
+        printable(&super::where_it_lives(&meta))
     ))
 }

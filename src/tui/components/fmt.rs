@@ -73,6 +73,31 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
+    /// Server text (a description, an audit `client`, a user name) is drawn as it arrives: ratatui
+    /// drops every grapheme holding a control character before it becomes a cell, and the backend
+    /// writes cells only, so ESC and BEL never reach the terminal and OSC 52 stays inert. This pins
+    /// that for the widgets the components use (wrapped paragraphs and tables).
+    #[test]
+    fn control_characters_never_become_cells() {
+        use ratatui::buffer::{Buffer, Cell};
+        use ratatui::layout::{Constraint, Rect};
+        use ratatui::widgets::{Paragraph, Row, Table, Widget, Wrap};
+
+        let hostile = "key \u{1b}]52;c;cHduZWQ=\u{7} \u{9b}31m\u{1b}[2J end";
+        let area = Rect::new(0, 0, 24, 4);
+        let mut wrapped = Buffer::empty(area);
+        Paragraph::new(hostile)
+            .wrap(Wrap { trim: false })
+            .render(area, &mut wrapped);
+        let mut table = Buffer::empty(area);
+        Table::new([Row::new([hostile])], [Constraint::Fill(1)]).render(area, &mut table);
+        for buf in [wrapped, table] {
+            let cells: String = buf.content.iter().map(Cell::symbol).collect();
+            assert!(!cells.contains(['\u{1b}', '\u{7}', '\u{9b}']), "{cells:?}");
+            assert!(cells.starts_with("key ]52;c;cHduZWQ="), "{cells:?}");
+        }
+    }
+
     #[test]
     fn relative_times_read_naturally() {
         let now = datetime!(2026-06-01 12:00 UTC);

@@ -10,6 +10,7 @@ use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::api::{Scope, validate};
+use crate::cli::format::printable;
 use crate::cli::{CliError, CliResult, Ctx, scope_parser, with_connection};
 
 #[derive(Debug, Args)]
@@ -123,22 +124,28 @@ impl<'a> Plan<'a> {
             eprintln!(
                 "vaultty: not set: {}: names that change how programs start or load code are never set \
                  (see docs/API.md, Reserved names)",
-                self.skipped.join(", ")
+                listed(&self.skipped)
             );
         }
         if !self.overridden.is_empty() {
             eprintln!(
                 "vaultty: overridden by the vault's value: {} (--preserve-env keeps yours)",
-                self.overridden.join(", ")
+                listed(&self.overridden)
             );
         }
         if !self.kept.is_empty() {
             eprintln!(
                 "vaultty: kept from your environment (--preserve-env): {}",
-                self.kept.join(", ")
+                listed(&self.kept)
             );
         }
     }
+}
+
+/// Names as the server sent them, printed like every other server text: inert (an older or
+/// hostile server is not bound by today's name rules).
+fn listed(names: &[&str]) -> String {
+    printable(&names.join(", ")).into_owned()
 }
 
 /// 128+N for a command killed by signal N, as shells report it.

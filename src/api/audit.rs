@@ -63,6 +63,10 @@ pub struct AuditEvent {
     /// The request's User-Agent, so a TUI reveal can be told from a script's.
     pub client: Option<String>,
     pub ip: Option<String>,
+    /// How many events this row stands for when more than one: failed authentications are
+    /// recorded as one row per client address and minute. Absent means one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

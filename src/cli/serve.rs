@@ -6,7 +6,7 @@ use clap::Args;
 use color_eyre::eyre::{Result, WrapErr};
 
 use super::keys::{DatabaseArgs, KeyArgs};
-use crate::server::{self, Clock, ServerConfig};
+use crate::server::{self, ServerConfig};
 
 #[derive(Debug, Clone, Args)]
 #[command(
@@ -23,10 +23,10 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub keys: KeyArgs,
     /// Versions kept per secret (older ones are pruned on rotation).
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(long, default_value_t = server::DEFAULT_MAX_VERSIONS, value_name = "N")]
     pub max_versions: u32,
     /// Reveals allowed per minute per token (429 with Retry-After beyond); 0 turns it off.
-    #[arg(long, default_value_t = 600, value_name = "PER_MINUTE")]
+    #[arg(long, default_value_t = server::DEFAULT_REVEAL_RATE_LIMIT, value_name = "PER_MINUTE")]
     pub reveal_rate_limit: u32,
 }
 
@@ -39,11 +39,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     // With port 0 the kernel picks the port: report the real address, which scripts and tests read.
     let addr = listener.local_addr().wrap_err("cannot read the listening address")?;
     let config = ServerConfig {
-        database_url: args.db.database,
-        keyring,
         max_versions: args.max_versions,
         reveal_rate_limit: args.reveal_rate_limit,
-        clock: Clock::System,
+        ..ServerConfig::new(args.db.database, keyring)
     };
     tracing::info!(listen = %addr, "vaultty serving");
     eprintln!("vaultty: serving on http://{addr}");

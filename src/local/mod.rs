@@ -25,7 +25,7 @@ use crate::vault::{self, VaultError};
 /// The local org's name.
 pub const LOCAL_ORG: &str = "local";
 /// Versions kept per secret (the API's default).
-const MAX_VERSIONS: u32 = 10;
+const MAX_VERSIONS: u32 = server::DEFAULT_MAX_VERSIONS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
@@ -120,12 +120,10 @@ impl LocalVault {
                 source: e.into(),
             })?;
         let config = ServerConfig {
-            database_url,
-            keyring,
             max_versions: MAX_VERSIONS,
             // One user, whose token sits beside the database: a reveal limit protects nothing here.
             reveal_rate_limit: 0,
-            clock: vault::Clock::System,
+            ..ServerConfig::new(database_url, keyring)
         };
         let server = server::start(config, listener)
             .await

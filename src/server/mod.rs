@@ -24,6 +24,11 @@ use crate::crypto::Keyring;
 pub use crate::vault::Clock;
 use crate::vault::{Vault, VaultError, VaultSettings};
 
+/// Versions kept per secret unless configured.
+pub const DEFAULT_MAX_VERSIONS: u32 = 10;
+/// Reveals per minute unless configured.
+pub const DEFAULT_REVEAL_RATE_LIMIT: u32 = 600;
+
 /// What `vaultty serve` (and the embedded local vault) runs with.
 #[derive(Debug)]
 pub struct ServerConfig {
@@ -35,6 +40,21 @@ pub struct ServerConfig {
     pub reveal_rate_limit: u32,
     /// The vault's time: `Clock::System` except in tests that move time by hand.
     pub clock: Clock,
+}
+
+impl ServerConfig {
+    /// The defaults `vaultty serve` documents; callers override fields with struct-update syntax
+    /// (`ServerConfig { max_versions: 3, ..ServerConfig::new(url, keyring) }`), so that a new knob
+    /// needs no change where the defaults suit.
+    pub fn new(database_url: impl Into<String>, keyring: Keyring) -> Self {
+        ServerConfig {
+            database_url: database_url.into(),
+            keyring,
+            max_versions: DEFAULT_MAX_VERSIONS,
+            reveal_rate_limit: DEFAULT_REVEAL_RATE_LIMIT,
+            clock: Clock::System,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

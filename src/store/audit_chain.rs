@@ -32,6 +32,11 @@ pub fn audit_link_hash(prev: &[u8; 32], row: &AuditRow) -> [u8; 32] {
         p.extend_from_slice(f);
         parts.push(p);
     }
+    // Appended only when present, so that every row written before the field existed keeps its link.
+    if let Some(count) = e.count {
+        parts.push(b"count".to_vec());
+        parts.push(count.to_be_bytes().to_vec());
+    }
     let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
     crate::crypto::sha256(&refs)
 }
@@ -62,6 +67,7 @@ mod tests {
                 outcome: Outcome::Ok,
                 client: Some("vaultty-cli/0.1.0".into()),
                 ip: Some("127.0.0.1".into()),
+                count: None,
             },
             prev_hash: [1; 32],
             hash: GENESIS_HASH,
@@ -83,6 +89,7 @@ mod tests {
                 outcome: Outcome::Denied,
                 client: None,
                 ip: None,
+                count: None,
             },
             prev_hash: GENESIS_HASH,
             hash: GENESIS_HASH,

@@ -184,6 +184,9 @@ pub struct NewAudit {
     pub outcome: Outcome,
     pub client: Option<String>,
     pub ip: Option<String>,
+    /// How many events this one row stands for, when more than one: failed authentications
+    /// are summarised per client address and time window, so that a flood cannot fill the disk.
+    pub count: Option<u32>,
 }
 
 impl NewAudit {
@@ -202,6 +205,7 @@ impl NewAudit {
             outcome,
             client: None,
             ip: None,
+            count: None,
         }
     }
 }

@@ -63,6 +63,7 @@ pub(crate) fn audit(row: &AuditRow) -> AuditEvent {
         outcome: e.outcome,
         client: e.client.clone(),
         ip: e.ip.clone(),
+        count: e.count,
     }
 }
 

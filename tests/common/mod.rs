@@ -113,11 +113,10 @@ pub async fn start_server(db_url: &str, opts: &Options) -> RunningServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     server::start(
         ServerConfig {
-            database_url: db_url.to_owned(),
-            keyring: keyring(&opts.keys),
             max_versions: opts.max_versions,
             reveal_rate_limit: opts.reveal_rate_limit,
             clock: opts.clock.clone(),
+            ..ServerConfig::new(db_url, keyring(&opts.keys))
         },
         listener,
     )

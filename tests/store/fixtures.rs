@@ -20,6 +20,7 @@ pub fn audit(action: AuditAction, actor: &str, secret: Option<&str>) -> NewAudit
         outcome: Outcome::Ok,
         client: Some("vaultty-test/0".into()),
         ip: Some("127.0.0.1".into()),
+        count: None,
     }
 }
 

@@ -8,7 +8,7 @@ use crate::api::AUDIT_DEFAULT_LIMIT;
 use crate::store::{AuditFilter, AuditRow, NewAudit, StoreResult};
 
 const AUDIT_SELECT: &str = "SELECT id, at, actor, action, secret, visibility, owner, version, outcome, client, ip, \
-                            prev_hash, hash FROM audit";
+                            prev_hash, hash, count FROM audit";
 
 fn hash_column(r: &Row<'_>, idx: usize) -> rusqlite::Result<[u8; 32]> {
     let bytes: Vec<u8> = r.get(idx)?;
@@ -37,6 +37,7 @@ fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
         outcome: parse_column(r, 8)?,
         client: r.get(9)?,
         ip: r.get(10)?,
+        count: r.get(13)?,
     };
     Ok(AuditRow {
         id: r.get(0)?,

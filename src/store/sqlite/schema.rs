@@ -90,6 +90,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_by_secret ON audit(secret, id);
     CREATE INDEX audit_by_action ON audit(action, id);
     ",
+    // 2: a row may stand for several events (failed authentications, summarised per address).
+    r"
+    ALTER TABLE audit ADD COLUMN count INTEGER;
+    ",
 ];
 
 /// Refuses what `open` cannot work with, before SQLite creates anything.

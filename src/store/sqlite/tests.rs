@@ -25,6 +25,7 @@ fn event(i: i64) -> NewAudit {
         outcome: Outcome::Ok,
         client: None,
         ip: None,
+        count: None,
     }
 }
 

@@ -80,7 +80,7 @@ impl Tx<'_> {
         self.conn
             .prepare_cached(
                 "INSERT INTO audit (id, at, actor, action, secret, visibility, owner, version, outcome, \
-                 client, ip, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 client, ip, prev_hash, hash, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )
             .and_then(|mut st| {
                 let e = &row.event;
@@ -98,6 +98,7 @@ impl Tx<'_> {
                     e.ip,
                     &row.prev_hash[..],
                     &row.hash[..],
+                    e.count,
                 ])
             })
             .map_err(map)?;

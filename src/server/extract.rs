@@ -17,7 +17,10 @@ use super::error::ApiError;
 use crate::api::ErrorCode;
 use crate::vault::{Caller, Origin};
 
+mod path_name;
 mod refusal;
+
+pub use path_name::PathParam;
 
 /// A JSON body, with the error body for every way it can be wrong.
 pub struct ApiJson<T>(pub T);

@@ -3,12 +3,12 @@
 use std::time::Instant;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 use crate::api::{EnvRequest, EnvResponse, RevealQuery, Revealed};
 use crate::server::AppState;
 use crate::server::error::ApiError;
-use crate::server::extract::{ApiQuery, Authed, OptionalJson};
+use crate::server::extract::{ApiQuery, Authed, OptionalJson, PathParam};
 use crate::server::openapi::{AuthedErrors, BadRequest, Forbidden, NotFound, PayloadTooLarge, RateLimited};
 
 /// Reveal a value. Recorded in the audit log before the value is sent. Takes no body.
@@ -22,7 +22,7 @@ use crate::server::openapi::{AuthedErrors, BadRequest, Forbidden, NotFound, Payl
 pub async fn reveal(
     State(s): State<AppState>,
     Authed(caller): Authed,
-    Path(name): Path<String>,
+    PathParam(name): PathParam,
     ApiQuery(q): ApiQuery<RevealQuery>,
 ) -> Result<Json<Revealed>, ApiError> {
     s.reveal_limiter

@@ -12,10 +12,10 @@ use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
 
-use super::AppState;
 use super::error::ApiError;
+use super::{AppState, ratelimit};
 use crate::api::ErrorCode;
-use crate::vault::{Caller, Origin};
+use crate::vault::{Caller, Origin, VaultError};
 
 mod refusal;
 
@@ -135,22 +135,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 }
 
 /// The authenticated caller of a request.
+///
+/// Failed authentications are counted per client address (`ratelimit::AuthFailures`): past the
+/// limit an address is answered 429 instead of 401, and the failures reach the audit log as
+/// summarised rows. A live token still authenticates from such an address: the limit is there
+/// to stop guessing and disk filling, and a colleague behind the same NAT as a broken script must
+/// not be locked out. The token is therefore still looked up, one indexed read that writes
+/// nothing; with 256-bit tokens that lookup teaches a guesser nothing.
 pub struct Authed(pub Caller);
 
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_canonical());
+        let client: Option<String> = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(200).collect());
         let origin = Origin {
-            client: parts
-                .headers
-                .get(USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| s.chars().take(200).collect()),
-            ip: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+            client: client.clone(),
+            ip: addr.map(|ip| ip.to_string()),
         };
         let token = parts
             .headers
@@ -158,7 +167,33 @@ impl FromRequestParts<AppState> for Authed {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(|t| SecretString::from(t.trim().to_owned()));
-        let caller = state.vault.authenticate(token.as_ref(), origin).await?;
-        Ok(Authed(caller))
+        let err = match state.vault.authenticate(token.as_ref(), origin).await {
+            Ok(caller) => return Ok(Authed(caller)),
+            Err(e @ VaultError::Unauthorized(_)) => e,
+            Err(e) => return Err(e.into()),
+        };
+        // Only a failure touches the counts: a good token costs nothing here.
+        let now = state.vault.now_millis();
+        let limited = state.auth_failures.retry_after(addr, now);
+        if let Some(row) = state.auth_failures.record(addr, client, now) {
+            // The first failure from a quiet address is durable before the answer, as every
+            // audited refusal is; the rest are written summarised by the flusher.
+            let rows = vec![ratelimit::failed_auths(row)];
+            state.vault.record_auth_failures(rows).await?;
+        }
+        match limited {
+            Some(secs) => Err(too_many_failures(secs)),
+            None => Err(err.into()),
+        }
     }
+}
+
+fn too_many_failures(retry_after_secs: u64) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+        format!("too many failed authentications from this address; retry in {retry_after_secs} s"),
+    );
+    e.retry_after = Some(retry_after_secs);
+    e
 }

@@ -17,7 +17,7 @@ use crate::store::Millis;
 /// A bucket refills from empty to full in a minute, whatever its size.
 const REFILL_MS: Millis = 60_000;
 /// Enough shards that two cores and a few dozen request tasks rarely meet on one lock.
-const SHARDS: usize = 32;
+const SHARDS: i64 = 32;
 
 pub struct RevealLimiter {
     per_minute: u32,
@@ -55,7 +55,7 @@ impl RevealLimiter {
         }
         let capacity = f64::from(self.per_minute);
         let per_ms = capacity / REFILL_MS as f64;
-        let shard = &self.shards[user.rem_euclid(SHARDS as i64) as usize];
+        let shard = &self.shards[user.rem_euclid(SHARDS) as usize];
         let mut s = shard.lock().unwrap_or_else(PoisonError::into_inner);
         // A clock set back leaves `since` ahead of now: the shard then waits, it never rotates early.
         let expired = if now - s.since >= REFILL_MS {
@@ -135,17 +135,17 @@ mod tests {
         // A refill period later one user per shard comes back: each shard starts a generation,
         // and user 0 spends its budget.
         let later = T0 + REFILL_MS;
-        for user in 0..SHARDS as i64 {
+        for user in 0..SHARDS {
             assert!(l.check(user, later).is_ok());
         }
         assert!(l.check(0, later).is_ok());
         assert_eq!(l.check(0, later), Err(30), "a carried bucket keeps its count");
         // Another period on, every shard rotates again and drops the untouched buckets.
         let much_later = later + REFILL_MS;
-        for user in 0..SHARDS as i64 {
+        for user in 0..SHARDS {
             assert!(l.check(user, much_later).is_ok());
         }
-        assert!(l.buckets() <= 2 * SHARDS, "{} buckets kept", l.buckets());
+        assert!(l.buckets() <= 2 * SHARDS as usize, "{} buckets kept", l.buckets());
         // A dropped bucket was full anyway: user 99,999 has its whole budget.
         assert!(l.check(99_999, much_later).is_ok());
         assert!(l.check(99_999, much_later).is_ok());

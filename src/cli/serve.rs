@@ -29,9 +29,9 @@ pub struct ServeArgs {
     /// run`, `export`) counts as one. 429 with Retry-After beyond; 0 turns it off.
     #[arg(long, default_value_t = server::DEFAULT_REVEAL_RATE_LIMIT, value_name = "PER_MINUTE")]
     pub reveal_rate_limit: u32,
-    /// Failed authentications allowed per minute per client address; beyond, its requests with a
-    /// bad or missing token get 429 with Retry-After (a live token still works). 0 never answers
-    /// 429. Either way the audit log gets at most one `auth_failed` row per address a minute, with
+    /// Failed authentications allowed per minute per client address; beyond, its requests get 429
+    /// with Retry-After unless their token is one in use lately (which still works). 0 never
+    /// answers 429. Either way the audit log gets at most one `auth_failed` row per address a minute, with
     /// a count.
     #[arg(long, default_value_t = server::DEFAULT_AUTH_FAILURE_LIMIT, value_name = "PER_MINUTE")]
     pub auth_failure_limit: u32,

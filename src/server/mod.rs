@@ -81,6 +81,7 @@ pub(crate) struct AppState {
     pub vault: Vault,
     pub reveal_limiter: Arc<ratelimit::RevealLimiter>,
     pub auth_failures: Arc<ratelimit::AuthFailures>,
+    pub known_tokens: Arc<ratelimit::KnownTokens>,
 }
 
 /// A server running in this process.
@@ -122,6 +123,7 @@ async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
         vault,
         reveal_limiter: Arc::new(ratelimit::RevealLimiter::new(config.reveal_rate_limit)),
         auth_failures: Arc::new(ratelimit::AuthFailures::new(config.auth_failure_limit)),
+        known_tokens: Arc::default(),
     })
 }
 

@@ -9,7 +9,7 @@ use crate::api::{
     CreateToken, CreateUser, CreatedToken, CreatedUser, MAX_TOKEN_LIFETIME_SECS, Me, OrgInfo, PatchOrg, TokenInfo,
     validate,
 };
-use crate::crypto::{generate_token, hash_token, random_bytes};
+use crate::crypto::{TokenHash, generate_token, hash_token, random_bytes};
 use crate::store::{AuditAction, Millis, NewAudit, NewToken, Outcome, StoreError};
 
 /// A public token id: short, random, safe to show and to log.
@@ -47,29 +47,32 @@ impl Vault {
     /// the server summarises failures per client address and hands them to
     /// [`Vault::record_auth_failures`], so that a flood of bad tokens cannot fill the disk.
     pub async fn authenticate(&self, token: Option<&SecretString>, origin: Origin) -> VaultResult<Caller> {
+        self.authenticate_hash(token.map(hash_token), origin).await
+    }
+
+    /// [`Vault::authenticate`] for a token already hashed (`crypto::hash_token`), for a caller
+    /// that needs the hash too.
+    pub async fn authenticate_hash(&self, hash: Option<TokenHash>, origin: Origin) -> VaultResult<Caller> {
         let at = self.now_millis();
-        let reason = match token {
+        let reason = match hash {
             None => "missing bearer token: send `Authorization: Bearer <token>`",
-            Some(token) => {
-                let hash = hash_token(token);
-                match self.store.token_by_hash(&hash).await? {
-                    Some((row, user)) if row.hash.ct_eq(&hash) => {
-                        if row.revoked_at.is_some() {
-                            "this token was revoked"
-                        } else if row.expires_at.is_some_and(|e| e <= at) {
-                            "this token has expired"
-                        } else {
-                            return Ok(Caller {
-                                user,
-                                token_id: row.id,
-                                client: origin.client,
-                                ip: origin.ip,
-                            });
-                        }
+            Some(hash) => match self.store.token_by_hash(&hash).await? {
+                Some((row, user)) if row.hash.ct_eq(&hash) => {
+                    if row.revoked_at.is_some() {
+                        "this token was revoked"
+                    } else if row.expires_at.is_some_and(|e| e <= at) {
+                        "this token has expired"
+                    } else {
+                        return Ok(Caller {
+                            user,
+                            token_id: row.id,
+                            client: origin.client,
+                            ip: origin.ip,
+                        });
                     }
-                    _ => "invalid token",
                 }
-            }
+                _ => "invalid token",
+            },
         };
         Err(VaultError::Unauthorized(reason.to_owned()))
     }

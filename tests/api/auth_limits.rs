@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use secrecy::SecretString;
-use vaultty::api::{AuditAction, AuditEvent, AuditQuery, Outcome};
+use vaultty::api::{AuditAction, AuditEvent, AuditQuery, CreateToken, Outcome};
 use vaultty::client::VaultClient;
 use vaultty::vault::ManualClock;
 
@@ -67,6 +67,15 @@ async fn past_the_limit_an_address_gets_429_and_one_summarised_row() {
     })
     .await;
     let admin = v.admin();
+    // The admin's token is in use; a second one is minted and not used yet.
+    let unused = admin
+        .create_token(&CreateToken {
+            name: "unused".into(),
+            expires_in: None,
+        })
+        .await
+        .unwrap()
+        .token;
     let bad = secret("vt_not-a-real-token");
     // The limit's worth: a missing token counts like a wrong one.
     assert_eq!(me(&v, None).await.0, StatusCode::UNAUTHORIZED);
@@ -77,21 +86,25 @@ async fn past_the_limit_an_address_gets_429_and_one_summarised_row() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert_eq!(body["error"]["code"], "rate_limited");
     assert!(retry.is_some_and(|s| (1..=60).contains(&s)), "Retry-After {retry:?}");
-    // A live token from the same address still works: that is a person, not a guesser.
+    // A token in use still works from the same address: that is a person, not a guesser.
     assert_eq!(me(&v, Some(&v.admin_token)).await.0, StatusCode::OK);
+    // A token never seen to work is not even looked up from a limited address: valid or not,
+    // it is refused like a guess, until the window is over.
+    assert_eq!(me(&v, Some(&unused)).await.0, StatusCode::TOO_MANY_REQUESTS);
 
-    // The first failure is written at once; the five after it wait for the window's end.
+    // The first failure is written at once; the six after it wait for the window's end.
     let rows = failure_rows(&admin).await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!((rows[0].count, rows[0].outcome), (None, Outcome::Denied));
     assert_eq!(rows[0].ip.as_deref(), Some("127.0.0.1"));
 
     clock.advance(Duration::from_secs(61));
-    let rows = wait_for_failures(&admin, 6).await;
+    let rows = wait_for_failures(&admin, 7).await;
     assert_eq!(rows.len(), 2, "one row per address per window: {rows:?}");
-    assert_eq!(rows[0].count, Some(5), "{rows:?}");
-    assert_eq!(failures(&rows), 6);
-    // A new window: the address is refused with 401 again, not 429.
+    assert_eq!(rows[0].count, Some(6), "{rows:?}");
+    assert_eq!(failures(&rows), 7);
+    // A new window: the new token works, and a bad one is refused with 401 again, not 429.
+    assert_eq!(me(&v, Some(&unused)).await.0, StatusCode::OK);
     assert_eq!(me(&v, Some(&bad)).await.0, StatusCode::UNAUTHORIZED);
 }
 

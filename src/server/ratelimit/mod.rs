@@ -4,8 +4,10 @@
 
 mod auth_failures;
 mod flusher;
+mod known_tokens;
 mod reveal;
 
 pub use auth_failures::{AuthFailures, FailureRow, MAX_ADDRESSES, WINDOW_MS};
 pub use flusher::{Flusher, failed_auths};
+pub use known_tokens::KnownTokens;
 pub use reveal::RevealLimiter;

@@ -20,6 +20,7 @@ pub use admin::{ChainReport, RekeyReport, admin_create_user, admin_init, audit_v
 pub use clock::{Clock, ManualClock};
 pub use error::VaultError;
 pub use error::VaultResult;
+pub use identity::FailedAuths;
 
 use crate::api::Role;
 use crate::crypto::Keyring;

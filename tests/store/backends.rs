@@ -26,9 +26,11 @@ impl Db {
     }
 }
 
+pub const KEY: [u8; 32] = [5; 32];
+
 /// The master keyring the chapters' databases seal their audit chain key under.
 pub fn keyring() -> Keyring {
-    Keyring::new(vec![MasterKey::from_bytes([5; 32])]).unwrap()
+    Keyring::new(vec![MasterKey::from_bytes(KEY)]).unwrap()
 }
 
 /// Opens a database as the vault does: with its audit chain key, keying the chain when needed.

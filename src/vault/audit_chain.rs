@@ -4,8 +4,8 @@
 //! The store never holds the master keyring: the vault unseals the chain key here and hands the
 //! store only the key (`Store::use_audit_chain`).
 
-use super::error::VaultResult;
-use crate::crypto::{ChainKey, Keyring};
+use super::error::{VaultError, VaultResult};
+use crate::crypto::{ChainKey, CryptoError, Keyring};
 use crate::store::{self, AuditChain, AuditFilter, ChainKeyRecord, DynStore, GENESIS_HASH, StoreError, link_hash};
 
 const VERIFY_BATCH: u32 = 1000;
@@ -37,10 +37,26 @@ pub async fn open_store_with(database_url: &str, keyring: &Keyring, mode: ChainO
         None => None,
     };
     if let Some(record) = record {
-        let key = keyring.open_chain_key(&record.sealed, record.keyed_from)?;
+        let key = open_chain_key(keyring, &record)?;
         store.use_audit_chain(AuditChain::new(key, record.keyed_from))?;
     }
     Ok(store)
+}
+
+fn open_chain_key(keyring: &Keyring, record: &ChainKeyRecord) -> VaultResult<ChainKey> {
+    keyring
+        .open_chain_key(&record.sealed, record.keyed_from)
+        .map_err(|e| match e {
+            CryptoError::UnknownKey(id) => VaultError::ChainKey(format!(
+                "the audit chain key is sealed under master key {id}, which is not configured: pass that \
+                 key too (after `vaultty admin rekey`, the new primary is enough)"
+            )),
+            _ => VaultError::ChainKey(
+                "the audit chain key does not open: its row in the database (audit_chain_key) was altered, so \
+                 the audit log cannot be trusted; restore the database from a backup"
+                    .into(),
+            ),
+        })
 }
 
 /// Keys a chain that is not keyed yet: a fresh random key, sealed for the id the next event
@@ -79,7 +95,7 @@ pub async fn reseal_chain_key(store: &DynStore, keyring: &Keyring) -> VaultResul
     if Keyring::chain_key_sealed_under(&record.sealed) == Some(keyring.primary().id()) {
         return Ok(false);
     }
-    let key = keyring.open_chain_key(&record.sealed, record.keyed_from)?;
+    let key = open_chain_key(keyring, &record)?;
     let resealed = keyring.seal_chain_key(&key, record.keyed_from);
     Ok(store.reseal_audit_chain_key(&record.sealed, &resealed).await?)
 }

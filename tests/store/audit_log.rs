@@ -121,9 +121,10 @@ async fn chain_key(db: &Db) {
     let events = verify_chain(s).await;
 
     // Keying again keeps the stored key: a second process opening at once gets the first one's.
+    let next = i64::try_from(events).unwrap() + 1;
     let other = ChainKeyRecord {
-        sealed: keyring().seal_chain_key(&ChainKey::generate(), events as i64 + 1),
-        keyed_from: events as i64 + 1,
+        sealed: keyring().seal_chain_key(&ChainKey::generate(), next),
+        keyed_from: next,
     };
     assert_eq!(s.key_audit_chain(other).await.unwrap(), record);
 

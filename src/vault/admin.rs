@@ -1,6 +1,7 @@
 //! Operations on the database directly, for the first start and for recovery: init, create-user,
-//! rekey (re-seal every value under the primary key, online, in batches, resumable) and the audit
-//! chain check. Used by `vaultty admin` and by the embedded local vault.
+//! rekey (re-seal every value under the primary key, online, in batches, resumable). The audit
+//! chain's key and check are in `audit_chain.rs`. Used by `vaultty admin` and by the embedded
+//! local vault.
 
 use std::sync::Arc;
 

@@ -310,6 +310,12 @@ async fn an_unkeyed_chain_is_verified_and_keyed_at_the_next_start() {
     verify(&url, &[OLD_KEY], None)
         .await
         .fails_with(&format!("audit chain broken at event {keyed_from} "));
+    // Nor can the log be cut below the boundary unnoticed, even without a head noted earlier.
+    let url = copy_of(&v.db_url, "cut.db");
+    sql(&url, &format!("DELETE FROM audit WHERE id >= {old_last}"));
+    verify(&url, &[OLD_KEY], None)
+        .await
+        .fails_with(&format!("the chain was cut: it was keyed after event {old_last}"));
     // Nor can the boundary move to let more events count as unkeyed: the chain key no longer opens.
     let url = copy_of(&v.db_url, "boundary.db");
     sql(

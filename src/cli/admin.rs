@@ -141,6 +141,15 @@ async fn audit_verify(database: &str, keyring: &Keyring, expect: Option<Head>) -
     if let Some(id) = report.first_broken {
         bail!("audit chain broken at event {id} ({} event(s) read)", report.events);
     }
+    // Every event before `keyed_from` existed when the chain was keyed: a log that ends earlier
+    // was cut, even without a head noted to compare with.
+    let last = report.head.map_or(0, |(id, _)| id);
+    if let Some(from) = report.keyed_from.filter(|from| last < from - 1) {
+        bail!(
+            "the chain was cut: it was keyed after event {}, but the log ends at {last}",
+            from - 1
+        );
+    }
     let keyed = match report.keyed_from {
         Some(1) => "all keyed".to_owned(),
         Some(from) => format!("events before {from} linked before the chain was keyed"),

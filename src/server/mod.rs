@@ -107,7 +107,7 @@ impl RunningServer {
 }
 
 async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
-    let store = crate::vault::open_store(&config.database_url).await?;
+    let store = crate::vault::open_store(&config.database_url, &config.keyring).await?;
     if store.org().await.map_err(VaultError::from)?.is_none() {
         return Err(ServeError::NotInitialised(config.database_url));
     }

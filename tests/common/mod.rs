@@ -57,7 +57,9 @@ impl TestVault {
     pub async fn start_with(opts: Options) -> TestVault {
         let dir = tempfile::tempdir().unwrap();
         let db_url = format!("sqlite://{}", dir.path().join("vault.db").display());
-        let admin_token = vaultty::vault::admin_init(&db_url, "acme", "alice").await.unwrap();
+        let admin_token = vaultty::vault::admin_init(&db_url, &keyring(&opts.keys), "acme", "alice")
+            .await
+            .unwrap();
         let server = start_server(&db_url, &opts).await;
         TestVault {
             dir,

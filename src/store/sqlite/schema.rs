@@ -94,6 +94,15 @@ const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE audit ADD COLUMN count INTEGER;
     ",
+    // 3: the audit chain key, sealed under a master key; events from keyed_from on are linked
+    // under it (see store/audit_chain.rs). One row, written when the chain is keyed.
+    r"
+    CREATE TABLE audit_chain_key (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        sealed     TEXT NOT NULL,
+        keyed_from INTEGER NOT NULL
+    );
+    ",
 ];
 
 /// Refuses what `open` cannot work with, before SQLite creates anything.

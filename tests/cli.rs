@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "common/tamper.rs"]
+mod tamper;
 
 use common::TestVault;
 
@@ -991,4 +993,50 @@ async fn input_errors_never_echo_the_input() {
     assert_ne!(out.code, 0, "{out:?}");
     out.one_line_error("secret name");
     sh.assert_no_value_on_stderr(&[canary, "canary"]);
+}
+
+/// Write-only values are delivered by `run` and never printed by `export`; a value that does not
+/// open is left out by both, named on stderr, and the rest still arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_leaves_out_write_only_and_both_report_skipped_rows() {
+    let server = server().await;
+    let sh = Shell::remote(&server);
+    sh.stdin(&["secret", "set", "PLAIN"], "plain-value-0001").await.ok();
+    sh.stdin(&["secret", "set", "HIDDEN", "--write-only"], "hidden-value-0002")
+        .await
+        .ok();
+    sh.stdin(&["secret", "set", "BROKEN"], "broken-value-0003").await.ok();
+    tamper::move_ciphertext(&server.db_path(), "PLAIN", "BROKEN", false);
+
+    for format in ["dotenv", "json", "shell"] {
+        let out = sh.run(&["export", "--format", format]).await.ok();
+        assert!(out.stdout.contains("plain-value-0001"), "{out:?}");
+        assert!(
+            !out.stdout.contains("HIDDEN") && !out.stdout.contains("hidden-value"),
+            "{out:?}"
+        );
+        assert!(!out.stdout.contains("BROKEN"), "{out:?}");
+        assert!(out.stderr.contains("left out, write-only: HIDDEN"), "{out:?}");
+        assert!(out.stderr.contains("not delivered: BROKEN (user)"), "{out:?}");
+    }
+
+    let out = sh
+        .run(&[
+            "run",
+            "--",
+            "sh",
+            "-c",
+            r#"printf '%s|%s|%s' "$PLAIN" "$HIDDEN" "${BROKEN-unset}""#,
+        ])
+        .await
+        .ok();
+    assert_eq!(out.stdout, "plain-value-0001|hidden-value-0002|unset", "{out:?}");
+    assert!(out.stderr.contains("not delivered: BROKEN (user)"), "{out:?}");
+    assert!(!out.stderr.contains("HIDDEN"), "{out:?}");
+    // Asked for by name, a value that does not open stops the command from starting.
+    let out = sh.run(&["run", "--only", "BROKEN", "--", "true"]).await;
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("could not deliver"), "{out:?}");
+
+    sh.assert_no_value_on_stderr(&["plain-value", "hidden-value", "broken-value"]);
 }

@@ -23,6 +23,8 @@ use crate::cli::{CliError, CliResult, Ctx, scope_parser, with_connection};
                         Names that change how programs start or load code (PATH, HOME, LD_*, NODE_OPTIONS,\n\
                         VAULTTY_*, ...; docs/API.md, Reserved names) are never set, even when an older server\n\
                         delivers them; standard error names the ones skipped.\n\n\
+                        A secret whose stored value does not open is left out and named on standard error;\n\
+                        the command still runs (unless --only names it).\n\n\
                         vaultty exits with the command's exit code (128+N when signal N killed it).")]
 pub struct RunArgs {
     /// Only secrets for this scope (and those for all scopes); without it, every secret you can use
@@ -51,11 +53,21 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> CliResult<ExitCode> {
     };
     // The connection (and an embedded vault) is closed before the command starts: a long-running
     // command should not hold the local vault open.
-    let mut env = with_connection(ctx, async |conn| Ok(conn.client.env(args.scope).await?)).await?;
+    let answer = with_connection(ctx, async |conn| Ok(conn.client.env_answer(args.scope).await?)).await?;
+    super::export::report_skipped(&answer.skipped);
+    let mut env = answer.env;
     if !args.only.is_empty() {
         // A reserved name is never set, so asking for one is a mistake to report, not to skip.
         if let Some(refused) = args.only.iter().find_map(|n| validate::not_reserved(n).err()) {
             return Err(CliError::invalid(format!("--only: {refused}")));
+        }
+        // Asked for by name, a value that does not open is an error: the command would run without it.
+        if let Some(skipped) = answer.skipped.iter().find(|s| args.only.contains(&s.name)) {
+            return Err(CliError::other(format!(
+                "--only names {}, which the vault could not deliver: {}",
+                printable(&skipped.name),
+                printable(&skipped.reason)
+            )));
         }
         if let Some(missing) = args.only.iter().find(|n| !env.contains_key(n.as_str())) {
             return Err(CliError::not_found(format!(

@@ -36,7 +36,9 @@ pub async fn reveal(
 }
 
 /// Every value the caller may use whose scope is `all` or the one asked. The body is optional:
-/// without one (or with no `scope`), every scope is delivered.
+/// without one (or with no `scope`), every scope is delivered. The answer names the write-only
+/// secrets (`writeOnly`) and the ones left out because their stored value does not open
+/// (`skipped`, each recorded as a denied `env` event).
 #[utoipa::path(post, path = "/v1/env",
     request_body(content = EnvRequest, description = "Optional: without a body, every scope"),
     tag = "values",
@@ -49,7 +51,5 @@ pub async fn env(
     // Optional because `vaultty run` without --scope sends no body.
     OptionalJson(body): OptionalJson<EnvRequest>,
 ) -> Result<Json<EnvResponse>, ApiError> {
-    Ok(Json(EnvResponse {
-        env: s.vault.env(&caller, body.and_then(|b| b.scope)).await?,
-    }))
+    Ok(Json(s.vault.env(&caller, body.and_then(|b| b.scope)).await?))
 }

@@ -428,7 +428,7 @@ async fn secrets_story_against_a_server() {
 }
 
 /// `secret get --copy` on an X display: the value is on the clipboard while vaultty stays in the
-/// foreground, and gone once it has exited.
+/// foreground, and gone once it has exited, whether its time ran out or a signal stopped it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs an X display and xclip; CI runs it with --include-ignored"]
 async fn copy_holds_the_value_then_clears_it() {
@@ -465,6 +465,37 @@ async fn copy_holds_the_value_then_clears_it() {
     let rest = stderr.next_line().await.unwrap().unwrap_or_default();
     assert!(rest.contains("cleared") && !rest.contains(GITHUB), "{rest}");
     assert_ne!(xclip_out().unwrap(), GITHUB);
+
+    // Told to stop by SIGTERM (a supervisor's `kill`) or SIGHUP (a closed terminal), as by Ctrl-C,
+    // it clears first and exits normally: the value is not left behind. (Here, in the same test
+    // as above: tests running at once would share the one X clipboard.)
+    for signal in [
+        rustix::process::Signal::TERM,
+        rustix::process::Signal::HUP,
+        rustix::process::Signal::INT,
+    ] {
+        let mut cmd = sh.command(
+            &["secret", "get", "GITHUB_TOKEN", "--copy", "--clear-after", "600"],
+            &[],
+        );
+        cmd.env_remove("SSH_TTY").env_remove("SSH_CONNECTION");
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+        let first = stderr.next_line().await.unwrap().unwrap();
+        assert!(first.starts_with("Copied GITHUB_TOKEN"), "{first}");
+        assert_eq!(xclip_out().unwrap(), GITHUB);
+        let pid = rustix::process::Pid::from_raw(i32::try_from(child.id().unwrap()).unwrap()).unwrap();
+        rustix::process::kill_process(pid, signal).unwrap();
+        let status = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("{signal:?}: vaultty did not end"))
+            .unwrap();
+        assert!(status.success(), "{signal:?}: {status:?}");
+        let rest = stderr.next_line().await.unwrap().unwrap_or_default();
+        assert!(rest.contains("cleared") && !rest.contains(GITHUB), "{signal:?}: {rest}");
+        assert_ne!(xclip_out().unwrap(), GITHUB, "{signal:?}");
+    }
     sh.assert_no_value_on_stderr(&[GITHUB]);
 }
 

@@ -34,7 +34,7 @@ pub async fn copy_and_hold(revealed: &Revealed, clear_after: u64, json: bool) ->
         tokio::pin!(hold);
         tokio::select! {
             outcome = &mut hold => Some(outcome),
-            _ = stop => None,
+            () = stop => None,
         }
     };
     let outcome = match finished {

@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "common/tamper.rs"]
+mod tamper;
 
 use common::TestVault;
 
@@ -426,7 +428,7 @@ async fn secrets_story_against_a_server() {
 }
 
 /// `secret get --copy` on an X display: the value is on the clipboard while vaultty stays in the
-/// foreground, and gone once it has exited.
+/// foreground, and gone once it has exited, whether its time ran out or a signal stopped it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs an X display and xclip; CI runs it with --include-ignored"]
 async fn copy_holds_the_value_then_clears_it() {
@@ -463,6 +465,37 @@ async fn copy_holds_the_value_then_clears_it() {
     let rest = stderr.next_line().await.unwrap().unwrap_or_default();
     assert!(rest.contains("cleared") && !rest.contains(GITHUB), "{rest}");
     assert_ne!(xclip_out().unwrap(), GITHUB);
+
+    // Told to stop by SIGTERM (a supervisor's `kill`) or SIGHUP (a closed terminal), as by Ctrl-C,
+    // it clears first and exits normally: the value is not left behind. (Here, in the same test
+    // as above: tests running at once would share the one X clipboard.)
+    for signal in [
+        rustix::process::Signal::TERM,
+        rustix::process::Signal::HUP,
+        rustix::process::Signal::INT,
+    ] {
+        let mut cmd = sh.command(
+            &["secret", "get", "GITHUB_TOKEN", "--copy", "--clear-after", "600"],
+            &[],
+        );
+        cmd.env_remove("SSH_TTY").env_remove("SSH_CONNECTION");
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+        let first = stderr.next_line().await.unwrap().unwrap();
+        assert!(first.starts_with("Copied GITHUB_TOKEN"), "{first}");
+        assert_eq!(xclip_out().unwrap(), GITHUB);
+        let pid = rustix::process::Pid::from_raw(i32::try_from(child.id().unwrap()).unwrap()).unwrap();
+        rustix::process::kill_process(pid, signal).unwrap();
+        let status = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("{signal:?}: vaultty did not end"))
+            .unwrap();
+        assert!(status.success(), "{signal:?}: {status:?}");
+        let rest = stderr.next_line().await.unwrap().unwrap_or_default();
+        assert!(rest.contains("cleared") && !rest.contains(GITHUB), "{signal:?}: {rest}");
+        assert_ne!(xclip_out().unwrap(), GITHUB, "{signal:?}");
+    }
     sh.assert_no_value_on_stderr(&[GITHUB]);
 }
 
@@ -993,4 +1026,50 @@ async fn input_errors_never_echo_the_input() {
     assert_ne!(out.code, 0, "{out:?}");
     out.one_line_error("secret name");
     sh.assert_no_value_on_stderr(&[canary, "canary"]);
+}
+
+/// Write-only values are delivered by `run` and never printed by `export`; a value that does not
+/// open is left out by both, named on stderr, and the rest still arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_leaves_out_write_only_and_both_report_skipped_rows() {
+    let server = server().await;
+    let sh = Shell::remote(&server);
+    sh.stdin(&["secret", "set", "PLAIN"], "plain-value-0001").await.ok();
+    sh.stdin(&["secret", "set", "HIDDEN", "--write-only"], "hidden-value-0002")
+        .await
+        .ok();
+    sh.stdin(&["secret", "set", "BROKEN"], "broken-value-0003").await.ok();
+    tamper::move_ciphertext(&server.db_path(), "PLAIN", "BROKEN", false);
+
+    for format in ["dotenv", "json", "shell"] {
+        let out = sh.run(&["export", "--format", format]).await.ok();
+        assert!(out.stdout.contains("plain-value-0001"), "{out:?}");
+        assert!(
+            !out.stdout.contains("HIDDEN") && !out.stdout.contains("hidden-value"),
+            "{out:?}"
+        );
+        assert!(!out.stdout.contains("BROKEN"), "{out:?}");
+        assert!(out.stderr.contains("left out, write-only: HIDDEN"), "{out:?}");
+        assert!(out.stderr.contains("not delivered: BROKEN (user)"), "{out:?}");
+    }
+
+    let out = sh
+        .run(&[
+            "run",
+            "--",
+            "sh",
+            "-c",
+            r#"printf '%s|%s|%s' "$PLAIN" "$HIDDEN" "${BROKEN-unset}""#,
+        ])
+        .await
+        .ok();
+    assert_eq!(out.stdout, "plain-value-0001|hidden-value-0002|unset", "{out:?}");
+    assert!(out.stderr.contains("not delivered: BROKEN (user)"), "{out:?}");
+    assert!(!out.stderr.contains("HIDDEN"), "{out:?}");
+    // Asked for by name, a value that does not open stops the command from starting.
+    let out = sh.run(&["run", "--only", "BROKEN", "--", "true"]).await;
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("could not deliver"), "{out:?}");
+
+    sh.assert_no_value_on_stderr(&["plain-value", "hidden-value", "broken-value"]);
 }

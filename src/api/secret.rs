@@ -268,10 +268,32 @@ pub struct EnvRequest {
     pub scope: Option<Scope>,
 }
 
-/// Answer of `POST /v1/env`: every value the caller may use, by name.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+/// Answer of `POST /v1/env`: every value the caller may use, by name; which of them are
+/// write-only; and which could not be delivered.
+///
+/// `writeOnly` and `skipped` are separate lists beside `env` (not per-entry objects) so that `env`
+/// stays the plain name-to-value map older clients and scripts read; both default to empty, so a
+/// new client reads an older server's answer too.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct EnvResponse {
     #[serde(serialize_with = "secret_serde::serialize_map")]
     #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub env: BTreeMap<String, SecretString>,
+    /// The names in `env` whose secret is write-only (`revealable: false`), sorted: they are for
+    /// the program `vaultty run` starts, and `vaultty export` leaves them out.
+    #[serde(rename = "writeOnly", default)]
+    pub write_only: Vec<String>,
+    /// Secrets the caller may use that were left out because their stored value does not open.
+    /// Each is recorded as an `env` event with outcome `denied`. Never carries a value.
+    #[serde(default)]
+    pub skipped: Vec<EnvSkipped>,
+}
+
+/// A secret `POST /v1/env` could not deliver.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct EnvSkipped {
+    pub name: String,
+    pub visibility: Visibility,
+    /// Why, in a sentence that says who can fix it. Never a value or key material.
+    pub reason: String,
 }

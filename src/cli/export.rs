@@ -4,8 +4,8 @@ use clap::{Args, ValueEnum};
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
-use crate::api::Scope;
-use crate::cli::format::print;
+use crate::api::{EnvSkipped, Scope};
+use crate::cli::format::{print, printable};
 use crate::cli::{CliError, CliResult, Ctx, dotenv, scope_parser, with_connection};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -21,7 +21,9 @@ pub enum Format {
 #[derive(Debug, Args)]
 #[command(
     after_help = "This prints secret values: redirect it to a file you protect, or prefer `vaultty run`,\n\
-                        which hands them to a program without writing them anywhere."
+                        which hands them to a program without writing them anywhere.\n\n\
+                        Write-only secrets are left out (nobody reads them back; `vaultty run` still delivers\n\
+                        them), and so are secrets whose stored value does not open; standard error names both."
 )]
 pub struct ExportArgs {
     /// Only secrets for this scope (and those for all scopes); without it, every secret you can use
@@ -33,7 +35,18 @@ pub struct ExportArgs {
 }
 
 pub async fn run(ctx: &Ctx, args: ExportArgs) -> CliResult<()> {
-    let env = with_connection(ctx, async |conn| Ok(conn.client.env(args.scope).await?)).await?;
+    let answer = with_connection(ctx, async |conn| Ok(conn.client.env_answer(args.scope).await?)).await?;
+    report_skipped(&answer.skipped);
+    let mut env = answer.env;
+    // Write-only means nobody reads the value back: printing it here would be exactly that. The
+    // values stay deliverable to a program through `vaultty run`.
+    env.retain(|name, _| !answer.write_only.contains(name));
+    if !answer.write_only.is_empty() {
+        eprintln!(
+            "vaultty: left out, write-only: {} (only `vaultty run` delivers them)",
+            printable(&answer.write_only.join(", "))
+        );
+    }
     let format = if ctx.json() { Format::Json } else { args.format };
     let text = Zeroizing::new(match format {
         Format::Json => {
@@ -54,6 +67,20 @@ pub async fn run(ctx: &Ctx, args: ExportArgs) -> CliResult<()> {
             .collect(),
     });
     print(&text)
+}
+
+/// Names on stderr the secrets `/v1/env` could not deliver, with the server's reason (names and
+/// reasons come from the server, so they go through [`printable`]). Shared by `run` and `export`:
+/// neither stops for them, since one bad row must not block the rest.
+pub(super) fn report_skipped(skipped: &[EnvSkipped]) {
+    for s in skipped {
+        eprintln!(
+            "vaultty: not delivered: {} ({}): {}",
+            printable(&s.name),
+            s.visibility,
+            printable(&s.reason)
+        );
+    }
 }
 
 /// POSIX single quotes: everything literal, a `'` written as `'\''`.

@@ -149,13 +149,11 @@ fn init_tracing(to: LogTo) {
     let _ = match to {
         LogTo::Stderr => builder.with_writer(std::io::stderr).try_init(),
         LogTo::File => {
+            // The data directory also holds the local vault's key and token: created private
+            // (0700) here too, whichever of the two comes first; the log itself is 0600.
             let Some(file) = crate::config::paths().ok().and_then(|p| {
-                std::fs::create_dir_all(&p.data_dir).ok()?;
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p.data_dir.join("tui.log"))
-                    .ok()
+                crate::config::files::create_private_dir(&p.data_dir).ok()?;
+                crate::config::files::open_private_append(&p.data_dir.join("tui.log")).ok()
             }) else {
                 return;
             };

@@ -23,6 +23,8 @@ use crate::cli::{CliError, CliResult, Ctx, scope_parser, with_connection};
                         Names that change how programs start or load code (PATH, HOME, LD_*, NODE_OPTIONS,\n\
                         VAULTTY_*, ...; docs/API.md, Reserved names) are never set, even when an older server\n\
                         delivers them; standard error names the ones skipped.\n\n\
+                        A secret whose stored value does not open is left out and named on standard error;\n\
+                        the command still runs (unless --only names it).\n\n\
                         vaultty exits with the command's exit code (128+N when signal N killed it).")]
 pub struct RunArgs {
     /// Only secrets for this scope (and those for all scopes); without it, every secret you can use
@@ -51,11 +53,21 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> CliResult<ExitCode> {
     };
     // The connection (and an embedded vault) is closed before the command starts: a long-running
     // command should not hold the local vault open.
-    let mut env = with_connection(ctx, async |conn| Ok(conn.client.env(args.scope).await?)).await?;
+    let answer = with_connection(ctx, async |conn| Ok(conn.client.env_answer(args.scope).await?)).await?;
+    super::export::report_skipped(&answer.skipped);
+    let mut env = answer.env;
     if !args.only.is_empty() {
         // A reserved name is never set, so asking for one is a mistake to report, not to skip.
         if let Some(refused) = args.only.iter().find_map(|n| validate::not_reserved(n).err()) {
             return Err(CliError::invalid(format!("--only: {refused}")));
+        }
+        // Asked for by name, a value that does not open is an error: the command would run without it.
+        if let Some(skipped) = answer.skipped.iter().find(|s| args.only.contains(&s.name)) {
+            return Err(CliError::other(format!(
+                "--only names {}, which the vault could not deliver: {}",
+                printable(&skipped.name),
+                printable(&skipped.reason)
+            )));
         }
         if let Some(missing) = args.only.iter().find(|n| !env.contains_key(n.as_str())) {
             return Err(CliError::not_found(format!(
@@ -177,44 +189,72 @@ fn spawn_error(program: &OsString, e: std::io::Error) -> CliError {
 
 #[cfg(unix)]
 async fn spawn_and_wait(cmd: std::process::Command, program: &OsString) -> CliResult<ExitStatus> {
-    use tokio::signal::unix::{SignalKind, signal};
+    use rustix::process::Signal;
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    use signal_hook::iterator::SignalsInfo;
+    use signal_hook::iterator::exfiltrator::WithOrigin;
+    use signal_hook::low_level::siginfo::Cause;
 
     // Listening before the spawn replaces the default "terminate" action, so vaultty outlives a
-    // signal long enough to pass it on and report the command's own exit code.
-    let listen =
-        |kind: SignalKind| signal(kind).map_err(|e| CliError::other(format!("cannot listen for signals: {e}")));
-    let mut sigint = listen(SignalKind::interrupt())?;
-    let mut sigterm = listen(SignalKind::terminate())?;
-    let mut sighup = listen(SignalKind::hangup())?;
-    let mut child = tokio::process::Command::from(cmd)
-        .spawn()
-        .map_err(|e| spawn_error(program, e))?;
-    let pid = child
-        .id()
-        .and_then(|id| i32::try_from(id).ok())
-        .and_then(rustix::process::Pid::from_raw);
-    loop {
-        let sig = tokio::select! {
-            status = child.wait() => {
-                return status.map_err(|e| CliError::other(format!("cannot wait for {}: {e}", program.to_string_lossy())));
+    // signal long enough to pass it on and report the command's own exit code. signal-hook rather
+    // than tokio's signals: it tells who sent each signal (siginfo), which the SIGINT rule below
+    // needs. Its iterator blocks, so it runs on a thread of its own and feeds a channel.
+    let mut signals = SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM, SIGHUP])
+        .map_err(|e| CliError::other(format!("cannot listen for signals: {e}")))?;
+    let listening = signals.handle();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let relay = std::thread::spawn(move || {
+        for origin in signals.forever() {
+            if tx.send(origin).is_err() {
+                break;
             }
-            _ = sigint.recv() => rustix::process::Signal::INT,
-            _ = sigterm.recv() => rustix::process::Signal::TERM,
-            _ = sighup.recv() => rustix::process::Signal::HUP,
-        };
-        if sig == rustix::process::Signal::INT && terminal_signals_reach_child() {
-            continue;
         }
-        if let Some(pid) = pid {
-            // The child may have exited in the meantime; wait() above reports it.
-            let _ = rustix::process::kill_process(pid, sig);
+    });
+    let spawned = tokio::process::Command::from(cmd).spawn();
+    let result = match spawned {
+        Ok(mut child) => {
+            let pid = child
+                .id()
+                .and_then(|id| i32::try_from(id).ok())
+                .and_then(rustix::process::Pid::from_raw);
+            loop {
+                let origin = tokio::select! {
+                    status = child.wait() => break status.map_err(|e| {
+                        CliError::other(format!("cannot wait for {}: {e}", program.to_string_lossy()))
+                    }),
+                    Some(origin) = rx.recv() => origin,
+                };
+                let sig = match origin.signal {
+                    SIGINT => Signal::INT,
+                    SIGTERM => Signal::TERM,
+                    _ => Signal::HUP,
+                };
+                // The terminal sends Ctrl-C's SIGINT itself (the kernel is its sender) to the whole
+                // foreground group, the command included: passing on a second one could cut short
+                // the command's own clean-up. A SIGINT another process sent (`kill -INT`, `docker
+                // stop` with StopSignal SIGINT when vaultty is PID 1 of a `-it` container) reached
+                // vaultty alone, and is passed on like SIGTERM and SIGHUP.
+                let from_a_process = matches!(origin.cause, Cause::Sent(_));
+                if sig == Signal::INT && !from_a_process && terminal_signals_reach_child() {
+                    continue;
+                }
+                if let Some(pid) = pid {
+                    // The child may have exited in the meantime; wait() above reports it.
+                    let _ = rustix::process::kill_process(pid, sig);
+                }
+            }
         }
-    }
+        Err(e) => Err(spawn_error(program, e)),
+    };
+    // Stops the relay; the signal actions stay registered (signal-hook never unregisters), and
+    // vaultty is about to exit anyway.
+    listening.close();
+    let _ = relay.join();
+    result
 }
 
-/// Ctrl-C on a terminal signals the whole foreground process group, the command included; passing
-/// on a second SIGINT could cut short the command's own clean-up. So a SIGINT is forwarded only
-/// when vaultty is not in the terminal's foreground group (a `kill` from a supervisor or script).
+/// Whether vaultty is in the terminal's foreground process group, where the terminal's own
+/// signals (Ctrl-C) reach the command as well as vaultty.
 #[cfg(unix)]
 fn terminal_signals_reach_child() -> bool {
     use std::io::IsTerminal;

@@ -121,12 +121,18 @@ impl VaultClient {
         Ok(())
     }
 
-    /// `POST /v1/env`: every value the caller may use whose scope is `all` or `scope`.
+    /// `POST /v1/env`: the values only (see [`Client::env_answer`] for which are write-only and
+    /// which were skipped).
     pub async fn env(&self, scope: Option<api::Scope>) -> ClientResult<BTreeMap<String, SecretString>> {
+        Ok(self.env_answer(scope).await?.env)
+    }
+
+    /// `POST /v1/env`: every value the caller may use whose scope is `all` or `scope`, the names
+    /// of the write-only ones, and the secrets left out because their value does not open.
+    pub async fn env_answer(&self, scope: Option<api::Scope>) -> ClientResult<api::EnvResponse> {
         let url = self.url(&["v1", "env"], &[])?;
         let body = api::EnvRequest { scope };
-        let answer: api::EnvResponse = self.call(Method::POST, url, Some(&body), Auth::Token).await?.decode()?;
-        Ok(answer.env)
+        self.call(Method::POST, url, Some(&body), Auth::Token).await?.decode()
     }
 
     /// `GET /v1/audit`, newest first.

@@ -1,6 +1,8 @@
 //! Private files and directories: created owner-only from the start (never chmod-ed after the
 //! fact, which would leave a window where others can read), written atomically, and checked
-//! before a secret is read from them. Shared by `config` (tokens) and `local` (key, token).
+//! before a secret is read from them: opened without following a symbolic link, and refused unless
+//! a regular file the user owns that group and others cannot access. Shared by `config` (tokens),
+//! `local` (key, token), `cli::keys` (`--master-key-file`) and the TUI's log.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -113,19 +115,98 @@ pub(crate) enum PrivateRead {
     Text(Zeroizing<String>),
 }
 
-/// Reads a private file, checking its permissions on the open handle (no race with a rename).
+/// Reads a private file, checking it on the open handle (no race with a rename or a chmod):
+///
+/// - the last component is never followed if it is a symbolic link (`O_NOFOLLOW`): a link planted
+///   where a key or token is expected would make vaultty read, and trust, a file of someone else's
+///   choosing. The refusal is an error naming the link, not `Missing`;
+/// - it must be a regular file owned by the user vaultty runs as (a file owned by someone else is
+///   theirs to change);
+/// - group and others must have no access ([`PrivateRead::TooOpen`]).
+///
+/// Directories above it are followed as usual: the checks are on the file itself.
 pub(crate) fn read_private_file(path: &Path) -> io::Result<PrivateRead> {
-    let mut file = match File::open(path) {
+    let mut file = match open_no_follow(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(PrivateRead::Missing),
         Err(e) => return Err(e),
     };
+    check_owned_regular(path, &file)?;
     if is_too_open(&file)? {
         return Ok(PrivateRead::TooOpen);
     }
     let mut text = Zeroizing::new(String::new());
     file.read_to_string(&mut text)?;
     Ok(PrivateRead::Text(text))
+}
+
+/// Opens `path` for reading without following a symbolic link in its last component, and
+/// without blocking should it be a FIFO (refused right after by [`check_owned_regular`]).
+fn open_no_follow(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use rustix::fs::OFlags;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits().cast_signed());
+    }
+    options.open(path).map_err(|e| {
+        // ELOOP is what O_NOFOLLOW answers for a link; say so in words.
+        if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "it is a symbolic link, and vaultty reads private files only from the file itself; \
+                 put the file there instead of the link",
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// Refuses a file that is not a regular file, or that another user owns.
+fn check_owned_regular(path: &Path, file: &File) -> io::Result<()> {
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "it is not a regular file"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let me = rustix::process::geteuid().as_raw();
+        if meta.uid() != me {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "it is owned by user id {}, not by you (user id {me}); a private file must be \
+                     your own: `chown $(id -u) {}`, or run vaultty as its owner",
+                    meta.uid(),
+                    path.display()
+                ),
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Opens `path` to append to, creating it owner-only (0600) and never through a symbolic link:
+/// for a log (the TUI's) that lives beside the private files.
+pub(crate) fn open_private_append(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed());
+    }
+    let file = options.open(path)?;
+    check_owned_regular(path, &file)?;
+    Ok(file)
 }
 
 #[cfg(test)]
@@ -165,5 +246,35 @@ mod tests {
             read_private_file(&sub.join("nope")).unwrap(),
             PrivateRead::Missing
         ));
+    }
+
+    #[test]
+    fn a_symbolic_link_is_refused_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        write_private_file(&real, b"vt_secret").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let err = read_private_file(&link).err().unwrap();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert!(!err.to_string().contains("vt_secret"));
+        // A dangling link is refused too, not taken for a missing file.
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+        assert!(read_private_file(&dangling).is_err());
+        assert!(open_private_append(&link).is_err());
+        assert_eq!(fs::read_to_string(&real).unwrap(), "vt_secret");
+    }
+
+    #[test]
+    fn a_directory_or_fifo_is_not_a_private_file() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read_private_file(dir.path()).is_err());
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        fs::set_permissions(&fifo, fs::Permissions::from_mode(0o600)).unwrap();
+        let err = read_private_file(&fifo).err().unwrap();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 }

@@ -1,16 +1,14 @@
 //! Values leaving the vault: reveal (one value, to its reader) and env (every usable value, for
 //! `vaultty run`). Each is recorded in the audit log, with `last_used_at`, before the value is returned.
 
-use std::collections::BTreeMap;
-
-use secrecy::SecretString;
+use std::collections::BTreeSet;
 
 use super::error::VaultResult;
 use super::policy::may_read_values;
 use super::secrets::secret_audit;
 use super::{Caller, Vault, VaultError, audit_for};
-use crate::api::{Revealed, Scope, validate};
-use crate::crypto::Binding;
+use crate::api::{EnvResponse, EnvSkipped, Revealed, Scope, validate};
+use crate::crypto::{Binding, CryptoError};
 use crate::store::{AuditAction, OrgRow, Outcome, Owner, StoreError};
 
 impl Vault {
@@ -80,7 +78,12 @@ impl Vault {
 
     /// Every value the caller may use whose scope is `all` or `scope` (every scope when none is
     /// asked); a user-private secret wins over an org-shared one of the same name.
-    pub async fn env(&self, caller: &Caller, scope: Option<Scope>) -> VaultResult<BTreeMap<String, SecretString>> {
+    ///
+    /// One bad row does not block the rest: a value that does not open (damaged, moved from
+    /// another row, or sealed under a key this server was not given) is left out, recorded as an
+    /// `env` event with outcome `denied`, and named in `skipped`. Only a value that is delivered
+    /// is recorded `ok`: an org secret shadowed by the caller's own is not opened at all.
+    pub async fn env(&self, caller: &Caller, scope: Option<Scope>) -> VaultResult<EnvResponse> {
         let org = self.org_row().await?;
         let mut owners = vec![Owner::User(caller.user.id)];
         if may_read_values(caller.user.role, caller.user.id, Owner::Org, &org) {
@@ -88,32 +91,58 @@ impl Vault {
         }
         let rows = self.store.deliverable(&owners, scope).await?;
         let at = self.now_millis();
-        let mut env = BTreeMap::new();
+        let mut answer = EnvResponse::default();
         let mut used = Vec::new();
         let mut audits = Vec::new();
-        // Org rows first, so that the caller's own secret of the same name replaces it.
-        let (org_rows, user_rows): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(r, _)| r.owner == Owner::Org);
-        for (row, sealed) in org_rows.into_iter().chain(user_rows) {
+        // Shadowing is decided before anything is opened, so the audit log names exactly the
+        // values that left the vault.
+        let own: BTreeSet<&str> = rows
+            .iter()
+            .filter(|(r, _)| r.owner != Owner::Org)
+            .map(|(r, _)| r.name.as_str())
+            .collect();
+        let delivered = rows
+            .iter()
+            .filter(|(r, _)| r.owner != Owner::Org || !own.contains(r.name.as_str()))
             // Stored before names that change how programs start were refused (docs/API.md,
             // "Reserved names"): kept for its owner to read and delete, never delivered.
-            if validate::reserved_name(&row.name).is_some() {
-                continue;
-            }
+            .filter(|(r, _)| validate::reserved_name(&r.name).is_none());
+        for (row, sealed) in delivered {
             let namespace = row.owner.namespace();
-            let value = self.keyring.open(
+            let opened = self.keyring.open(
                 &Binding {
                     namespace: &namespace,
                     name: &row.name,
                     version: row.version,
                 },
-                &sealed,
-            )?;
-            env.insert(row.name.to_string(), value);
-            used.push(row.id);
+                sealed,
+            );
+            let outcome = match opened {
+                Ok(value) => {
+                    if !row.revealable {
+                        answer.write_only.push(row.name.to_string());
+                    }
+                    answer.env.insert(row.name.to_string(), value);
+                    used.push(row.id);
+                    Outcome::Ok
+                }
+                Err(e) => {
+                    // The detail (a key id, tampering) is the operator's; the caller gets a fixed
+                    // sentence that says what to do.
+                    tracing::warn!(secret = %row.name, version = row.version, error = %e,
+                        "env: a stored value does not open; left out of the answer");
+                    answer.skipped.push(EnvSkipped {
+                        name: row.name.to_string(),
+                        visibility: row.owner.visibility(),
+                        reason: skip_reason(&e).to_owned(),
+                    });
+                    Outcome::Denied
+                }
+            };
             audits.push(secret_audit(
                 caller,
                 AuditAction::Env,
-                Outcome::Ok,
+                outcome,
                 &row.name,
                 row.owner,
                 Some(row.version),
@@ -124,7 +153,9 @@ impl Vault {
             audits.push(audit_for(caller, AuditAction::Env, Outcome::Ok, at));
         }
         self.store.record_use(&used, at, audits).await?;
-        Ok(env)
+        answer.write_only.sort();
+        answer.skipped.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(answer)
     }
 
     pub(crate) async fn org_row(&self) -> VaultResult<OrgRow> {
@@ -132,5 +163,16 @@ impl Vault {
             .org()
             .await?
             .ok_or(VaultError::Store(StoreError::NotInitialised))
+    }
+}
+
+/// What `/v1/env` tells the caller about a value it left out: no key id and no crypto detail
+/// (those are logged for the operator), only which side can fix it.
+fn skip_reason(e: &CryptoError) -> &'static str {
+    match e {
+        CryptoError::UnknownKey(_) => "sealed under a master key this server was not given; ask the server's operator",
+        CryptoError::Malformed | CryptoError::Open | CryptoError::NotUtf8 => {
+            "the stored value does not open (damaged, or not this secret's); write it again"
+        }
     }
 }

@@ -27,12 +27,14 @@ pub async fn copy_and_hold(revealed: &Revealed, clear_after: u64, json: bool) ->
         printable(&revealed.name),
         revealed.version
     );
+    // Listening starts before the wait, so a signal that comes early still clears.
+    let stop = stop_requested()?;
     let finished = {
         let hold = hold_then_clear(&mut clip, &receipt, Duration::from_secs(clear_after));
         tokio::pin!(hold);
         tokio::select! {
             outcome = &mut hold => Some(outcome),
-            _ = tokio::signal::ctrl_c() => None,
+            () = stop => None,
         }
     };
     let outcome = match finished {
@@ -42,6 +44,34 @@ pub async fn copy_and_hold(revealed: &Revealed, clear_after: u64, json: bool) ->
     .map_err(clipboard_error)?;
     eprintln!("{}", capitalised(&outcome.to_string()));
     report(json, revealed, &method.to_string(), Some(outcome))
+}
+
+/// Resolves on Ctrl-C (SIGINT), SIGTERM (`kill`, a supervisor, a closing session manager) or
+/// SIGHUP (the terminal went away): each would otherwise end vaultty with the value still on the
+/// clipboard, and with OSC 52 or tmux nothing else ever clears it there. Listening replaces their
+/// default "terminate" action, so the clear runs first and vaultty then exits normally.
+#[cfg(unix)]
+fn stop_requested() -> CliResult<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen =
+        |kind: SignalKind| signal(kind).map_err(|e| CliError::other(format!("cannot listen for signals: {e}")));
+    let mut int = listen(SignalKind::interrupt())?;
+    let mut term = listen(SignalKind::terminate())?;
+    let mut hup = listen(SignalKind::hangup())?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_requested() -> CliResult<impl Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 fn report(json: bool, revealed: &Revealed, method: &str, outcome: Option<ClearOutcome>) -> CliResult<()> {

@@ -33,7 +33,9 @@ pub async fn reveal(
 }
 
 /// Every value the caller may use whose scope is `all` or the one asked. The body is optional:
-/// without one (or with no `scope`), every scope is delivered.
+/// without one (or with no `scope`), every scope is delivered. The answer names the write-only
+/// secrets (`writeOnly`) and the ones left out because their stored value does not open
+/// (`skipped`, each recorded as a denied `env` event).
 #[utoipa::path(post, path = "/v1/env",
     request_body(content = EnvRequest, description = "Optional: without a body, every scope"),
     tag = "values",
@@ -50,9 +52,7 @@ pub async fn env(
     // minute spends 1 a minute, and a call cannot deliver more than each value once, so calling
     // env in a loop spends the same budget as revealing in a loop.
     take_one(&s, &caller)?;
-    Ok(Json(EnvResponse {
-        env: s.vault.env(&caller, body.and_then(|b| b.scope)).await?,
-    }))
+    Ok(Json(s.vault.env(&caller, body.and_then(|b| b.scope)).await?))
 }
 
 /// One unit of the caller's user's reveal budget (shared by all their tokens), or 429.

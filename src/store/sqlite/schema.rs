@@ -143,6 +143,7 @@ pub(super) fn check_path(path: &str) -> StoreResult<()> {
 /// when the statement fails; trying again after a short pause then succeeds, so retry for as long
 /// as any other lock would be waited on.
 pub(super) fn open_writer(path: &str) -> StoreResult<Connection> {
+    make_private(path)?;
     let deadline = Instant::now() + BUSY_TIMEOUT;
     let mut pause = Duration::from_millis(2);
     loop {
@@ -172,6 +173,71 @@ fn try_open_writer(path: &str) -> StoreResult<Connection> {
     }
     migrate(&conn)?;
     Ok(conn)
+}
+
+/// The database file is created by vaultty, owner-only (0600), before SQLite opens it: SQLite
+/// would create it 0644, and its unix VFS gives the `-wal` and `-shm` files it creates later the
+/// database file's own mode, so all three are private from their first byte. `create_new` is
+/// `O_CREAT|O_EXCL`, which never follows a symbolic link: a link planted at the path is not
+/// written through (a link to an existing database is opened as before).
+///
+/// An existing file that group or others may access (made by an older vaultty, or by hand) is
+/// tightened to owner-only with a warning rather than refused: the fix is safe and certain, and
+/// refusing would stop a working server at upgrade for something it can repair itself. Its values
+/// are sealed; what others could read was names, previews, token hashes and the audit log.
+fn make_private(path: &str) -> StoreResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+        match created {
+            // Empty: SQLite writes the header on the first transaction.
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(StoreError::Backend(format!("cannot create {path}: {e}"))),
+        }
+        if std::fs::metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+            return Err(StoreError::Backend(format!(
+                "{path} is a symbolic link to a file that does not exist; vaultty will not create a \
+                 database through it: remove the link, or create the file it points to"
+            )));
+        }
+        for file in [path.to_owned(), format!("{path}-wal"), format!("{path}-shm")] {
+            tighten(&file);
+        }
+    }
+    Ok(())
+}
+
+/// Removes group and others' access to `file` if it exists, warning when it had any.
+#[cfg(unix)]
+fn tighten(file: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(file) else {
+        return;
+    };
+    let mode = meta.permissions().mode();
+    if mode & 0o077 == 0 {
+        return;
+    }
+    match std::fs::set_permissions(file, std::fs::Permissions::from_mode(mode & 0o7700)) {
+        Ok(()) => tracing::warn!(
+            file,
+            was = format!("{:o}", mode & 0o777),
+            "the database file was readable by group or others; made it owner-only (0600)"
+        ),
+        Err(e) => tracing::warn!(
+            file,
+            was = format!("{:o}", mode & 0o777),
+            error = %e,
+            "the database file is readable by group or others and could not be made owner-only; \
+             run `chmod 600` on it"
+        ),
+    }
 }
 
 /// A connection for the read pool: refuses writes, so a bug cannot bypass the writer thread.

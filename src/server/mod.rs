@@ -1,9 +1,12 @@
 //! The HTTP server: axum router, auth extractor, thin handlers over `vault`, request limits, the
-//! OpenAPI document, graceful shutdown. No SQL and no raw keys here.
+//! OpenAPI document, and the accept loop with its connection limits and graceful shutdown
+//! (`listen.rs`). No SQL and no raw keys here.
 
+mod deadlines;
 mod error;
 mod extract;
 mod handlers;
+mod listen;
 mod openapi;
 mod ratelimit;
 mod routes;
@@ -17,6 +20,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use error::ApiError;
+pub use listen::{
+    ConnectionLimits, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_REQUEST_TIMEOUT,
+};
 pub use openapi::openapi_json;
 
 use crate::crypto::Keyring;
@@ -40,6 +47,8 @@ pub struct ServerConfig {
     pub reveal_rate_limit: u32,
     /// The vault's time: `Clock::System` except in tests that move time by hand.
     pub clock: Clock,
+    /// Timeouts and the connection cap.
+    pub connections: ConnectionLimits,
 }
 
 impl ServerConfig {
@@ -53,6 +62,7 @@ impl ServerConfig {
             max_versions: DEFAULT_MAX_VERSIONS,
             reveal_rate_limit: DEFAULT_REVEAL_RATE_LIMIT,
             clock: Clock::System,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -87,7 +97,8 @@ impl RunningServer {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting connections and waits for the requests in flight to finish.
+    /// Stops accepting connections, closes the idle ones and waits for the requests in flight to
+    /// finish (at most the request timeout, and a little more for their answers).
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -119,9 +130,10 @@ async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
 pub async fn start(config: ServerConfig, listener: TcpListener) -> Result<RunningServer, ServeError> {
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
+    let limits = config.connections;
     let state = build_state(config).await?;
     let task = tokio::spawn(async move {
-        let _ = run(state, listener, async {
+        run(state, listener, limits, async {
             let _ = stopped.await;
         })
         .await;
@@ -139,16 +151,17 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let limits = config.connections;
     let state = build_state(config).await?;
-    run(state, listener, shutdown).await
+    run(state, listener, limits, shutdown).await;
+    Ok(())
 }
 
 async fn run(
     state: AppState,
     listener: TcpListener,
+    limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
-    let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
-    Ok(())
+) {
+    listen::serve(routes::router(state), listener, limits, shutdown).await;
 }

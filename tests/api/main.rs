@@ -8,6 +8,7 @@
 mod common;
 
 mod audit;
+mod connections;
 mod crypto_at_rest;
 mod env;
 mod health;

@@ -33,6 +33,8 @@ pub struct Options {
     /// The vault's clock: pass `ManualClock::starting_now().into()` (keeping a clone) to move
     /// time by hand.
     pub clock: Clock,
+    /// Timeouts and the connection cap (tests/api/connections.rs makes them short).
+    pub connections: server::ConnectionLimits,
 }
 
 impl Default for Options {
@@ -42,6 +44,7 @@ impl Default for Options {
             reveal_rate_limit: 0,
             keys: vec![[7u8; 32]],
             clock: Clock::System,
+            connections: server::ConnectionLimits::default(),
         }
     }
 }
@@ -116,6 +119,7 @@ pub async fn start_server(db_url: &str, opts: &Options) -> RunningServer {
             max_versions: opts.max_versions,
             reveal_rate_limit: opts.reveal_rate_limit,
             clock: opts.clock.clone(),
+            connections: opts.connections,
             ..ServerConfig::new(db_url, keyring(&opts.keys))
         },
         listener,

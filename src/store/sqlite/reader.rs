@@ -17,6 +17,7 @@
 //! `StoreError::Overloaded` (503 with `Retry-After`): under a flood the answer is "come back",
 //! not a queue that grows for as long as the flood lasts.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -48,6 +49,8 @@ pub(super) struct ReadPool {
     permits: Arc<Semaphore>,
     short_permits: Semaphore,
     wait: Duration,
+    /// Connections opened so far: at most `MAX_CONNECTIONS` unless one was dropped after a failure.
+    opened: AtomicUsize,
 }
 
 impl ReadPool {
@@ -62,6 +65,7 @@ impl ReadPool {
             permits: Arc::new(Semaphore::new(READERS)),
             short_permits: Semaphore::new(SHORT_READERS),
             wait,
+            opened: AtomicUsize::new(0),
         })
     }
 
@@ -123,7 +127,10 @@ impl ReadPool {
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         match idle {
             Some(conn) => Ok(conn),
-            None => open_reader(&self.path),
+            None => {
+                self.opened.fetch_add(1, Ordering::Relaxed);
+                open_reader(&self.path)
+            }
         }
     }
 
@@ -134,3 +141,6 @@ impl ReadPool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -18,7 +18,8 @@ pub(super) struct DbFile {
 
 impl DbFile {
     pub(super) fn of(path: &str) -> Option<DbFile> {
-        let path = PathBuf::from(path);
+        // Absolute, so that a later change of working directory is not taken for a moved file.
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
         let id = file_id(&path)?;
         Some(DbFile { path, id })
     }

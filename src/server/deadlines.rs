@@ -4,15 +4,15 @@
 //! end of the next head: it cannot give a kept-alive connection a minute of quiet and a slow head
 //! ten seconds. So `listen.rs` turns hyper's off and keeps these instead: a `ConnWatch` per
 //! connection knows the phase, `Watched` (the socket) moves it when bytes arrive or leave, and the
-//! service moves it when a request starts and when its answer has been sent. The connection's
-//! task sleeps until `ConnWatch::deadline` and closes the connection once it has passed.
+//! service moves it when a request starts and when its answer has been handed over. The
+//! connection's task sleeps until `ConnWatch::deadline` and closes the connection once it has passed.
 //!
 //! | phase | ends | deadline |
 //! |---|---|---|
 //! | `Head` | the request head is complete | from the accept (first request) or the head's first byte: `header_read_timeout` |
 //! | `Idle` | a byte of the next request arrives | from the end of the last answer: `idle_timeout` |
 //! | `Handling` | the handler answers | none here: `limit_time` answers 503 after `request_timeout` |
-//! | `Answering` | the answer is sent | `request_timeout` without the client taking a byte of it |
+//! | `Answering` | the answer is written out (hyper's buffer flushed) | `request_timeout` without the client taking a byte of it |
 
 use std::io;
 use std::pin::Pin;
@@ -34,10 +34,19 @@ use super::listen::ConnectionLimits;
 
 #[derive(Debug, Clone, Copy)]
 enum Phase {
-    Head { since: Instant },
-    Idle { since: Instant },
+    Head {
+        since: Instant,
+    },
+    Idle {
+        since: Instant,
+    },
     Handling,
-    Answering { progress: Instant },
+    /// `handed_over`: hyper has the whole body (it drops the body once it has it); its buffer may
+    /// still hold megabytes the client has not taken.
+    Answering {
+        progress: Instant,
+        handed_over: bool,
+    },
 }
 
 /// One connection's phase, shared by its socket, its service and its task.
@@ -74,7 +83,7 @@ impl ConnWatch {
             Phase::Head { since } => Some(since + l.header_read_timeout),
             Phase::Idle { since } => Some(since + l.idle_timeout),
             Phase::Handling => None,
-            Phase::Answering { progress } => Some(progress + l.request_timeout),
+            Phase::Answering { progress, .. } => Some(progress + l.request_timeout),
         }
     }
 
@@ -108,9 +117,19 @@ impl ConnWatch {
         }
     }
 
+    /// hyper flushes the socket only once its own buffer is empty: an answer handed over is now sent.
+    fn flushed(&self) {
+        let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Phase::Answering { handed_over: true, .. } = *phase {
+            *phase = Phase::Idle { since: Instant::now() };
+            drop(phase);
+            self.changed.notify_one();
+        }
+    }
+
     fn bytes_written(&self) {
         let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Phase::Answering { progress } = &mut *phase {
+        if let Phase::Answering { progress, .. } = &mut *phase {
             // A later deadline: the task sees it when it wakes at the earlier one, no wake-up needed.
             *progress = Instant::now();
         }
@@ -125,6 +144,7 @@ impl RequestGuard {
     pub(super) fn answering(self, res: Response) -> Response {
         self.0.set(Phase::Answering {
             progress: Instant::now(),
+            handed_over: false,
         });
         res.map(|inner| Body::new(GuardedBody { inner, _guard: self }))
     }
@@ -132,8 +152,19 @@ impl RequestGuard {
 
 impl Drop for RequestGuard {
     fn drop(&mut self) {
-        // hyper drops the answer's body once it has written it: from here the connection is idle.
-        self.0.set(Phase::Idle { since: Instant::now() });
+        let watch = &self.0;
+        let mut phase = watch.phase.lock().unwrap_or_else(PoisonError::into_inner);
+        *phase = match *phase {
+            // hyper has the whole body; it may still be writing it (see `flushed`).
+            Phase::Answering { progress, .. } => Phase::Answering {
+                progress,
+                handed_over: true,
+            },
+            // No answer (the connection is going away): nothing more to wait for.
+            _ => Phase::Idle { since: Instant::now() },
+        };
+        drop(phase);
+        watch.changed.notify_one();
     }
 }
 
@@ -210,7 +241,11 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
+        let res = Pin::new(&mut self.io).poll_flush(cx);
+        if matches!(res, Poll::Ready(Ok(()))) {
+            self.watch.flushed();
+        }
+        res
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -1,12 +1,13 @@
 //! `vaultty serve`: the vault server.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::Args;
 use color_eyre::eyre::{Result, WrapErr};
 
 use super::keys::{DatabaseArgs, KeyArgs};
-use crate::server::{self, ServerConfig};
+use crate::server::{self, ConnectionLimits, ServerConfig};
 
 #[derive(Debug, Clone, Args)]
 #[command(
@@ -35,6 +36,43 @@ pub struct ServeArgs {
     /// a count.
     #[arg(long, default_value_t = server::DEFAULT_AUTH_FAILURE_LIMIT, value_name = "PER_MINUTE")]
     pub auth_failure_limit: u32,
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
+}
+
+/// Timeouts and the connection cap; docs/API.md ("Connections") says what a client sees.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionArgs {
+    /// Seconds a client may take to send a request's head (from connecting, or from the first
+    /// byte of a later request on the same connection); the connection is closed after.
+    #[arg(long, value_name = "SECS", default_value_t = server::DEFAULT_HEADER_READ_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout: u64,
+    /// Seconds a request may take to be answered (reading its body included); 503 with
+    /// Retry-After after. Also how long an answer may wait for the client to read it.
+    #[arg(long, value_name = "SECS", default_value_t = server::DEFAULT_REQUEST_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
+    /// Seconds a kept-alive connection may wait for its next request before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = server::DEFAULT_IDLE_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
+    /// Connections open at once. Beyond it new connections wait in the listen backlog until one
+    /// closes. Lowered (with a warning) to what the open-file limit (ulimit -n) leaves, less 64.
+    #[arg(long, value_name = "N", default_value_t = server::DEFAULT_MAX_CONNECTIONS,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_connections: usize,
+}
+
+impl ConnectionArgs {
+    fn limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout),
+            request_timeout: Duration::from_secs(self.request_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_connections: self.max_connections,
+        }
+    }
 }
 
 pub async fn run(args: ServeArgs) -> Result<()> {
@@ -49,6 +87,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         max_versions: args.max_versions,
         reveal_rate_limit: args.reveal_rate_limit,
         auth_failure_limit: args.auth_failure_limit,
+        connections: args.connections.limits(),
         ..ServerConfig::new(args.db.database, keyring)
     };
     tracing::info!(listen = %addr, "vaultty serving");

@@ -42,6 +42,21 @@ impl ApiError {
         e.retry_after = Some(retry_after_secs);
         e
     }
+
+    /// 503 with `Retry-After: 1`: the server cannot take this request now, and may soon.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Internal, message);
+        e.retry_after = Some(1);
+        e
+    }
+
+    /// A request past the request timeout (`vaultty serve --request-timeout`).
+    pub fn timed_out(timeout: std::time::Duration) -> Self {
+        ApiError::unavailable(format!(
+            "the server did not answer within {} s; a write may still have been applied, so check before repeating it",
+            timeout.as_secs_f64()
+        ))
+    }
 }
 
 impl From<VaultError> for ApiError {
@@ -60,10 +75,9 @@ impl From<VaultError> for ApiError {
             VaultError::Invalid(m) => ApiError::new(S::BAD_REQUEST, C::InvalidRequest, m),
             VaultError::Unprocessable(m) => ApiError::new(S::UNPROCESSABLE_ENTITY, C::InvalidRequest, m),
             VaultError::AlreadyInitialised => ApiError::new(S::CONFLICT, C::Conflict, e.to_string()),
-            VaultError::Store(StoreError::Busy) => {
-                let mut err = ApiError::new(S::SERVICE_UNAVAILABLE, C::Internal, "the database is busy; try again");
-                err.retry_after = Some(1);
-                err
+            VaultError::Store(StoreError::Busy) => ApiError::unavailable("the database is busy; try again"),
+            VaultError::Store(StoreError::Overloaded) => {
+                ApiError::unavailable("the server is handling too many requests at once; try again")
             }
             VaultError::Store(StoreError::Full) => ApiError::new(
                 S::INSUFFICIENT_STORAGE,

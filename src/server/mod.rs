@@ -1,9 +1,12 @@
 //! The HTTP server: axum router, auth extractor, thin handlers over `vault`, request limits, the
-//! OpenAPI document, graceful shutdown. No SQL and no raw keys here.
+//! OpenAPI document, and the accept loop with its connection limits and graceful shutdown
+//! (`listen.rs`). No SQL and no raw keys here.
 
+mod deadlines;
 mod error;
 mod extract;
 mod handlers;
+mod listen;
 mod openapi;
 // Public only for `benches/ratelimit.rs`; not part of the crate's interface.
 #[doc(hidden)]
@@ -19,6 +22,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use error::ApiError;
+pub use listen::{
+    ConnectionLimits, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_REQUEST_TIMEOUT,
+};
 pub use openapi::openapi_json;
 
 use crate::crypto::Keyring;
@@ -47,6 +54,8 @@ pub struct ServerConfig {
     pub auth_failure_limit: u32,
     /// The vault's time: `Clock::System` except in tests that move time by hand.
     pub clock: Clock,
+    /// Timeouts and the connection cap.
+    pub connections: ConnectionLimits,
 }
 
 impl ServerConfig {
@@ -61,6 +70,7 @@ impl ServerConfig {
             reveal_rate_limit: DEFAULT_REVEAL_RATE_LIMIT,
             auth_failure_limit: DEFAULT_AUTH_FAILURE_LIMIT,
             clock: Clock::System,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -97,7 +107,8 @@ impl RunningServer {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting connections and waits for the requests in flight to finish.
+    /// Stops accepting connections, closes the idle ones and waits for the requests in flight to
+    /// finish (at most the request timeout, and a little more for their answers).
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -131,9 +142,10 @@ async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
 pub async fn start(config: ServerConfig, listener: TcpListener) -> Result<RunningServer, ServeError> {
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
+    let limits = config.connections;
     let state = build_state(config).await?;
     let task = tokio::spawn(async move {
-        let _ = run(state, listener, async {
+        run(state, listener, limits, async {
             let _ = stopped.await;
         })
         .await;
@@ -151,19 +163,20 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let limits = config.connections;
     let state = build_state(config).await?;
-    run(state, listener, shutdown).await
+    run(state, listener, limits, shutdown).await;
+    Ok(())
 }
 
 async fn run(
     state: AppState,
     listener: TcpListener,
+    limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
+) {
     let flusher = ratelimit::Flusher::spawn(state.auth_failures.clone(), state.vault.clone());
-    let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    listen::serve(routes::router(state), listener, limits, shutdown).await;
     // After the last request: the summarised failed authentications still pending.
     flusher.finish().await;
-    Ok(served?)
 }

@@ -129,7 +129,10 @@ error_responses! {
          operation), or too many reveals and env deliveries for this user (reveal, env); wait \
          `Retry-After` seconds.";
     Internal, false, "`internal`: the server failed; its log has the detail.";
-    Unavailable, true, "`internal`: the database is busy; wait `Retry-After` seconds and try again.";
+    Unavailable, true,
+        "`internal`: the server cannot answer now: the database stayed busy, too many requests at once, \
+         the request took longer than the request timeout, or (`/healthz`) the database writer has stopped; \
+         wait `Retry-After` seconds and try again.";
     InsufficientStorage, false, "`internal`: the vault's disk is full; nothing was written.";
 }
 

@@ -36,6 +36,9 @@ pub enum StoreError {
     Full,
     #[error("the database is busy; try again")]
     Busy,
+    /// Every database connection stayed in use past the short wait for one: a burst of requests.
+    #[error("too many database reads at once; try again")]
+    Overloaded,
     #[error("bad database URL {url:?}: {reason}")]
     Url { url: String, reason: String },
     #[error("database error: {0}")]
@@ -57,6 +60,11 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// that one request uses one clock reading everywhere.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Whether the store can still write. False once the backend has stopped for good (SQLite: its
+    /// writer thread is gone, which it does when the database file was deleted or replaced under
+    /// it); only a restart helps then. Cheap: `/healthz` asks it.
+    fn healthy(&self) -> bool;
+
     // ---- the org, users and tokens ----
 
     /// Creates the org and its first admin with a token. `AlreadyInitialised` on a second call.

@@ -9,6 +9,7 @@ mod common;
 
 mod audit;
 mod auth_limits;
+mod connections;
 mod crypto_at_rest;
 mod env;
 mod health;

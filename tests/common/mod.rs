@@ -35,6 +35,8 @@ pub struct Options {
     /// The vault's clock: pass `ManualClock::starting_now().into()` (keeping a clone) to move
     /// time by hand.
     pub clock: Clock,
+    /// Timeouts and the connection cap (tests/api/connections.rs makes them short).
+    pub connections: server::ConnectionLimits,
 }
 
 impl Default for Options {
@@ -45,6 +47,7 @@ impl Default for Options {
             auth_failure_limit: vaultty::server::DEFAULT_AUTH_FAILURE_LIMIT,
             keys: vec![[7u8; 32]],
             clock: Clock::System,
+            connections: server::ConnectionLimits::default(),
         }
     }
 }
@@ -122,6 +125,7 @@ pub async fn start_server(db_url: &str, opts: &Options) -> RunningServer {
             reveal_rate_limit: opts.reveal_rate_limit,
             auth_failure_limit: opts.auth_failure_limit,
             clock: opts.clock.clone(),
+            connections: opts.connections,
             ..ServerConfig::new(db_url, keyring(&opts.keys))
         },
         listener,

@@ -10,12 +10,19 @@ use crate::api::{
 use crate::server::AppState;
 use crate::server::error::ApiError;
 use crate::server::extract::{ApiJson, ApiQuery, Authed, PathParam};
-use crate::server::openapi::{AuthedErrors, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge};
+use crate::server::openapi::{AuthedErrors, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unavailable};
 
-/// Liveness; no token needed.
-#[utoipa::path(get, path = "/healthz", tag = "identity", responses((status = 200, body = Health)))]
-pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok".into() })
+/// Liveness; no token needed. 503 once the store can no longer write (its writer has stopped):
+/// a restart is needed, and a supervisor polling this learns it.
+#[utoipa::path(get, path = "/healthz", tag = "identity",
+    responses((status = 200, body = Health), (status = 503, response = Unavailable)))]
+pub async fn healthz(State(s): State<AppState>) -> Result<Json<Health>, ApiError> {
+    if !s.vault.store().healthy() {
+        return Err(ApiError::unavailable(
+            "the database writer has stopped; nothing can be recorded until the server is restarted",
+        ));
+    }
+    Ok(Json(Health { status: "ok".into() }))
 }
 
 #[utoipa::path(get, path = "/v1/me", tag = "identity",

@@ -43,6 +43,7 @@ pub(super) fn duplicate(e: &StoreError) -> StoreError {
         StoreError::AlreadyExists(s) => StoreError::AlreadyExists(s.clone()),
         StoreError::Full => StoreError::Full,
         StoreError::Busy => StoreError::Busy,
+        StoreError::Overloaded => StoreError::Overloaded,
         StoreError::Url { url, reason } => StoreError::Url {
             url: url.clone(),
             reason: reason.clone(),

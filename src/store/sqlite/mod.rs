@@ -60,6 +60,10 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn healthy(&self) -> bool {
+        self.writer.is_running()
+    }
+
     async fn init(&self, org: &str, admin: &str, token: NewToken, at: Millis) -> StoreResult<UserRow> {
         let (org, admin) = (org.to_owned(), admin.to_owned());
         self.writer

@@ -14,6 +14,9 @@
 //! them. A lone caller never waits: its last batch held one job. WAL checkpoints run on their own
 //! thread (`checkpoint.rs`), never inside a commit that callers are waiting for; the writer only
 //! finishes one between batches when the WAL has grown past `WAL_RESTART_FRAMES`.
+//!
+//! The thread stops for good when its database file was deleted or replaced (`db_file.rs` says
+//! why); `is_running`, and so `/healthz`, then says so.
 
 use std::collections::VecDeque;
 use std::ffi::c_int;
@@ -25,13 +28,18 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rusqlite::hooks::Wal;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
+use self::db_file::DbFile;
+use self::sql::{begin, exec, rollback};
 use super::checkpoint::Checkpointer;
 use super::error::{duplicate, map};
 use super::schema::BUSY_TIMEOUT;
 use crate::store::{AuditChain, AuditRow, GENESIS_HASH, NewAudit, StoreError, StoreResult, Visibility};
+
+mod db_file;
+mod sql;
 
 /// Most jobs in one transaction: bounds how long the first job of a batch waits for the last.
 const MAX_BATCH: usize = 256;
@@ -196,15 +204,21 @@ impl Writer {
             Some(path) => Some(Checkpointer::start(path)?),
             None => None,
         };
+        let file = conn.path().filter(|p| !p.is_empty()).and_then(DbFile::of);
         let (jobs, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("vaultty-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, checkpointer, wal_frames, links))
+            .spawn(move || writer_loop(conn, rx, checkpointer, wal_frames, links, file))
             .map_err(|e| StoreError::Backend(format!("cannot start the database writer thread: {e}")))?;
         Ok(Writer {
             jobs: Some(jobs),
             thread: Some(thread),
         })
+    }
+
+    /// Whether the thread still takes jobs (see the module doc for when it stops).
+    pub(super) fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
     }
 
     /// Runs `work` in the next batch; answers once its batch is committed (or failed).
@@ -238,6 +252,7 @@ fn writer_loop(
     checkpointer: Option<Checkpointer>,
     wal_frames: Arc<AtomicI32>,
     links: Arc<OnceLock<AuditChain>>,
+    file: Option<DbFile>,
 ) {
     let mut queue: VecDeque<Box<dyn Job>> = VecDeque::with_capacity(MAX_BATCH);
     let mut last_batch = 1;
@@ -260,6 +275,12 @@ fn writer_loop(
             }
         }
         last_batch = queue.len();
+        if let Some(gone) = file.as_ref().and_then(DbFile::gone) {
+            for job in queue.drain(..) {
+                job.reject(duplicate(&gone));
+            }
+            break;
+        }
         while !queue.is_empty() {
             last_commit = run_batch(&conn, &mut queue, links.get());
         }
@@ -365,38 +386,4 @@ fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>, links: Optio
         pending.finish(failure.as_ref());
     }
     commit_time
-}
-
-/// Starts the batch's transaction and reads the chain's tail: another process may have appended
-/// since our last batch.
-fn begin(conn: &Connection) -> StoreResult<Chain> {
-    exec(conn, "BEGIN IMMEDIATE").map_err(map)?;
-    let last: Option<(i64, Vec<u8>)> = conn
-        .prepare_cached("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
-        .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-        .map_err(map)?;
-    match last {
-        None => Ok(Chain {
-            last_id: 0,
-            last_hash: GENESIS_HASH,
-        }),
-        Some((id, hash)) => {
-            let last_hash = <[u8; 32]>::try_from(hash.as_slice())
-                .map_err(|_| StoreError::Backend(format!("audit event {id} has a malformed hash")))?;
-            Ok(Chain { last_id: id, last_hash })
-        }
-    }
-}
-
-/// Runs a statement without parameters or rows, prepared once per connection: the batch loop runs
-/// these for every job.
-fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached(sql)?.execute([]).map(|_| ())
-}
-
-fn rollback(conn: &Connection) {
-    if !conn.is_autocommit() {
-        // Failing here leaves nothing to undo that the next BEGIN would not refuse loudly.
-        let _ = conn.execute_batch("ROLLBACK");
-    }
 }

@@ -104,7 +104,8 @@ pub struct SecretRow {
     pub last_used_at: Option<Millis>,
 }
 
-/// A create or a rotation, fully decided by the vault: the store only checks the version and writes.
+/// A create or a rotation: the vault decides the value and the version; the store checks the
+/// version, settles the metadata the caller left out, and writes.
 #[derive(Debug, Clone)]
 pub struct SecretWrite {
     pub owner: Owner,
@@ -115,10 +116,14 @@ pub struct SecretWrite {
     pub new_version: i64,
     pub sealed: String,
     pub preview: String,
-    pub category: Category,
-    pub scope: Scope,
-    pub description: Option<String>,
-    pub revealable: bool,
+    // The metadata the caller set; `None` keeps what is stored (read inside the store's
+    // transaction, so that a concurrent edit is never written back over), or the default when
+    // this write creates the secret. `revealable` only ever goes from true to false in the store.
+    pub category: Option<Category>,
+    pub scope: Option<Scope>,
+    /// `Some(None)` clears the description.
+    pub description: Option<Option<String>>,
+    pub revealable: Option<bool>,
     pub at: Millis,
     pub by: String,
     /// Keep at most this many versions, pruning the oldest in the same transaction.

@@ -131,21 +131,16 @@ impl Vault {
             new_version,
             sealed,
             preview,
-            category: req
-                .category
-                .or(existing.as_ref().map(|r| r.category))
-                .unwrap_or_default(),
-            scope: req.scope.or(existing.as_ref().map(|r| r.scope)).unwrap_or_default(),
-            description: match &req.description {
-                Some(d) => Some(d.clone()).filter(|d| !d.is_empty()),
-                None => existing
-                    .as_ref()
-                    .and_then(|r| r.description.as_deref().map(str::to_owned)),
-            },
-            revealable: req
-                .revealable
-                .or(existing.as_ref().map(|r| r.revealable))
-                .unwrap_or(true),
+            // Only what the request sets: the store keeps the rest as it finds it inside its
+            // transaction, so that an edit that lands between the read above and the write
+            // (making the secret write-only, say) is not written back over.
+            category: req.category,
+            scope: req.scope,
+            description: req
+                .description
+                .as_ref()
+                .map(|d| Some(d.clone()).filter(|d| !d.is_empty())),
+            revealable: req.revealable,
             at,
             by: caller.user.name.clone(),
             max_versions: self.settings.max_versions,

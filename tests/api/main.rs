@@ -18,6 +18,7 @@ mod policy;
 mod reserved_names;
 mod secrets;
 mod tokens;
+mod write_only_race;
 
 use vaultty::api::UpsertSecret;
 

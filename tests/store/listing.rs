@@ -14,15 +14,15 @@ pub async fn chapter(db: &Db) {
     put(s, Owner::User(bob.id), "API_KEY", 1).await;
 
     let tool = SecretWrite {
-        scope: Scope::Tools,
-        category: Category::Tool,
+        scope: Some(Scope::Tools),
+        category: Some(Category::Tool),
         ..write(Owner::User(bob.id), "B_TOOL", None, "k1")
     };
     s.write_secret(tool, audit(AuditAction::Create, "bob", Some("B_TOOL")))
         .await
         .unwrap();
     let agent = SecretWrite {
-        scope: Scope::Agents,
+        scope: Some(Scope::Agents),
         ..write(Owner::User(alice.id), "A_AGENT", None, "k1")
     };
     s.write_secret(agent, audit(AuditAction::Create, "alice", Some("A_AGENT")))

@@ -178,8 +178,8 @@ pub(super) fn deliverable(
 }
 
 pub(super) fn write_secret(tx: &mut Tx<'_>, w: SecretWrite, audit: NewAudit) -> StoreResult<SecretRow> {
-    let stored = stored_version(tx, &w)?;
-    let current = stored.map(|(_, v)| v);
+    let stored = stored_secret(tx, &w)?;
+    let current = stored.as_ref().map(|s| s.version);
     if current != w.expected {
         return Err(StoreError::Conflict { current });
     }
@@ -194,8 +194,8 @@ pub(super) fn write_secret_latest(
     reseal: Reseal,
     mut audit: NewAudit,
 ) -> StoreResult<(SecretRow, bool)> {
-    let stored = stored_version(tx, &w)?;
-    let current = stored.map(|(_, v)| v);
+    let stored = stored_secret(tx, &w)?;
+    let current = stored.as_ref().map(|s| s.version);
     if current != w.expected {
         // Another writer got in after the vault read: write the version after theirs.
         w.expected = current;
@@ -208,24 +208,49 @@ pub(super) fn write_secret_latest(
     } else {
         AuditAction::Create
     };
+    let created = stored.is_none();
     let row = put_secret(tx, stored, w, audit)?;
-    Ok((row, stored.is_none()))
+    Ok((row, created))
 }
 
-/// The secret's id and version as stored now, if it exists.
-fn stored_version(tx: &Tx<'_>, w: &SecretWrite) -> StoreResult<Option<(i64, i64)>> {
+/// A secret as stored now, read in the writing savepoint: what a write settles against.
+struct Stored {
+    id: i64,
+    version: i64,
+    category: Category,
+    scope: Scope,
+    description: Option<String>,
+    revealable: bool,
+}
+
+fn stored_secret(tx: &Tx<'_>, w: &SecretWrite) -> StoreResult<Option<Stored>> {
     tx.conn
-        .prepare_cached("SELECT id, version FROM secrets WHERE owner_id = ?1 AND name = ?2")
+        .prepare_cached(
+            "SELECT id, version, category, scope, description, revealable FROM secrets \
+             WHERE owner_id = ?1 AND name = ?2",
+        )
         .and_then(|mut st| {
-            st.query_row(params![w.owner.db_id(), w.name], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
+            st.query_row(params![w.owner.db_id(), w.name], |r| {
+                Ok(Stored {
+                    id: r.get(0)?,
+                    version: r.get(1)?,
+                    category: parse_column(r, 2)?,
+                    scope: parse_column(r, 3)?,
+                    description: r.get(4)?,
+                    revealable: r.get(5)?,
+                })
+            })
+            .optional()
         })
         .map_err(map)
 }
 
-/// Writes `w` over `stored` (the id and version read in this savepoint, which `w.expected` matches):
-/// the secret's row, the version row, the pruning and the audit record.
-fn put_secret(tx: &mut Tx<'_>, stored: Option<(i64, i64)>, w: SecretWrite, audit: NewAudit) -> StoreResult<SecretRow> {
+/// Writes `w` over `stored` (read in this savepoint, and `w.expected` matches its version): the
+/// secret's row, the version row, the pruning and the audit record. The metadata `w` leaves out
+/// is what is stored now, not what the vault read before (a concurrent edit is kept), and a
+/// write-only secret stays write-only whatever the write says: the vault refuses to make it
+/// revealable, and a write that raced with the edit making it write-only must not undo it.
+fn put_secret(tx: &mut Tx<'_>, stored: Option<Stored>, w: SecretWrite, audit: NewAudit) -> StoreResult<SecretRow> {
     if w.new_version != w.expected.map_or(1, |v| v + 1) {
         return Err(StoreError::Backend(format!(
             "bug: a write from version {:?} must create version {}, not {}",
@@ -234,9 +259,12 @@ fn put_secret(tx: &mut Tx<'_>, stored: Option<(i64, i64)>, w: SecretWrite, audit
             w.new_version
         )));
     }
-    let (category, scope) = (w.category.as_str(), w.scope.as_str());
     let id = match stored {
         None => {
+            let category = w.category.unwrap_or_default();
+            let scope = w.scope.unwrap_or_default();
+            let description = w.description.flatten();
+            let revealable = w.revealable.unwrap_or(true);
             tx.conn
                 .prepare_cached(
                     "INSERT INTO secrets (owner_id, name, category, scope, description, revealable, version, \
@@ -246,10 +274,10 @@ fn put_secret(tx: &mut Tx<'_>, stored: Option<(i64, i64)>, w: SecretWrite, audit
                     st.execute(params![
                         w.owner.db_id(),
                         w.name,
-                        category,
-                        scope,
-                        w.description,
-                        w.revealable,
+                        category.as_str(),
+                        scope.as_str(),
+                        description,
+                        revealable,
                         w.new_version,
                         w.preview,
                         w.at,
@@ -259,7 +287,11 @@ fn put_secret(tx: &mut Tx<'_>, stored: Option<(i64, i64)>, w: SecretWrite, audit
                 .map_err(map)?;
             tx.conn.last_insert_rowid()
         }
-        Some((id, _)) => {
+        Some(s) => {
+            let category = w.category.unwrap_or(s.category);
+            let scope = w.scope.unwrap_or(s.scope);
+            let description = w.description.unwrap_or(s.description);
+            let revealable = s.revealable && w.revealable.unwrap_or(true);
             tx.conn
                 .prepare_cached(
                     "UPDATE secrets SET category = ?2, scope = ?3, description = ?4, revealable = ?5, version = ?6, \
@@ -267,11 +299,11 @@ fn put_secret(tx: &mut Tx<'_>, stored: Option<(i64, i64)>, w: SecretWrite, audit
                 )
                 .and_then(|mut st| {
                     st.execute(params![
-                        id,
-                        category,
-                        scope,
-                        w.description,
-                        w.revealable,
+                        s.id,
+                        category.as_str(),
+                        scope.as_str(),
+                        description,
+                        revealable,
                         w.new_version,
                         w.preview,
                         w.at,
@@ -279,7 +311,7 @@ fn put_secret(tx: &mut Tx<'_>, stored: Option<(i64, i64)>, w: SecretWrite, audit
                     ])
                 })
                 .map_err(map)?;
-            id
+            s.id
         }
     };
     tx.conn
@@ -310,7 +342,8 @@ pub(super) fn update_secret(
     let category = patch.category.unwrap_or(row.category);
     let scope = patch.scope.unwrap_or(row.scope);
     let description = patch.description.unwrap_or_else(|| row.description.map(String::from));
-    let revealable = patch.revealable.unwrap_or(row.revealable);
+    // One-way here too: an edit that raced with another making the secret write-only keeps it so.
+    let revealable = row.revealable && patch.revealable.unwrap_or(true);
     tx.conn
         .prepare_cached("UPDATE secrets SET category = ?2, scope = ?3, description = ?4, revealable = ?5 WHERE id = ?1")
         .and_then(|mut st| {

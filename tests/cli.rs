@@ -772,10 +772,12 @@ async fn failures_are_one_line_with_their_exit_codes() {
 async fn store_as_an_older_server(server: &TestVault, name: &str, value: &str) {
     use vaultty::store::{AuditAction, NewAudit, Outcome, Owner, SecretWrite};
     let store = vaultty::store::open(&server.db_url).await.unwrap();
+    let identity = vaultty::crypto::new_identity();
     let sealed = common::keyring(&server.keys).seal(
         &vaultty::crypto::Binding {
             namespace: "org",
             name,
+            identity: &identity,
             version: 1,
         },
         &common::secret(value),
@@ -791,6 +793,7 @@ async fn store_as_an_older_server(server: &TestVault, name: &str, value: &str) {
         name: name.to_owned(),
         expected: None,
         new_version: 1,
+        identity,
         sealed,
         preview: "****".into(),
         category: None,

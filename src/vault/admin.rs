@@ -8,13 +8,11 @@ use secrecy::SecretString;
 
 use super::error::VaultResult;
 use super::identity::new_token;
-use super::{Clock, VaultError};
+use super::{Clock, RekeyReport, VaultError};
 use crate::api::{Role, validate};
-use crate::crypto::{Binding, Keyring};
+use crate::crypto::Keyring;
 use crate::store::{self, AuditAction, DynStore, GENESIS_HASH, NewAudit, Outcome, audit_link_hash};
 
-/// Rows re-sealed per batch: small enough that a batch never holds the writer for long.
-const REKEY_BATCH: u32 = 200;
 const VERIFY_BATCH: u32 = 1000;
 
 pub async fn open_store(database_url: &str) -> VaultResult<DynStore> {
@@ -63,45 +61,13 @@ pub async fn admin_create_user(database_url: &str, name: &str, role: Role) -> Va
     Ok(token)
 }
 
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct RekeyReport {
-    /// Versions re-sealed under the primary key.
-    pub resealed: u64,
-    /// Versions that changed or vanished (rotated, pruned, deleted) while being re-sealed.
-    pub skipped: u64,
-}
-
-/// Re-seals every stored version that is not under the primary key. Works beside a serving
-/// server: each row is replaced only if it still holds what was read. After a crash, running it
-/// again picks up whatever is left, because it selects by key id rather than by progress.
+/// Re-seals every stored version that is not in the current format under the primary key (v1
+/// rows included: this is also their migration). Works beside a serving server: each row is
+/// replaced only if it still holds what was read. A row that does not open is reported in
+/// `unopenable` and left; the rest go on. After a crash, running it again picks up whatever is
+/// left, because it selects by format and key id rather than by progress.
 pub async fn rekey(store: &DynStore, keyring: Arc<Keyring>) -> VaultResult<RekeyReport> {
-    let primary = keyring.primary().id().to_owned();
-    let mut report = RekeyReport::default();
-    let mut cursor = (0, 0);
-    loop {
-        let batch = store.sealed_not_under(&primary, cursor, REKEY_BATCH).await?;
-        let Some(last) = batch.last() else { break };
-        cursor = (last.secret_id, last.version);
-        for row in &batch {
-            let namespace = row.owner.namespace();
-            let binding = Binding {
-                namespace: &namespace,
-                name: &row.name,
-                version: row.version,
-            };
-            let value = keyring.open(&binding, &row.sealed)?;
-            let resealed = keyring.seal(&binding, &value);
-            if store
-                .replace_sealed(row.secret_id, row.version, &row.sealed, &resealed)
-                .await?
-            {
-                report.resealed += 1;
-            } else {
-                report.skipped += 1;
-            }
-        }
-    }
-    Ok(report)
+    super::sealing::reseal_all(store, &keyring).await
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,14 +12,17 @@ mod error;
 mod identity;
 pub mod policy;
 mod reveal;
+mod sealing;
 mod secrets;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
-pub use admin::{ChainReport, RekeyReport, admin_create_user, admin_init, audit_verify, open_store, rekey};
+pub use admin::{ChainReport, admin_create_user, admin_init, audit_verify, open_store, rekey};
 pub use clock::{Clock, ManualClock};
 pub use error::VaultError;
 pub use error::VaultResult;
+pub use sealing::{RekeyReport, UnopenableRow};
 
 use crate::api::Role;
 use crate::crypto::Keyring;
@@ -49,6 +52,9 @@ pub struct Vault {
     store: DynStore,
     keyring: Arc<Keyring>,
     settings: VaultSettings,
+    /// Whether values in the old v1 format still open: set by `prepare` while some are left to
+    /// re-seal; refused otherwise, so that an old row put back (from a backup) does not open.
+    accept_v1: Arc<AtomicBool>,
 }
 
 /// Who is asking, and from where (for the audit log).
@@ -80,6 +86,7 @@ impl Vault {
             store,
             keyring,
             settings,
+            accept_v1: Arc::new(AtomicBool::new(false)),
         }
     }
 

@@ -52,10 +52,11 @@ impl Vault {
             ))
         })?;
         let namespace = row.owner.namespace();
-        let value = self.keyring.open(
+        let value = self.open_sealed(
             &Binding {
                 namespace: &namespace,
                 name,
+                identity: &row.identity,
                 version: wanted,
             },
             &stored.sealed,
@@ -100,10 +101,11 @@ impl Vault {
                 continue;
             }
             let namespace = row.owner.namespace();
-            let value = self.keyring.open(
+            let value = self.open_sealed(
                 &Binding {
                     namespace: &namespace,
                     name: &row.name,
+                    identity: &row.identity,
                     version: row.version,
                 },
                 &sealed,

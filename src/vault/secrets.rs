@@ -116,10 +116,15 @@ impl Vault {
         }
         let new_version = current.map_or(1, |v| v + 1);
         let namespace = owner.namespace();
+        // A new secret gets a new identity, which its row keeps for its life.
+        let identity = existing
+            .as_ref()
+            .map_or_else(crate::crypto::new_identity, |r| r.identity.to_string());
         let sealed = self.keyring.seal(
             &Binding {
                 namespace: &namespace,
                 name: &req.name,
+                identity: &identity,
                 version: new_version,
             },
             &req.value,
@@ -129,6 +134,7 @@ impl Vault {
             name: req.name.clone(),
             expected: current,
             new_version,
+            identity,
             sealed,
             preview,
             // Only what the request sets: the store keeps the rest as it finds it inside its
@@ -163,11 +169,12 @@ impl Vault {
             let keyring = Arc::clone(&self.keyring);
             let name = req.name.clone();
             let value = req.value.clone();
-            Box::new(move |version| {
+            Box::new(move |identity: &str, version| {
                 keyring.seal(
                     &Binding {
                         namespace: &namespace,
                         name: &name,
+                        identity,
                         version,
                     },
                     &value,

@@ -16,6 +16,7 @@ mod limits;
 mod no_echo;
 mod policy;
 mod reserved_names;
+mod sealed_rows;
 mod secrets;
 mod tokens;
 mod write_only_race;

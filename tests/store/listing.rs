@@ -88,9 +88,9 @@ pub async fn chapter(db: &Db) {
     assert_eq!(
         got,
         [
-            ("API_KEY".to_owned(), "v1:k1:API_KEY:2:TAG".to_owned()),
-            ("PRUNED".to_owned(), "v1:k1:PRUNED:6:TAG".to_owned()),
-            ("API_KEY".to_owned(), "v1:k1:API_KEY:1:TAG".to_owned()),
+            ("API_KEY".to_owned(), "v2:k1:API_KEY:2:TAG".to_owned()),
+            ("PRUNED".to_owned(), "v2:k1:PRUNED:6:TAG".to_owned()),
+            ("API_KEY".to_owned(), "v2:k1:API_KEY:1:TAG".to_owned()),
         ],
         "scope all or agents, B_TOOL (tools) left out, current versions' sealed text"
     );

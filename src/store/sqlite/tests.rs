@@ -257,6 +257,7 @@ async fn unconditional_writes_on_a_stale_read_take_the_next_version() {
                     name: "HOT".into(),
                     expected: None,
                     new_version: 1,
+                    identity: format!("identity-{i}"),
                     sealed: format!("read-{i}-v1"),
                     preview: "****".into(),
                     category: None,
@@ -267,7 +268,7 @@ async fn unconditional_writes_on_a_stale_read_take_the_next_version() {
                     by: format!("writer{i}"),
                     max_versions: 100,
                 };
-                let reseal: Reseal = Box::new(move |v| format!("resealed-{i}-v{v}"));
+                let reseal: Reseal = Box::new(move |_identity: &str, v| format!("resealed-{i}-v{v}"));
                 let mut audit = event(i);
                 audit.secret = Some("HOT".into());
                 (i, store.write_secret_latest(write, reseal, audit).await.unwrap())

@@ -18,6 +18,7 @@ mod policy;
 mod reserved_names;
 mod sealed_rows;
 mod secrets;
+mod start_checks;
 mod tokens;
 mod write_only_race;
 

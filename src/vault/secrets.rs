@@ -91,11 +91,16 @@ impl Vault {
         }
         let why = "only admins create or rotate org-shared secrets";
         let org_wide = req.org_wide.unwrap_or(false);
-        let (owner, at) = self
-            .write_target(caller, org_wide, AuditAction::Rotate, &req.name, why)
-            .await?;
+        // Read first, so that a refusal is recorded as what it would have been: a create when
+        // there is no such secret, a rotation otherwise.
+        let existing = self.store.get_secret(target_owner(caller, org_wide), &req.name).await?;
+        let attempted = if existing.is_some() {
+            AuditAction::Rotate
+        } else {
+            AuditAction::Create
+        };
+        let (owner, at) = self.write_target(caller, org_wide, attempted, &req.name, why).await?;
         let preview = preview(req.value.expose_secret());
-        let existing = self.store.get_secret(owner, &req.name).await?;
         let current = existing.as_ref().map(|r| r.version);
         if let Some(expected) = req.expected_version
             && current != Some(expected)
@@ -151,12 +156,7 @@ impl Vault {
             by: caller.user.name.clone(),
             max_versions: self.settings.max_versions,
         };
-        let action = if existing.is_some() {
-            AuditAction::Rotate
-        } else {
-            AuditAction::Create
-        };
-        let audit = secret_audit(caller, action, Outcome::Ok, &req.name, owner, Some(new_version), at);
+        let audit = secret_audit(caller, attempted, Outcome::Ok, &req.name, owner, Some(new_version), at);
         if req.expected_version.is_some() {
             // Check-and-set: a writer that got in between the read and this write is a conflict.
             let row = self.store.write_secret(write, audit).await?;
@@ -249,11 +249,7 @@ impl Vault {
         name: &str,
         why: &str,
     ) -> VaultResult<(Owner, crate::store::Millis)> {
-        let owner = if org_wide {
-            Owner::Org
-        } else {
-            Owner::User(caller.user.id)
-        };
+        let owner = target_owner(caller, org_wide);
         let at = self.now_millis();
         if !may_write(caller.user.role, caller.user.id, owner) {
             return Err(self.deny(caller, action, name, owner, at, why).await);
@@ -298,6 +294,15 @@ pub(crate) fn secret_audit(
     };
     a.version = version;
     a
+}
+
+/// The namespace a write addresses: writes never fall back.
+fn target_owner(caller: &Caller, org_wide: bool) -> Owner {
+    if org_wide {
+        Owner::Org
+    } else {
+        Owner::User(caller.user.id)
+    }
 }
 
 /// A malformed name is a bad request (400); a well-formed but reserved one is refused (422).

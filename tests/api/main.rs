@@ -15,6 +15,7 @@ mod hot_secret;
 mod limits;
 mod no_echo;
 mod policy;
+mod refused_writes;
 mod reserved_names;
 mod sealed_rows;
 mod secrets;

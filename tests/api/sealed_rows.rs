@@ -107,8 +107,8 @@ async fn fill(admin: &VaultClient) {
 fn downgrade_values(db: &Connection, keys: &[[u8; 32]]) {
     let ring = common::keyring(keys);
     let mut rows = vec![];
-    for (i, value) in ORG_VALUES.iter().enumerate() {
-        rows.push(("org".to_owned(), "SEALED", i as i64 + 1, *value));
+    for (version, value) in (1..).zip(ORG_VALUES) {
+        rows.push(("org".to_owned(), "SEALED", version, value));
     }
     rows.push(("user:1".to_owned(), "MINE", 1, USER_VALUE));
     for (namespace, name, version, value) in rows {
@@ -179,9 +179,9 @@ async fn restart(p: &Parts) -> vaultty::server::RunningServer {
 
 async fn assert_all_reveal_as_v2(p: &Parts, server: &vaultty::server::RunningServer) {
     let admin = VaultClient::new(&server.url(), Some(p.token.clone()), Default::default()).unwrap();
-    for (i, value) in ORG_VALUES.iter().enumerate() {
-        let got = admin.reveal("SEALED", true, Some(i as i64 + 1)).await.unwrap();
-        assert_eq!(got.value.expose_secret(), *value);
+    for (version, value) in (1..).zip(ORG_VALUES) {
+        let got = admin.reveal("SEALED", true, Some(version)).await.unwrap();
+        assert_eq!(got.value.expose_secret(), value);
     }
     assert_eq!(
         admin.reveal("MINE", false, None).await.unwrap().value.expose_secret(),
@@ -206,7 +206,7 @@ async fn assert_all_reveal_as_v2(p: &Parts, server: &vaultty::server::RunningSer
         .await
         .unwrap()
         .into_iter()
-        .map(|v| v.preview.to_string())
+        .map(|v| v.preview)
         .collect();
     assert_eq!(versions, ["****", "****-chr", "sk-a****WXYZ"]);
 }

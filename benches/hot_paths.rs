@@ -96,9 +96,11 @@ fn audit(actor: &str, secret: &str, at: i64) -> NewAudit {
 
 async fn store_and_vault(dir: &std::path::Path, iters: usize, quick: bool) {
     let url = format!("sqlite://{}/vault.db", dir.display());
-    let token = vaultty::vault::admin_init(&url, "bench", "admin").await.expect("init");
-    let store: DynStore = vaultty::store::open(&url).await.expect("open");
     let ring = Arc::new(keyring());
+    let token = vaultty::vault::admin_init(&url, &ring, "bench", "admin")
+        .await
+        .expect("init");
+    let store: DynStore = vaultty::vault::open_store(&url, &ring).await.expect("open");
     let vault = Vault::new(store.clone(), ring.clone(), VaultSettings::default());
     let caller = vault
         .authenticate(

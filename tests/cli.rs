@@ -771,7 +771,9 @@ async fn failures_are_one_line_with_their_exit_codes() {
 /// row goes into the test's database through the store, sealed with the server's key.
 async fn store_as_an_older_server(server: &TestVault, name: &str, value: &str) {
     use vaultty::store::{AuditAction, NewAudit, Outcome, Owner, SecretWrite};
-    let store = vaultty::store::open(&server.db_url).await.unwrap();
+    let store = vaultty::vault::open_store(&server.db_url, &common::keyring(&server.keys))
+        .await
+        .unwrap();
     let identity = vaultty::crypto::new_identity();
     let sealed = common::keyring(&server.keys).seal(
         &vaultty::crypto::Binding {

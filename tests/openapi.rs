@@ -156,7 +156,8 @@ async fn every_operation_documents_its_errors_with_the_error_body() {
         let responses = o.op["responses"].as_object().unwrap();
         let mut expected: BTreeSet<&str> = BTreeSet::new();
         if o.authenticated() {
-            expected.extend(["401", "500", "503", "507"]);
+            // 429: a client address past its failed-authentication limit, on every one of them.
+            expected.extend(["401", "429", "500", "503", "507"]);
         }
         let checked_input = o.has_body()
             || o.params()
@@ -166,9 +167,6 @@ async fn every_operation_documents_its_errors_with_the_error_body() {
         }
         if o.has_body() {
             expected.insert("413");
-        }
-        if o.path.ends_with("/reveal") {
-            expected.insert("429");
         }
         for status in &expected {
             assert!(responses.contains_key(*status), "{label} does not document {status}");
@@ -343,5 +341,30 @@ async fn the_reveal_limit_answers_the_documented_429() {
     assert_eq!(second.status, StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = second.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(wait >= 1);
+    assert_eq!(error_code(second).await, "rate_limited");
+    // env spends from the same budget, and documents the same 429.
+    let documented = resolve(&doc, &doc["paths"]["/v1/env"]["post"]["responses"]["429"]);
+    assert!(documented["headers"].get("Retry-After").is_some());
+    let env = send(&v, Method::POST, "/v1/env", true, None).await;
+    assert_eq!(env.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(env.headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    assert_eq!(error_code(env).await, "rate_limited");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_failed_authentication_limit_answers_the_documented_429() {
+    let v = TestVault::start_with(Options {
+        auth_failure_limit: 1,
+        ..Options::default()
+    })
+    .await;
+    let doc = document(&v).await;
+    let documented = resolve(&doc, &doc["paths"]["/v1/secrets"]["get"]["responses"]["429"]);
+    assert!(documented["headers"].get("Retry-After").is_some());
+    let first = send(&v, Method::GET, "/v1/secrets", false, None).await;
+    assert_eq!(first.status, StatusCode::UNAUTHORIZED);
+    let second = send(&v, Method::GET, "/v1/secrets", false, None).await;
+    assert_eq!(second.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(second.headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
     assert_eq!(error_code(second).await, "rate_limited");
 }

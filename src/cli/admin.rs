@@ -8,7 +8,7 @@ use secrecy::ExposeSecret;
 
 use super::keys::{DatabaseArgs, KeyArgs};
 use crate::api::Role;
-use crate::crypto::MasterKey;
+use crate::crypto::{Keyring, MasterKey};
 use crate::vault;
 
 #[derive(Debug, Clone, Args)]
@@ -54,10 +54,20 @@ pub enum AdminCommand {
         #[command(flatten)]
         keys: KeyArgs,
     },
-    /// Check the audit log's hash chain and report the first broken link, if any.
+    /// Check the audit log's hash chain (keyed with a key sealed under the master keys) and
+    /// report the first broken link, if any. On success, print the head: `head ID:HASH`; note it,
+    /// and pass it to a later check with --expect-head to detect a cut tail.
+    ///
+    /// Exits 1 when a link is broken, or when the chain no longer holds the expected head.
     AuditVerify {
         #[command(flatten)]
         db: DatabaseArgs,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// A head printed by an earlier check (`ID:HASH`): fail unless the chain still holds
+        /// that event with that hash (it may have grown past it).
+        #[arg(long, value_name = "ID:HASH", value_parser = parse_head)]
+        expect_head: Option<Head>,
     },
 }
 
@@ -67,22 +77,22 @@ pub async fn run(args: AdminArgs) -> Result<()> {
             println!("{}", MasterKey::generate_base64().expose_secret());
         }
         AdminCommand::Init { db, keys, org, admin } => {
-            // The key is not needed to initialise, but refusing here spares a server that cannot start.
-            keys.keyring()?;
-            let token = vault::admin_init(&db.database, &org, &admin).await?;
+            // The key seals the audit chain key, under which the first events are linked.
+            let keyring = keys.keyring()?;
+            let token = vault::admin_init(&db.database, &keyring, &org, &admin).await?;
             eprintln!("initialised org {org:?} with admin {admin:?}. The admin token (shown once):");
             println!("{}", token.expose_secret());
         }
         AdminCommand::CreateUser { db, keys, name, role } => {
-            keys.keyring()?;
+            let keyring = keys.keyring()?;
             let role: Role = role.parse().map_err(color_eyre::eyre::Report::msg)?;
-            let token = vault::admin_create_user(&db.database, &name, role).await?;
+            let token = vault::admin_create_user(&db.database, &keyring, &name, role).await?;
             eprintln!("created {role} {name:?}. Their token (shown once):");
             println!("{}", token.expose_secret());
         }
         AdminCommand::Rekey { db, keys } => {
             let keyring = Arc::new(keys.keyring()?);
-            let store = vault::open_store(&db.database).await?;
+            let store = vault::open_store(&db.database, &keyring).await?;
             let report = vault::rekey(&store, keyring.clone()).await?;
             println!(
                 "re-sealed {} version(s) under key {}; {} changed meanwhile and were left to their writers",
@@ -107,13 +117,78 @@ pub async fn run(args: AdminArgs) -> Result<()> {
                 );
             }
         }
-        AdminCommand::AuditVerify { db } => {
-            let store = vault::open_store(&db.database).await?;
-            let report = vault::audit_verify(&store).await?;
-            match report.first_broken {
-                None => println!("audit chain intact: {} event(s) verified", report.events),
-                Some(id) => bail!("audit chain broken at event {id} ({} event(s) read)", report.events),
-            }
+        AdminCommand::AuditVerify { db, keys, expect_head } => {
+            audit_verify(&db.database, &keys.keyring()?, expect_head).await?;
+        }
+    }
+    Ok(())
+}
+
+/// An audit event's id and link, as `audit-verify` prints and `--expect-head` takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    id: i64,
+    hash: [u8; 32],
+}
+
+impl std::fmt::Display for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:", self.id)?;
+        self.hash.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+fn parse_head(text: &str) -> Result<Head, String> {
+    let bad = || "expected ID:HASH, as `audit-verify` prints it (an event id, then 64 hex digits)".to_owned();
+    let (id, hex) = text.split_once(':').ok_or_else(bad)?;
+    let id: i64 = id.parse().ok().filter(|id| *id > 0).ok_or_else(bad)?;
+    if hex.len() != 64 || !hex.is_ascii() {
+        return Err(bad());
+    }
+    let mut hash = [0u8; 32];
+    for (i, byte) in hash.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(Head { id, hash })
+}
+
+/// Verifies without keying: a chain not keyed yet is checked with its legacy links and left as it is.
+async fn audit_verify(database: &str, keyring: &Keyring, expect: Option<Head>) -> Result<()> {
+    let store = vault::open_store_with(database, keyring, vault::ChainOpen::Existing).await?;
+    let report = vault::audit_verify(&store).await?;
+    if let Some(id) = report.first_broken {
+        bail!("audit chain broken at event {id} ({} event(s) read)", report.events);
+    }
+    // Every event before `keyed_from` existed when the chain was keyed: a log that ends earlier
+    // was cut, even without a head noted to compare with.
+    let last = report.head.map_or(0, |(id, _)| id);
+    if let Some(from) = report.keyed_from.filter(|from| last < from - 1) {
+        bail!(
+            "the chain was cut: it was keyed after event {}, but the log ends at {last}",
+            from - 1
+        );
+    }
+    let keyed = match report.keyed_from {
+        Some(1) => "all keyed".to_owned(),
+        Some(from) => format!("events before {from} linked before the chain was keyed"),
+        None => "not keyed yet: the next start of a writer keys it".to_owned(),
+    };
+    println!("audit chain intact: {} event(s) verified ({keyed})", report.events);
+    if let Some((id, hash)) = report.head {
+        println!("head {}", Head { id, hash });
+    }
+    if let Some(expected) = expect {
+        match vault::check_head(&store, expected.id, &expected.hash).await? {
+            vault::HeadCheck::Holds => println!("expected head {} held", expected.id),
+            vault::HeadCheck::Missing => bail!(
+                "the chain was cut before the expected head: event {} is gone (the log ends at {})",
+                expected.id,
+                report.head.map_or(0, |h| h.0)
+            ),
+            vault::HeadCheck::Differs => bail!(
+                "the expected head does not hold: event {} has another hash (rewritten, with the chain after it)",
+                expected.id
+            ),
         }
     }
     Ok(())

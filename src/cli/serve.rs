@@ -27,9 +27,16 @@ pub struct ServeArgs {
     /// Versions kept per secret (older ones are pruned on rotation).
     #[arg(long, default_value_t = server::DEFAULT_MAX_VERSIONS, value_name = "N")]
     pub max_versions: u32,
-    /// Reveals allowed per minute per token (429 with Retry-After beyond); 0 turns it off.
+    /// Reveals allowed per minute per user, all their tokens together; a `POST /v1/env` (`vaultty
+    /// run`, `export`) counts as one. 429 with Retry-After beyond; 0 turns it off.
     #[arg(long, default_value_t = server::DEFAULT_REVEAL_RATE_LIMIT, value_name = "PER_MINUTE")]
     pub reveal_rate_limit: u32,
+    /// Failed authentications allowed per minute per client address; beyond, its requests get 429
+    /// with Retry-After unless their token is one in use lately (which still works). 0 never
+    /// answers 429. Either way the audit log gets at most one `auth_failed` row per address a minute, with
+    /// a count.
+    #[arg(long, default_value_t = server::DEFAULT_AUTH_FAILURE_LIMIT, value_name = "PER_MINUTE")]
+    pub auth_failure_limit: u32,
 }
 
 pub async fn run(args: ServeArgs) -> Result<()> {
@@ -43,6 +50,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let config = ServerConfig {
         max_versions: args.max_versions,
         reveal_rate_limit: args.reveal_rate_limit,
+        auth_failure_limit: args.auth_failure_limit,
         ..ServerConfig::new(args.db.database, keyring)
     };
     tracing::info!(listen = %addr, "vaultty serving");

@@ -206,4 +206,66 @@ mod tests {
         }
         assert_eq!(split(r#"{"secrets":[]}"#, 3).unwrap(), Vec::<String>::new());
     }
+
+    /// Objects whose strings carry everything the scanner must not be fooled by.
+    fn element() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let text = proptest::collection::vec(
+            prop_oneof![
+                Just('"'),
+                Just('\\'),
+                Just('['),
+                Just(']'),
+                Just('{'),
+                Just('}'),
+                Just(','),
+                any::<char>()
+            ],
+            0..12,
+        )
+        .prop_map(|cs| cs.into_iter().collect::<String>());
+        let leaf = prop_oneof![
+            text.clone().prop_map(serde_json::Value::String),
+            any::<i64>().prop_map(serde_json::Value::from),
+            Just(serde_json::Value::Null),
+        ];
+        let nested = leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                proptest::collection::btree_map("[a-z\"\\\\]{1,4}", inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        });
+        proptest::collection::btree_map(text, nested, 0..4)
+            .prop_map(|m| serde_json::Value::Object(m.into_iter().collect()))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+        /// Whatever the elements hold and wherever the chunks are cut, each arrives whole and once.
+        #[test]
+        fn every_element_arrives_whole(
+            items in proptest::collection::vec(element(), 0..6),
+            decoy in element(),
+            size in 1usize..64,
+        ) {
+            let body = serde_json::json!({"aaa": [decoy.clone()], "secrets": items, "zzz": decoy});
+            let found = split(&body.to_string(), size).unwrap();
+            let found: Vec<serde_json::Value> = found.iter().map(|e| serde_json::from_str(e).unwrap()).collect();
+            proptest::prop_assert_eq!(found, items);
+        }
+
+        /// Random bytes: an error or elements, never a panic.
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), size in 1usize..16) {
+            let mut s = Scanner::new("secrets");
+            for piece in bytes.chunks(size) {
+                if s.feed(piece, |_| Ok(())).is_err() {
+                    return Ok(());
+                }
+            }
+            let _ = s.finish(StatusCode::OK);
+        }
+    }
 }

@@ -3,11 +3,13 @@
 //! Knows nothing of HTTP or SQL. AES-256-GCM comes from aws-lc-rs, which rustls (through reqwest)
 //! already links, so the server gets an assembly-fast AEAD without a second crypto crate.
 
+mod chain_key;
 mod keyring;
 mod preview;
 mod seal;
 mod token;
 
+pub use chain_key::ChainKey;
 pub use keyring::{KeyError, Keyring, MasterKey};
 pub use preview::preview;
 pub use seal::{Binding, CryptoError, LEGACY_SEALED_FORMAT, SEALED_FORMAT, new_identity};

@@ -101,7 +101,7 @@ impl LocalVault {
             Some(t) => t,
             None => {
                 let user = keyfile::local_user_name(keyfile::login_name().as_deref());
-                match vault::admin_init(&database_url, LOCAL_ORG, &user).await {
+                match vault::admin_init(&database_url, &keyring, LOCAL_ORG, &user).await {
                     Ok(token) => {
                         keyfile::write_token(&token_path, &token)?;
                         token

@@ -37,7 +37,7 @@ impl ApiError {
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::RateLimited,
-            format!("too many reveals with this token; retry in {retry_after_secs} s"),
+            format!("too many reveals and env deliveries for this user; retry in {retry_after_secs} s"),
         );
         e.retry_after = Some(retry_after_secs);
         e

@@ -1,7 +1,7 @@
 //! Extractors that answer bad input with the API's error body instead of axum's plain text, and
 //! the bearer-token authentication of every `/v1` route.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -12,12 +12,17 @@ use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
 
-use super::AppState;
 use super::error::ApiError;
+use super::{AppState, ratelimit};
 use crate::api::ErrorCode;
-use crate::vault::{Caller, Origin};
+use crate::crypto::hash_token;
+use crate::store::Millis;
+use crate::vault::{Caller, Origin, VaultError};
 
+mod path_name;
 mod refusal;
+
+pub use path_name::PathParam;
 
 /// A JSON body, with the error body for every way it can be wrong.
 pub struct ApiJson<T>(pub T);
@@ -135,30 +140,89 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 }
 
 /// The authenticated caller of a request.
+///
+/// Failed authentications are counted per client address (`ratelimit::AuthFailures`): past the
+/// limit an address is answered 429 instead of 401, and the failures reach the audit log as
+/// summarised rows. A limited address's token is looked up only when it authenticated lately
+/// (`ratelimit::KnownTokens`): a guesser there costs no database work, while a colleague behind the
+/// same NAT as a broken script, whose token is in use, is not locked out.
 pub struct Authed(pub Caller);
 
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let origin = Origin {
-            client: parts
-                .headers
-                .get(USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| s.chars().take(200).collect()),
-            ip: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
-        };
-        let token = parts
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_canonical());
+        let client: Option<String> = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(200).collect());
+        let hash = parts
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(|t| SecretString::from(t.trim().to_owned()));
-        let caller = state.vault.authenticate(token.as_ref(), origin).await?;
-        Ok(Authed(caller))
+            .map(|t| hash_token(&SecretString::from(t.trim().to_owned())));
+        let now = state.vault.now_millis();
+        let limited = state.auth_failures.retry_after(addr, now);
+        if let Some(secs) = limited
+            && !hash.is_some_and(|h| state.known_tokens.contains(&h, now))
+        {
+            return Err(failed(state, addr, client, now, too_many_failures(secs)).await);
+        }
+        let origin = Origin {
+            client: client.clone(),
+            ip: addr.map(|ip| ip.to_string()),
+        };
+        match state.vault.authenticate_hash(hash, origin).await {
+            Ok(caller) => {
+                if let Some(hash) = hash {
+                    state.known_tokens.insert(hash, now);
+                }
+                Ok(Authed(caller))
+            }
+            Err(e @ VaultError::Unauthorized(_)) => {
+                let answer = limited.map_or_else(|| e.into(), too_many_failures);
+                Err(failed(state, addr, client, now, answer).await)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
+}
+
+/// Counts a failed authentication and gives `answer`, after writing the address's row first when
+/// it is due now (the first failure from a quiet address, durable before the answer as every
+/// audited refusal is; the rest are written summarised by the flusher).
+async fn failed(
+    state: &AppState,
+    addr: Option<IpAddr>,
+    client: Option<String>,
+    now: Millis,
+    answer: ApiError,
+) -> ApiError {
+    let Some(row) = state.auth_failures.record(addr, client, now) else {
+        return answer;
+    };
+    match state
+        .vault
+        .record_auth_failures(vec![ratelimit::failed_auths(row)])
+        .await
+    {
+        Ok(()) => answer,
+        Err(e) => e.into(),
+    }
+}
+
+fn too_many_failures(retry_after_secs: u64) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+        format!("too many failed authentications from this address; retry in {retry_after_secs} s"),
+    );
+    e.retry_after = Some(retry_after_secs);
+    e
 }

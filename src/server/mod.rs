@@ -5,7 +5,9 @@ mod error;
 mod extract;
 mod handlers;
 mod openapi;
-mod ratelimit;
+// Public only for `benches/ratelimit.rs`; not part of the crate's interface.
+#[doc(hidden)]
+pub mod ratelimit;
 mod routes;
 
 use std::future::Future;
@@ -28,6 +30,8 @@ use crate::vault::{Vault, VaultError, VaultSettings};
 pub const DEFAULT_MAX_VERSIONS: u32 = 10;
 /// Reveals per minute unless configured.
 pub const DEFAULT_REVEAL_RATE_LIMIT: u32 = 600;
+/// Failed authentications per minute per client address unless configured.
+pub const DEFAULT_AUTH_FAILURE_LIMIT: u32 = 30;
 
 /// What `vaultty serve` (and the embedded local vault) runs with.
 #[derive(Debug)]
@@ -36,8 +40,11 @@ pub struct ServerConfig {
     pub keyring: Keyring,
     /// Versions kept per secret.
     pub max_versions: u32,
-    /// Reveals per minute per token; 0 turns the limit off.
+    /// Reveals and env deliveries per minute per user; 0 turns the limit off.
     pub reveal_rate_limit: u32,
+    /// Failed authentications per minute per client address before 429; 0 never answers 429
+    /// (the failures are still written as summarised audit rows).
+    pub auth_failure_limit: u32,
     /// The vault's time: `Clock::System` except in tests that move time by hand.
     pub clock: Clock,
 }
@@ -52,6 +59,7 @@ impl ServerConfig {
             keyring,
             max_versions: DEFAULT_MAX_VERSIONS,
             reveal_rate_limit: DEFAULT_REVEAL_RATE_LIMIT,
+            auth_failure_limit: DEFAULT_AUTH_FAILURE_LIMIT,
             clock: Clock::System,
         }
     }
@@ -72,6 +80,8 @@ pub enum ServeError {
 pub(crate) struct AppState {
     pub vault: Vault,
     pub reveal_limiter: Arc<ratelimit::RevealLimiter>,
+    pub auth_failures: Arc<ratelimit::AuthFailures>,
+    pub known_tokens: Arc<ratelimit::KnownTokens>,
 }
 
 /// A server running in this process.
@@ -97,7 +107,7 @@ impl RunningServer {
 }
 
 async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
-    let store = crate::vault::open_store(&config.database_url).await?;
+    let store = crate::vault::open_store(&config.database_url, &config.keyring).await?;
     if store.org().await.map_err(VaultError::from)?.is_none() {
         return Err(ServeError::NotInitialised(config.database_url));
     }
@@ -113,6 +123,8 @@ async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
     Ok(AppState {
         vault,
         reveal_limiter: Arc::new(ratelimit::RevealLimiter::new(config.reveal_rate_limit)),
+        auth_failures: Arc::new(ratelimit::AuthFailures::new(config.auth_failure_limit)),
+        known_tokens: Arc::default(),
     })
 }
 
@@ -149,7 +161,10 @@ async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let flusher = ratelimit::Flusher::spawn(state.auth_failures.clone(), state.vault.clone());
     let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
-    Ok(())
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    // After the last request: the summarised failed authentications still pending.
+    flusher.finish().await;
+    Ok(served?)
 }

@@ -2,7 +2,7 @@
 //!
 //! Every error answer is one of the named responses below (`#/components/responses/...`), each with
 //! the error body; a handler's annotation lists the ones it can really give, and every
-//! authenticated operation takes the four of [`AuthedErrors`]. `tests/openapi.rs` holds the
+//! authenticated operation takes the five of [`AuthedErrors`]. `tests/openapi.rs` holds the
 //! document to that, and CI runs schemathesis against a live server (`.ci/schemathesis.sh`).
 
 use std::collections::BTreeMap;
@@ -124,20 +124,25 @@ error_responses! {
         "`invalid_request`: well-formed, but the rules refuse it: a reserved name (one that changes how \
          programs start or load code, see `UpsertSecret.name`), or making a write-only secret \
          (`revealable: false`) revealable again.";
-    RateLimited, true, "`rate_limited`: too many reveals with this token; wait `Retry-After` seconds.";
+    RateLimited, true,
+        "`rate_limited`: too many failed authentications from this client address (any authenticated \
+         operation), or too many reveals and env deliveries for this user (reveal, env); wait \
+         `Retry-After` seconds.";
     Internal, false, "`internal`: the server failed; its log has the detail.";
     Unavailable, true, "`internal`: the database is busy; wait `Retry-After` seconds and try again.";
     InsufficientStorage, false, "`internal`: the vault's disk is full; nothing was written.";
 }
 
-/// What every authenticated operation can answer besides its own statuses: a refused token, and
-/// the store failing (authentication reads the store, and a refused token is written to the audit log).
+/// What every authenticated operation can answer besides its own statuses: a refused token, a
+/// client address past its failed-authentication limit, and the store failing (authentication
+/// reads the store, and a refused token is written to the audit log).
 pub(crate) struct AuthedErrors;
 
 impl IntoResponses for AuthedErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         [
             ("401", Unauthorized::response().0),
+            ("429", RateLimited::response().0),
             ("500", Internal::response().0),
             ("503", Unavailable::response().0),
             ("507", InsufficientStorage::response().0),

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use audit_chain::{GENESIS_HASH, audit_link_hash};
+pub use audit_chain::{AuditChain, ChainKeyRecord, GENESIS_HASH, legacy_link_hash, link_hash};
 pub use rows::*;
 
 use crate::crypto::TokenHash;
@@ -40,6 +40,15 @@ pub enum StoreError {
     Url { url: String, reason: String },
     #[error("database error: {0}")]
     Backend(String),
+    /// The unkeyed audit chain of an older database does not verify, so it cannot be keyed.
+    #[error(
+        "the audit chain is broken at event {id}, so it cannot be keyed; nothing was changed. \
+         Run `vaultty admin audit-verify` and restore the database from a backup"
+    )]
+    ChainBroken { id: i64 },
+    /// An audit record was to be appended by a store opened without the audit chain key.
+    #[error("this store was opened without the audit chain key, so it cannot append audit events")]
+    NoChainKey,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -122,6 +131,24 @@ pub trait Store: Send + Sync + 'static {
     async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRow>>;
     /// Events oldest first with `id > after_id`, for verifying the chain in batches.
     async fn audit_range(&self, after_id: i64, limit: u32) -> StoreResult<Vec<AuditRow>>;
+
+    // ---- the audit chain key (see audit_chain.rs) ----
+
+    /// The sealed chain key; `None` until the chain is keyed.
+    async fn audit_chain_key(&self) -> StoreResult<Option<ChainKeyRecord>>;
+    /// Keys the chain, in one transaction: when no chain key is stored yet, checks every event
+    /// already stored with the legacy link (`ChainBroken` if one does not hold) and stores
+    /// `record`, whose `keyed_from` must be the id the next event gets (`Conflict` with the
+    /// last id when it is not: events were appended meanwhile; seal for the next and try again).
+    /// Returns the stored record: another process's when it came first.
+    async fn key_audit_chain(&self, record: ChainKeyRecord) -> StoreResult<ChainKeyRecord>;
+    /// Replaces the sealed chain key if it is still `old` (a rekey); returns whether it did.
+    async fn reseal_audit_chain_key(&self, old: &str, new: &str) -> StoreResult<bool>;
+    /// Gives the store the chain that links the events it appends: once, right after opening.
+    /// Until then every append fails with `NoChainKey`.
+    fn use_audit_chain(&self, chain: AuditChain) -> StoreResult<()>;
+    /// The chain given to `use_audit_chain`, if any.
+    fn audit_chain(&self) -> Option<&AuditChain>;
 
     // ---- master-key rotation and the sealed format ----
 

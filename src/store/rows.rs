@@ -232,7 +232,7 @@ impl NewAudit {
 }
 
 /// An appended audit record: the store assigns the id and links it into the hash chain
-/// (`audit_link_hash` over `prev_hash`, the id and the record).
+/// (`AuditChain::link` over `prev_hash`, the id and the record).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRow {
     pub id: i64,

@@ -147,8 +147,11 @@ impl Tasks {
                 }
             }
             // The random source is I/O too: it stays out of `update`.
-            Command::Generate { len, alphabet } => {
-                self.send(Reply::Generated(crate::crypto::generate_value(len, alphabet)));
+            Command::Generate { len, alphabet, ticket } => {
+                self.send(Reply::Generated {
+                    ticket,
+                    value: crate::crypto::generate_value(len, alphabet),
+                });
             }
         }
     }

@@ -1,31 +1,28 @@
 //! Operations on the database directly, for the first start and for recovery: init, create-user,
-//! rekey (re-seal every value under the primary key, online, in batches, resumable) and the audit
-//! chain check. Used by `vaultty admin` and by the embedded local vault.
+//! rekey (re-seal every value under the primary key, online, in batches, resumable). The audit
+//! chain's key and check are in `audit_chain.rs`. Used by `vaultty admin` and by the embedded
+//! local vault.
 
 use std::sync::Arc;
 
 use secrecy::SecretString;
 
+use super::audit_chain::{open_store, reseal_chain_key};
 use super::error::VaultResult;
 use super::identity::new_token;
 use super::{Clock, RekeyReport, VaultError};
 use crate::api::{Role, validate};
 use crate::crypto::Keyring;
-use crate::store::{self, AuditAction, DynStore, GENESIS_HASH, NewAudit, Outcome, audit_link_hash};
+use crate::store::{self, AuditAction, DynStore, NewAudit, Outcome};
 
-const VERIFY_BATCH: u32 = 1000;
-
-pub async fn open_store(database_url: &str) -> VaultResult<DynStore> {
-    Ok(store::open(database_url).await?)
-}
-
-/// Creates the org and its first admin; returns the admin's token (shown once).
-pub async fn admin_init(database_url: &str, org: &str, admin: &str) -> VaultResult<SecretString> {
+/// Creates the org and its first admin; returns the admin's token (shown once). The keyring
+/// seals the audit chain key, which the first audit events are linked under.
+pub async fn admin_init(database_url: &str, keyring: &Keyring, org: &str, admin: &str) -> VaultResult<SecretString> {
     if org.trim().is_empty() || org.chars().count() > 128 {
         return Err(VaultError::Invalid("an org name is 1 to 128 characters".into()));
     }
     validate::user_name(admin).map_err(VaultError::Invalid)?;
-    let store = open_store(database_url).await?;
+    let store = open_store(database_url, keyring).await?;
     // Run once, outside any server: the wall clock is the only one these commands know.
     let at = Clock::System.now_millis();
     let (token, row) = new_token(0, "initial", at, None);
@@ -34,9 +31,14 @@ pub async fn admin_init(database_url: &str, org: &str, admin: &str) -> VaultResu
 }
 
 /// Creates a user with a first token; returns the token (shown once).
-pub async fn admin_create_user(database_url: &str, name: &str, role: Role) -> VaultResult<SecretString> {
+pub async fn admin_create_user(
+    database_url: &str,
+    keyring: &Keyring,
+    name: &str,
+    role: Role,
+) -> VaultResult<SecretString> {
     validate::user_name(name).map_err(VaultError::Invalid)?;
-    let store = open_store(database_url).await?;
+    let store = open_store(database_url, keyring).await?;
     if store.org().await?.is_none() {
         return Err(VaultError::Store(store::StoreError::NotInitialised));
     }
@@ -67,38 +69,8 @@ pub async fn admin_create_user(database_url: &str, name: &str, role: Role) -> Va
 /// `unopenable` and left; the rest go on. After a crash, running it again picks up whatever is
 /// left, because it selects by format and key id rather than by progress.
 pub async fn rekey(store: &DynStore, keyring: Arc<Keyring>) -> VaultResult<RekeyReport> {
+    // The audit chain key first: it is one row, and the chain must stay verifiable once the old
+    // master key is dropped.
+    reseal_chain_key(store, &keyring).await?;
     super::sealing::reseal_all(store, &keyring).await
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainReport {
-    pub events: u64,
-    /// The id of the first event whose link does not hold, if any.
-    pub first_broken: Option<i64>,
-}
-
-/// Walks the audit log oldest first and recomputes every link.
-pub async fn audit_verify(store: &DynStore) -> VaultResult<ChainReport> {
-    let mut prev = GENESIS_HASH;
-    let mut after = 0;
-    let mut events = 0;
-    loop {
-        let batch = store.audit_range(after, VERIFY_BATCH).await?;
-        let Some(last) = batch.last() else { break };
-        after = last.id;
-        for row in &batch {
-            events += 1;
-            if row.prev_hash != prev || audit_link_hash(&prev, row) != row.hash {
-                return Ok(ChainReport {
-                    events,
-                    first_broken: Some(row.id),
-                });
-            }
-            prev = row.hash;
-        }
-    }
-    Ok(ChainReport {
-        events,
-        first_broken: None,
-    })
 }

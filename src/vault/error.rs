@@ -34,6 +34,9 @@ pub enum VaultError {
     /// A stored value that does not open: a wrong or missing master key, or tampering.
     #[error("a stored value could not be opened: {0}")]
     Crypto(#[from] CryptoError),
+    /// The audit chain key does not open: a missing master key, or its row was altered.
+    #[error("{0}")]
+    ChainKey(String),
 }
 
 impl From<StoreError> for VaultError {

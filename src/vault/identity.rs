@@ -9,13 +9,24 @@ use crate::api::{
     CreateToken, CreateUser, CreatedToken, CreatedUser, MAX_TOKEN_LIFETIME_SECS, Me, OrgInfo, PatchOrg, TokenInfo,
     validate,
 };
-use crate::crypto::{generate_token, hash_token, random_bytes};
+use crate::crypto::{TokenHash, generate_token, hash_token, random_bytes};
 use crate::store::{AuditAction, Millis, NewAudit, NewToken, Outcome, StoreError};
 
 /// A public token id: short, random, safe to show and to log.
 pub(crate) fn new_token_id() -> String {
     let bytes = random_bytes::<6>();
     format!("tok_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// Failed authentications from one client address, summarised: `count` of them, the last at `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedAuths {
+    /// `None` for addresses beyond what the server tracks, counted together.
+    pub ip: Option<String>,
+    /// The User-Agent of the last one.
+    pub client: Option<String>,
+    pub count: u32,
+    pub at: Millis,
 }
 
 pub(crate) fn new_token(user_id: i64, name: &str, at: Millis, expires_at: Option<Millis>) -> (SecretString, NewToken) {
@@ -32,39 +43,57 @@ pub(crate) fn new_token(user_id: i64, name: &str, at: Millis, expires_at: Option
 }
 
 impl Vault {
-    /// The caller a bearer token belongs to. A failed attempt is recorded (`auth_failed`).
+    /// The caller a bearer token belongs to, or `Unauthorized` with the reason. Writes nothing:
+    /// the server summarises failures per client address and hands them to
+    /// [`Vault::record_auth_failures`], so that a flood of bad tokens cannot fill the disk.
     pub async fn authenticate(&self, token: Option<&SecretString>, origin: Origin) -> VaultResult<Caller> {
+        self.authenticate_hash(token.map(hash_token), origin).await
+    }
+
+    /// [`Vault::authenticate`] for a token already hashed (`crypto::hash_token`), for a caller
+    /// that needs the hash too.
+    pub async fn authenticate_hash(&self, hash: Option<TokenHash>, origin: Origin) -> VaultResult<Caller> {
         let at = self.now_millis();
-        let reason = match token {
+        let reason = match hash {
             None => "missing bearer token: send `Authorization: Bearer <token>`",
-            Some(token) => {
-                let hash = hash_token(token);
-                match self.store.token_by_hash(&hash).await? {
-                    Some((row, user)) if row.hash.ct_eq(&hash) => {
-                        if row.revoked_at.is_some() {
-                            "this token was revoked"
-                        } else if row.expires_at.is_some_and(|e| e <= at) {
-                            "this token has expired"
-                        } else {
-                            return Ok(Caller {
-                                user,
-                                token_id: row.id,
-                                client: origin.client,
-                                ip: origin.ip,
-                            });
-                        }
+            Some(hash) => match self.store.token_by_hash(&hash).await? {
+                Some((row, user)) if row.hash.ct_eq(&hash) => {
+                    if row.revoked_at.is_some() {
+                        "this token was revoked"
+                    } else if row.expires_at.is_some_and(|e| e <= at) {
+                        "this token has expired"
+                    } else {
+                        return Ok(Caller {
+                            user,
+                            token_id: row.id,
+                            client: origin.client,
+                            ip: origin.ip,
+                        });
                     }
-                    _ => "invalid token",
                 }
-            }
+                _ => "invalid token",
+            },
         };
-        let audit = NewAudit {
-            client: origin.client,
-            ip: origin.ip,
-            ..NewAudit::new(at, AuditAction::AuthFailed, Outcome::Denied)
-        };
-        self.store.append_audit(vec![audit]).await?;
         Err(VaultError::Unauthorized(reason.to_owned()))
+    }
+
+    /// Appends one `auth_failed` row (outcome `denied`, no actor) per summary, in one transaction.
+    pub async fn record_auth_failures(&self, failures: Vec<FailedAuths>) -> VaultResult<()> {
+        if failures.is_empty() {
+            return Ok(());
+        }
+        let audits = failures
+            .into_iter()
+            .map(|f| NewAudit {
+                client: f.client,
+                ip: f.ip,
+                // One failure is an ordinary row; `count` says a row stands for more.
+                count: (f.count > 1).then_some(f.count),
+                ..NewAudit::new(f.at, AuditAction::AuthFailed, Outcome::Denied)
+            })
+            .collect();
+        self.store.append_audit(audits).await?;
+        Ok(())
     }
 
     pub async fn me(&self, caller: &Caller) -> VaultResult<Me> {

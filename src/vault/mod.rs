@@ -6,6 +6,7 @@
 
 mod admin;
 mod audit;
+mod audit_chain;
 mod clock;
 mod convert;
 mod error;
@@ -18,10 +19,14 @@ mod secrets;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-pub use admin::{ChainReport, admin_create_user, admin_init, audit_verify, open_store, rekey};
+pub use admin::{admin_create_user, admin_init, rekey};
+pub use audit_chain::{
+    ChainOpen, ChainReport, HeadCheck, audit_verify, check_head, open_store, open_store_with, reseal_chain_key,
+};
 pub use clock::{Clock, ManualClock};
 pub use error::VaultError;
 pub use error::VaultResult;
+pub use identity::FailedAuths;
 pub use sealing::{RekeyReport, UnopenableRow};
 
 use crate::api::Role;

@@ -65,7 +65,9 @@ async fn audit_chain_verifies_and_reports_the_first_broken_link() {
             .await
             .unwrap();
     }
-    let store = vaultty::vault::open_store(&v.db_url).await.unwrap();
+    let store = vaultty::vault::open_store(&v.db_url, &crate::common::keyring(&v.keys))
+        .await
+        .unwrap();
     let report = vaultty::vault::audit_verify(&store).await.unwrap();
     assert_eq!(report.first_broken, None);
     assert!(report.events >= 20);

@@ -91,8 +91,8 @@ async fn rekey_under_load_loses_nothing() {
             }
         })
     };
-    let store = vaultty::vault::open_store(&v.db_url).await.unwrap();
     let ring = Arc::new(common::keyring(&[new_key, old_key]));
+    let store = vaultty::vault::open_store(&v.db_url, &ring).await.unwrap();
     let first = vaultty::vault::rekey(&store, ring.clone()).await.unwrap();
     load.await.unwrap();
     let second = vaultty::vault::rekey(&store, ring.clone()).await.unwrap();

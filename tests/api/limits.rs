@@ -1,10 +1,13 @@
-//! Refusals: bad input gets its 4xx and the error body, and reveals are rate-limited per token.
+//! Refusals: bad input gets its 4xx and the error body, and reveals are rate-limited per user.
+
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::json;
-use vaultty::api::CreateToken;
+use vaultty::api::{CreateToken, Role};
 use vaultty::client::ClientError;
+use vaultty::vault::ManualClock;
 
 use crate::common::http::Call;
 use crate::common::{self, TestVault};
@@ -110,31 +113,21 @@ async fn bad_input_is_refused_with_the_error_body() {
     assert_eq!((kept.value.expose_secret(), kept.version), ("keep-this-value-1", 1));
 }
 
+/// The reveal budget belongs to the user: every token of theirs spends from it, and `POST
+/// /v1/env` spends one unit per call, however many values it delivers.
 #[tokio::test(flavor = "multi_thread")]
-async fn reveals_are_rate_limited_per_token() {
+async fn reveals_are_rate_limited_per_user() {
+    // The vault's clock stands still, so the budget cannot refill during the test.
+    let clock = ManualClock::starting_now();
     let v = TestVault::start_with(common::Options {
         reveal_rate_limit: 3,
+        clock: clock.clone().into(),
         ..Default::default()
     })
     .await;
     let admin = v.admin();
     admin.upsert_secret(&upsert("K", "some-value-12345")).await.unwrap();
-    for _ in 0..3 {
-        admin.reveal("K", false, None).await.unwrap();
-    }
-    match admin.reveal("K", false, None).await {
-        Err(ClientError::RateLimited { retry_after }) => assert!(retry_after.as_secs() >= 1),
-        other => panic!("expected 429, got {other:?}"),
-    }
-    let res = v
-        .api()
-        .post("/v1/secrets/K/reveal")
-        .token(&v.admin_token)
-        .send_text()
-        .await;
-    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(res.headers.get("retry-after").is_some());
-    // Another token of the same user has its own budget.
+    // A second token of the same user, minted before the budget is spent: it does not double it.
     let other = admin
         .create_token(&CreateToken {
             name: "second".into(),
@@ -142,5 +135,43 @@ async fn reveals_are_rate_limited_per_token() {
         })
         .await
         .unwrap();
-    assert!(v.client(&other.token).reveal("K", false, None).await.is_ok());
+    let second = v.client(&other.token);
+    admin.reveal("K", false, None).await.unwrap();
+    second.reveal("K", false, None).await.unwrap();
+    admin.reveal("K", false, None).await.unwrap();
+    for client in [&admin, &second] {
+        match client.reveal("K", false, None).await {
+            Err(ClientError::RateLimited { retry_after }) => assert!(retry_after.as_secs() >= 1),
+            other => panic!("expected 429, got {other:?}"),
+        }
+    }
+    let res = v
+        .api()
+        .post("/v1/secrets/K/reveal")
+        .token(&other.token)
+        .send_text()
+        .await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers.get("retry-after").is_some());
+    // env is within the same budget: no way around the limit.
+    assert!(matches!(admin.env(None).await, Err(ClientError::RateLimited { .. })));
+
+    // Another user has a budget of their own. Five values by env cost one unit, not five.
+    let (bob, _) = v.user("bob", Role::Member).await;
+    for i in 0..5 {
+        bob.upsert_secret(&upsert(&format!("B{i}"), "bobs-value-12345"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(bob.env(None).await.unwrap().len(), 5);
+    bob.reveal("B0", false, None).await.unwrap();
+    bob.reveal("B1", false, None).await.unwrap();
+    assert!(matches!(bob.env(None).await, Err(ClientError::RateLimited { .. })));
+
+    // The budget refills by the vault's clock: a minute later, a minute's worth.
+    clock.advance(Duration::from_secs(60));
+    for _ in 0..3 {
+        second.reveal("K", false, None).await.unwrap();
+    }
+    assert!(admin.reveal("K", false, None).await.is_err());
 }

@@ -8,6 +8,7 @@
 mod common;
 
 mod audit;
+mod auth_limits;
 mod crypto_at_rest;
 mod env;
 mod health;

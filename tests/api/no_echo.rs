@@ -224,3 +224,30 @@ async fn refusals_name_the_field_and_never_quote_the_input() {
         }
     }
 }
+
+/// A path segment that does not decode to UTF-8 gets the error body like any other refusal, and
+/// the body does not repeat the segment (axum's own answer was plain text quoting it).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_path_that_is_not_utf8_gets_the_error_body() {
+    let v = TestVault::start().await;
+    let api = v.api();
+    for path in [
+        "/v1/secrets/canary%FF%FE",
+        "/v1/secrets/canary%C3/reveal",
+        "/v1/secrets/canary%FF/versions",
+        "/v1/tokens/canary%FF",
+    ] {
+        let call = if path.ends_with("reveal") {
+            api.post(path)
+        } else if path.starts_with("/v1/tokens") {
+            api.delete(path)
+        } else {
+            api.get(path)
+        };
+        let answer = call.token(&v.admin_token).send_text().await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{path}: {}", answer.text);
+        let body: Value = serde_json::from_str(&answer.text).unwrap_or_else(|_| panic!("{path}: {}", answer.text));
+        assert_eq!(body["error"]["code"], "invalid_request", "{path}");
+        assert!(!answer.text.contains("canary"), "{path}: {}", answer.text);
+    }
+}

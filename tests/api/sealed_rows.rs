@@ -220,8 +220,8 @@ async fn a_v1_database_is_resealed_at_start_and_still_reveals() {
     {
         let db = Connection::open(&p.db_path).unwrap();
         downgrade_values(&db, &p.keys);
-        // The schema as it was: no identity column, no settings.
-        db.execute_batch("DROP TABLE settings; ALTER TABLE secrets DROP COLUMN uid; PRAGMA user_version = 2;")
+        // The schema as it was: no identity column, no settings (the migration before them is 3).
+        db.execute_batch("DROP TABLE settings; ALTER TABLE secrets DROP COLUMN uid; PRAGMA user_version = 3;")
             .unwrap();
     }
     let server = restart(&p).await;

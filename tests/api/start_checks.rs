@@ -45,24 +45,35 @@ fn run_to_end(args: &[&str], master_keys: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-async fn vault_sealed_under_a() -> TestVault {
+/// A vault whose values are sealed under key A, while the rest (the audit chain key, sealed at
+/// `admin init`) is under key B: as after the primary key changed to A, with B dropped since.
+/// Returns it with a server running with both keys, and that server's admin client.
+async fn vault_sealed_under_a() -> (TestVault, vaultty::server::RunningServer) {
     let v = TestVault::start_with(common::Options {
-        keys: vec![KEY_A],
+        keys: vec![KEY_B],
         ..Default::default()
     })
     .await;
+    let opts = common::Options {
+        keys: vec![KEY_A, KEY_B],
+        ..Default::default()
+    };
+    let server = common::start_server(&v.db_url, &opts).await;
+    let admin =
+        vaultty::client::VaultClient::new(&server.url(), Some(v.admin_token.clone()), Default::default()).unwrap();
     for i in 0..3 {
-        v.admin()
+        admin
             .upsert_secret(&org_upsert(&format!("UNDER_A_{i}"), "value-sealed-under-a"))
             .await
             .unwrap();
     }
-    v
+    (v, server)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_without_the_key_refuses_to_start_and_names_it() {
-    let v = vault_sealed_under_a().await;
+    let (v, both) = vault_sealed_under_a().await;
+    both.shutdown().await;
     let (a, b) = (key_id(KEY_A), key_id(KEY_B));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let started = server::start(ServerConfig::new(&v.db_url, common::keyring(&[KEY_B])), listener).await;
@@ -87,7 +98,8 @@ async fn a_server_without_the_key_refuses_to_start_and_names_it() {
 /// `vaultty serve` says so in one line on stderr and exits 2 (a configuration error).
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_exits_2_naming_the_missing_key() {
-    let v = vault_sealed_under_a().await;
+    let (v, both) = vault_sealed_under_a().await;
+    both.shutdown().await;
     let out = run_to_end(
         &["serve", "--listen", "127.0.0.1:0", "--database", &v.db_url],
         &STANDARD.encode(KEY_B),
@@ -103,7 +115,8 @@ async fn serve_exits_2_naming_the_missing_key() {
 /// namespace, name and version; every other row is re-sealed; the exit code is 1.
 #[tokio::test(flavor = "multi_thread")]
 async fn rekey_reports_a_bad_row_and_goes_on() {
-    let v = vault_sealed_under_a().await;
+    let (v, both) = vault_sealed_under_a().await;
+    both.shutdown().await;
     {
         let db = rusqlite::Connection::open(v.db_path()).unwrap();
         db.execute(
@@ -113,8 +126,8 @@ async fn rekey_reports_a_bad_row_and_goes_on() {
         )
         .unwrap();
     }
-    let store = vaultty::vault::open_store(&v.db_url).await.unwrap();
     let ring = std::sync::Arc::new(common::keyring(&[KEY_B, KEY_A]));
+    let store = vaultty::vault::open_store(&v.db_url, &ring).await.unwrap();
     let report = vaultty::vault::rekey(&store, ring.clone()).await.unwrap();
     assert_eq!(report.resealed, 2, "{report:?}");
     assert_eq!(report.unopenable.len(), 1, "{report:?}");

@@ -64,5 +64,7 @@ async fn tokens_expire_and_revoke_on_the_next_request() {
         })
         .await
         .unwrap();
-    assert!(failures.len() >= 2);
+    // Both failures: the first as its own row, the second counted in the address's summary row,
+    // written when the minute is over (see auth_limits.rs).
+    assert!(!failures.is_empty());
 }

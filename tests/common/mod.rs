@@ -29,6 +29,8 @@ pub fn keyring(keys: &[[u8; 32]]) -> Keyring {
 pub struct Options {
     pub max_versions: u32,
     pub reveal_rate_limit: u32,
+    /// Failed authentications per minute per client address (`serve --auth-failure-limit`).
+    pub auth_failure_limit: u32,
     pub keys: Vec<[u8; 32]>,
     /// The vault's clock: pass `ManualClock::starting_now().into()` (keeping a clone) to move
     /// time by hand.
@@ -40,6 +42,7 @@ impl Default for Options {
         Options {
             max_versions: 10,
             reveal_rate_limit: 0,
+            auth_failure_limit: vaultty::server::DEFAULT_AUTH_FAILURE_LIMIT,
             keys: vec![[7u8; 32]],
             clock: Clock::System,
         }
@@ -54,7 +57,9 @@ impl TestVault {
     pub async fn start_with(opts: Options) -> TestVault {
         let dir = tempfile::tempdir().unwrap();
         let db_url = format!("sqlite://{}", dir.path().join("vault.db").display());
-        let admin_token = vaultty::vault::admin_init(&db_url, "acme", "alice").await.unwrap();
+        let admin_token = vaultty::vault::admin_init(&db_url, &keyring(&opts.keys), "acme", "alice")
+            .await
+            .unwrap();
         let server = start_server(&db_url, &opts).await;
         TestVault {
             dir,
@@ -115,6 +120,7 @@ pub async fn start_server(db_url: &str, opts: &Options) -> RunningServer {
         ServerConfig {
             max_versions: opts.max_versions,
             reveal_rate_limit: opts.reveal_rate_limit,
+            auth_failure_limit: opts.auth_failure_limit,
             clock: opts.clock.clone(),
             ..ServerConfig::new(db_url, keyring(&opts.keys))
         },

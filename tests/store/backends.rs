@@ -4,7 +4,9 @@
 
 use std::any::Any;
 
-use vaultty::store::{self, DynStore, StoreError};
+use vaultty::crypto::{Keyring, MasterKey};
+use vaultty::store::DynStore;
+use vaultty::vault::VaultError;
 
 pub struct Db {
     pub url: String,
@@ -13,8 +15,8 @@ pub struct Db {
 }
 
 impl Db {
-    pub async fn try_open(&self) -> Result<DynStore, StoreError> {
-        store::open(&self.url).await
+    pub async fn try_open(&self) -> Result<DynStore, VaultError> {
+        open_url(&self.url).await
     }
 
     pub async fn open(&self) -> DynStore {
@@ -22,6 +24,18 @@ impl Db {
             .await
             .unwrap_or_else(|e| panic!("cannot open {}: {e}", self.url))
     }
+}
+
+pub const KEY: [u8; 32] = [5; 32];
+
+/// The master keyring the chapters' databases seal their audit chain key under.
+pub fn keyring() -> Keyring {
+    Keyring::new(vec![MasterKey::from_bytes(KEY)]).unwrap()
+}
+
+/// Opens a database as the vault does: with its audit chain key, keying the chain when needed.
+pub async fn open_url(url: &str) -> Result<DynStore, VaultError> {
+    vaultty::vault::open_store(url, &keyring()).await
 }
 
 /// A file in a temporary directory.

@@ -3,7 +3,7 @@
 use vaultty::crypto::TokenHash;
 use vaultty::store::{
     AuditAction, Category, GENESIS_HASH, NewAudit, NewToken, Outcome, Owner, Role, Scope, SecretRow, SecretWrite,
-    Store, UserRow, audit_link_hash,
+    Store, UserRow, link_hash,
 };
 
 pub const T0: i64 = 1_780_000_000_000;
@@ -100,8 +100,11 @@ pub async fn put(s: &dyn Store, owner: Owner, name: &str, version: i64) -> Secre
     row
 }
 
-/// Walks the whole audit log in small batches and checks every link; returns the event count.
+/// Walks the whole audit log in small batches and checks every link, with the chain key the store
+/// was opened with; returns the event count.
 pub async fn verify_chain(store: &dyn Store) -> usize {
+    let chain = store.audit_chain();
+    assert!(chain.is_some(), "the store was opened with its chain key");
     let mut prev = GENESIS_HASH;
     let mut after = 0;
     let mut count = 0;
@@ -115,7 +118,7 @@ pub async fn verify_chain(store: &dyn Store) -> usize {
             assert_eq!(e.prev_hash, prev, "event {} links to the one before it", e.id);
             assert_eq!(
                 e.hash,
-                audit_link_hash(&prev, &e),
+                link_hash(chain, &prev, &e),
                 "event {} hashes to its stored hash",
                 e.id
             );

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use vaultty::store::{self, AuditAction, Owner};
+use vaultty::store::{AuditAction, Owner};
 
 use crate::backends::Db;
 use crate::fixtures::{T0, audit, create, token, verify_chain};
@@ -27,7 +27,7 @@ pub async fn chapter(test_name: &str, fresh: fn() -> Db) {
 
 /// The child: 8 writers, each printing `acked NAME` once its write and use are acknowledged.
 async fn write_until_killed(url: &str) {
-    let s = store::open(url).await.unwrap();
+    let s = crate::backends::open_url(url).await.unwrap();
     let workers: Vec<_> = (0..8)
         .map(|w| {
             let s = Arc::clone(&s);

@@ -315,11 +315,11 @@ pub fn copied(app: &mut App, label: &str, t: OffsetDateTime) -> Vec<Command> {
 /// Ctrl-G as `tasks` plays it: the command, then the generated value as its reply.
 pub fn generate(app: &mut App) -> Vec<Command> {
     let cmds = ctrl(app, 'g');
-    let [Command::Generate { len, alphabet }] = &cmds[..] else {
+    let [Command::Generate { len, alphabet, ticket }] = &cmds[..] else {
         panic!("Ctrl-G asks tasks for a value: {cmds:?}");
     };
     let value = vaultty::crypto::generate_value(*len, *alphabet);
-    send(app, Reply::Generated(value))
+    send(app, Reply::Generated { ticket: *ticket, value })
 }
 
 /// The written secret as the server would return it.

@@ -91,17 +91,42 @@ fn ctrl_g_asks_tasks_and_the_value_arrives_as_a_reply() {
     select(&mut app, "GITHUB_TOKEN");
     ch(&mut app, 'r');
     let cmds = ctrl(&mut app, 'g');
-    assert!(
-        matches!(&cmds[..], [vaultty::tui::Command::Generate { len: 32, .. }]),
-        "{cmds:?}"
-    );
+    let [vaultty::tui::Command::Generate { len: 32, ticket, .. }] = &cmds[..] else {
+        panic!("{cmds:?}");
+    };
+    let ticket = *ticket;
     let value = |app: &App| match &app.popup {
         Some(Popup::Form(f)) => f.form.secret().map(|s| s.expose().to_owned()),
         _ => None,
     };
     assert_eq!(value(&app).as_deref(), Some(""), "update itself draws no random value");
-    send(&mut app, Reply::Generated(SecretString::from("generated-by-tasks")));
+    let generated = |text: &str| Reply::Generated {
+        ticket,
+        value: SecretString::from(text.to_owned()),
+    };
+    send(&mut app, generated("generated-by-tasks"));
     assert_eq!(value(&app).as_deref(), Some("generated-by-tasks"));
+
+    // A value asked for by a form since closed never lands in the next one.
+    let cmds = ctrl(&mut app, 'g');
+    let [vaultty::tui::Command::Generate { ticket: closed, .. }] = &cmds[..] else {
+        panic!("{cmds:?}");
+    };
+    let closed = *closed;
+    press(&mut app, KeyCode::Esc);
+    ch(&mut app, 'r');
+    send(
+        &mut app,
+        Reply::Generated {
+            ticket: closed,
+            value: SecretString::from("for-the-closed-form"),
+        },
+    );
+    assert_eq!(
+        value(&app).as_deref(),
+        Some(""),
+        "the new form did not ask for that value"
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Health, identity, the org, users, tokens and the audit log.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::api::{
@@ -9,7 +9,7 @@ use crate::api::{
 };
 use crate::server::AppState;
 use crate::server::error::ApiError;
-use crate::server::extract::{ApiJson, ApiQuery, Authed};
+use crate::server::extract::{ApiJson, ApiQuery, Authed, PathParam};
 use crate::server::openapi::{AuthedErrors, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge};
 
 /// Liveness; no token needed.
@@ -81,12 +81,12 @@ pub async fn list_tokens(State(s): State<AppState>, Authed(caller): Authed) -> R
 /// Revokes one of the caller's own live tokens (the one in use included).
 #[utoipa::path(delete, path = "/v1/tokens/{id}", params(("id" = String, Path, description = "The token's id, `tok_…`")),
     tag = "identity",
-    responses((status = 204, description = "revoked"), (status = 404, response = NotFound), AuthedErrors),
+    responses((status = 204, description = "revoked"), (status = 400, response = BadRequest), (status = 404, response = NotFound), AuthedErrors),
     security(("bearer" = [])))]
 pub async fn revoke_token(
     State(s): State<AppState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<StatusCode, ApiError> {
     s.vault.revoke_token(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,7 +1,7 @@
 //! `/v1/secrets`: metadata, writes, history.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -11,7 +11,7 @@ use crate::api::{
 };
 use crate::server::AppState;
 use crate::server::error::ApiError;
-use crate::server::extract::{ApiJson, ApiQuery, Authed};
+use crate::server::extract::{ApiJson, ApiQuery, Authed, PathParam};
 use crate::server::openapi::{AuthedErrors, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable};
 
 /// The metadata the caller may see: its own and the org's; admins may ask for other users' (`all`, `user_id`).
@@ -67,7 +67,7 @@ pub async fn upsert(
 pub async fn get_one(
     State(s): State<AppState>,
     Authed(caller): Authed,
-    Path(name): Path<String>,
+    PathParam(name): PathParam,
     ApiQuery(q): ApiQuery<NamespaceQuery>,
 ) -> Result<Json<SecretMeta>, ApiError> {
     Ok(Json(s.vault.get(&caller, &name, q.org_wide.unwrap_or(false)).await?))
@@ -83,7 +83,7 @@ pub async fn get_one(
 pub async fn patch(
     State(s): State<AppState>,
     Authed(caller): Authed,
-    Path(name): Path<String>,
+    PathParam(name): PathParam,
     ApiQuery(q): ApiQuery<NamespaceQuery>,
     ApiJson(body): ApiJson<PatchSecret>,
 ) -> Result<Json<SecretMeta>, ApiError> {
@@ -102,7 +102,7 @@ pub async fn patch(
 pub async fn remove(
     State(s): State<AppState>,
     Authed(caller): Authed,
-    Path(name): Path<String>,
+    PathParam(name): PathParam,
     ApiQuery(q): ApiQuery<NamespaceQuery>,
 ) -> Result<StatusCode, ApiError> {
     s.vault.delete(&caller, &name, q.org_wide.unwrap_or(false)).await?;
@@ -117,7 +117,7 @@ pub async fn remove(
 pub async fn versions(
     State(s): State<AppState>,
     Authed(caller): Authed,
-    Path(name): Path<String>,
+    PathParam(name): PathParam,
     ApiQuery(q): ApiQuery<NamespaceQuery>,
 ) -> Result<Json<VersionList>, ApiError> {
     Ok(Json(VersionList {

@@ -1,15 +1,14 @@
 //! The two endpoints that return values: reveal and env. Both are audited before answering.
 
-use std::time::Instant;
-
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 use crate::api::{EnvRequest, EnvResponse, RevealQuery, Revealed};
 use crate::server::AppState;
 use crate::server::error::ApiError;
-use crate::server::extract::{ApiQuery, Authed, OptionalJson};
-use crate::server::openapi::{AuthedErrors, BadRequest, Forbidden, NotFound, PayloadTooLarge, RateLimited};
+use crate::server::extract::{ApiQuery, Authed, OptionalJson, PathParam};
+use crate::server::openapi::{AuthedErrors, BadRequest, Forbidden, NotFound, PayloadTooLarge};
+use crate::vault::Caller;
 
 /// Reveal a value. Recorded in the audit log before the value is sent. Takes no body.
 #[utoipa::path(post, path = "/v1/secrets/{name}/reveal",
@@ -17,17 +16,15 @@ use crate::server::openapi::{AuthedErrors, BadRequest, Forbidden, NotFound, Payl
     tag = "values",
     responses((status = 200, body = Revealed), (status = 400, response = BadRequest),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 429, response = RateLimited), AuthedErrors),
+        AuthedErrors),
     security(("bearer" = [])))]
 pub async fn reveal(
     State(s): State<AppState>,
     Authed(caller): Authed,
-    Path(name): Path<String>,
+    PathParam(name): PathParam,
     ApiQuery(q): ApiQuery<RevealQuery>,
 ) -> Result<Json<Revealed>, ApiError> {
-    s.reveal_limiter
-        .check(&caller.token_id, Instant::now())
-        .map_err(ApiError::rate_limited)?;
+    take_one(&s, &caller)?;
     Ok(Json(
         s.vault
             .reveal(&caller, &name, q.org_wide.unwrap_or(false), q.version)
@@ -49,7 +46,18 @@ pub async fn env(
     // Optional because `vaultty run` without --scope sends no body.
     OptionalJson(body): OptionalJson<EnvRequest>,
 ) -> Result<Json<EnvResponse>, ApiError> {
+    // One unit per call, whatever the number of values: a runner fetching its 40 secrets once a
+    // minute spends 1 a minute, and a call cannot deliver more than each value once, so calling
+    // env in a loop spends the same budget as revealing in a loop.
+    take_one(&s, &caller)?;
     Ok(Json(EnvResponse {
         env: s.vault.env(&caller, body.and_then(|b| b.scope)).await?,
     }))
+}
+
+/// One unit of the caller's user's reveal budget (shared by all their tokens), or 429.
+fn take_one(s: &AppState, caller: &Caller) -> Result<(), ApiError> {
+    s.reveal_limiter
+        .check(caller.user.id, s.vault.now_millis())
+        .map_err(ApiError::rate_limited)
 }

@@ -1,11 +1,18 @@
-//! Reading the audit log (appending is `Tx::append_audit`, in the writer).
+//! Reading the audit log (appending is `Tx::append_audit`, in the writer), and the audit chain
+//! key's row.
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::error::{map, parse_column};
+use super::writer::Tx;
 use crate::api::AUDIT_DEFAULT_LIMIT;
-use crate::store::{AuditFilter, AuditRow, NewAudit, StoreResult};
+use crate::store::{
+    AuditFilter, AuditRow, ChainKeyRecord, GENESIS_HASH, NewAudit, StoreError, StoreResult, legacy_link_hash,
+};
+
+/// Events read per batch while checking a legacy chain before keying it.
+const LEGACY_BATCH: u32 = 1000;
 
 const AUDIT_SELECT: &str = "SELECT id, at, actor, action, secret, visibility, owner, version, outcome, client, ip, \
                             prev_hash, hash, count FROM audit";
@@ -92,4 +99,56 @@ pub(super) fn audit_range(conn: &Connection, after_id: i64, limit: u32) -> Store
     conn.prepare_cached(&sql)
         .and_then(|mut st| st.query_map(params![after_id, limit], audit_row)?.collect())
         .map_err(map)
+}
+
+pub(super) fn chain_key(conn: &Connection) -> StoreResult<Option<ChainKeyRecord>> {
+    conn.prepare_cached("SELECT sealed, keyed_from FROM audit_chain_key WHERE id = 1")
+        .and_then(|mut st| {
+            st.query_row([], |r| {
+                Ok(ChainKeyRecord {
+                    sealed: r.get(0)?,
+                    keyed_from: r.get(1)?,
+                })
+            })
+            .optional()
+        })
+        .map_err(map)
+}
+
+/// See `Store::key_audit_chain`. Runs in the writer's transaction, so that no other writer (of
+/// this process or another) appends between the check of the legacy chain and the key's row.
+pub(super) fn key_chain(tx: &mut Tx<'_>, record: ChainKeyRecord) -> StoreResult<ChainKeyRecord> {
+    if let Some(existing) = chain_key(tx.conn)? {
+        return Ok(existing);
+    }
+    let (mut prev, mut last_id) = (GENESIS_HASH, 0);
+    loop {
+        let batch = audit_range(tx.conn, last_id, LEGACY_BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        for row in &batch {
+            if row.prev_hash != prev || legacy_link_hash(&prev, row) != row.hash {
+                return Err(StoreError::ChainBroken { id: row.id });
+            }
+            (prev, last_id) = (row.hash, row.id);
+        }
+    }
+    if record.keyed_from != last_id + 1 {
+        return Err(StoreError::Conflict { current: Some(last_id) });
+    }
+    tx.conn
+        .prepare_cached("INSERT INTO audit_chain_key (id, sealed, keyed_from) VALUES (1, ?1, ?2)")
+        .and_then(|mut st| st.execute(params![record.sealed, record.keyed_from]))
+        .map_err(map)?;
+    Ok(record)
+}
+
+pub(super) fn reseal_chain_key(tx: &mut Tx<'_>, old: &str, new: &str) -> StoreResult<bool> {
+    let changed = tx
+        .conn
+        .prepare_cached("UPDATE audit_chain_key SET sealed = ?2 WHERE id = 1 AND sealed = ?1")
+        .and_then(|mut st| st.execute(params![old, new]))
+        .map_err(map)?;
+    Ok(changed == 1)
 }

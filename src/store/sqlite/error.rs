@@ -48,6 +48,8 @@ pub(super) fn duplicate(e: &StoreError) -> StoreError {
             reason: reason.clone(),
         },
         StoreError::Backend(s) => StoreError::Backend(s.clone()),
+        StoreError::ChainBroken { id } => StoreError::ChainBroken { id: *id },
+        StoreError::NoChainKey => StoreError::NoChainKey,
     }
 }
 

@@ -18,7 +18,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 
@@ -30,6 +30,8 @@ pub struct SqliteStore {
     // Field order is drop order: the writer finishes its queue and closes first.
     writer: Writer,
     readers: Arc<ReadPool>,
+    /// Set once by `use_audit_chain`; the writer thread reads it for every batch.
+    links: Arc<OnceLock<AuditChain>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -47,9 +49,11 @@ impl SqliteStore {
         let conn = tokio::task::spawn_blocking(move || schema::open_writer(&owned))
             .await
             .map_err(|_| StoreError::Backend("opening the database stopped unexpectedly".into()))??;
+        let links = Arc::new(OnceLock::new());
         Ok(SqliteStore {
-            writer: Writer::start(conn)?,
+            writer: Writer::start(conn, Arc::clone(&links))?,
             readers: ReadPool::new(path),
+            links,
         })
     }
 }
@@ -205,6 +209,31 @@ impl Store for SqliteStore {
 
     async fn audit_range(&self, after_id: i64, limit: u32) -> StoreResult<Vec<AuditRow>> {
         self.readers.read(move |c| audit::audit_range(c, after_id, limit)).await
+    }
+
+    async fn audit_chain_key(&self) -> StoreResult<Option<ChainKeyRecord>> {
+        self.readers.read_short(audit::chain_key).await
+    }
+
+    async fn key_audit_chain(&self, record: ChainKeyRecord) -> StoreResult<ChainKeyRecord> {
+        self.writer.write(move |tx| audit::key_chain(tx, record)).await
+    }
+
+    async fn reseal_audit_chain_key(&self, old: &str, new: &str) -> StoreResult<bool> {
+        let (old, new) = (old.to_owned(), new.to_owned());
+        self.writer
+            .write(move |tx| audit::reseal_chain_key(tx, &old, &new))
+            .await
+    }
+
+    fn use_audit_chain(&self, chain: AuditChain) -> StoreResult<()> {
+        self.links
+            .set(chain)
+            .map_err(|_| StoreError::Backend("the audit chain key was given twice".into()))
+    }
+
+    fn audit_chain(&self) -> Option<&AuditChain> {
+        self.links.get()
     }
 
     async fn sealed_not_under(&self, key_id: &str, after: (i64, i64), limit: u32) -> StoreResult<Vec<SealedRow>> {

@@ -94,7 +94,16 @@ const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE audit ADD COLUMN count INTEGER;
     ",
-    // 3: each secret's identity, bound into its sealed values (v2) so that a secret deleted and
+    // 3: the audit chain key, sealed under a master key; events from keyed_from on are linked
+    // under it (see store/audit_chain.rs). One row, written when the chain is keyed.
+    r"
+    CREATE TABLE audit_chain_key (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        sealed     TEXT NOT NULL,
+        keyed_from INTEGER NOT NULL
+    );
+    ",
+    // 4: each secret's identity, bound into its sealed values (v2) so that a secret deleted and
     // created again is another secret; SQLite's randomblob() draws it for the existing rows. And
     // vault-wide facts: `sealed_v1` = `refused` once no value is left in the old format (at once
     // for a database with no values yet), after which an old row put back does not open.

@@ -2,7 +2,7 @@
 //! disk fails its batch, and in every case what was acknowledged is exactly what is stored.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rusqlite::{Connection, StatementStatus};
 
@@ -10,8 +10,8 @@ use super::audit::audit_range;
 use super::schema::open_writer;
 use super::writer::{Tx, Writer};
 use super::{accounts, secrets};
-use crate::crypto::TokenHash;
-use crate::store::{AuditAction, GENESIS_HASH, NewAudit, Outcome, Owner, StoreError, StoreResult, audit_link_hash};
+use crate::crypto::{ChainKey, TokenHash};
+use crate::store::{AuditAction, AuditChain, GENESIS_HASH, NewAudit, Outcome, Owner, StoreError, StoreResult};
 
 fn event(i: i64) -> NewAudit {
     NewAudit {
@@ -29,13 +29,19 @@ fn event(i: i64) -> NewAudit {
     }
 }
 
+/// The chain key these tests link under, keyed from the first event.
+fn test_chain() -> AuditChain {
+    AuditChain::new(ChainKey::from_bytes([3; 32]), 1)
+}
+
 /// A writer over a fresh file, after `setup` ran on its connection.
 fn writer(setup: &str) -> (tempfile::TempDir, String, Arc<Writer>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.db").display().to_string();
     let conn = open_writer(&path).unwrap();
     conn.execute_batch(setup).unwrap();
-    (dir, path, Arc::new(Writer::start(conn).unwrap()))
+    let links = Arc::new(OnceLock::from(test_chain()));
+    (dir, path, Arc::new(Writer::start(conn, links).unwrap()))
 }
 
 fn stored(path: &str) -> BTreeSet<i64> {
@@ -51,11 +57,11 @@ fn assert_chain(path: &str, expected: usize) {
     let conn = Connection::open(path).unwrap();
     let rows = audit_range(&conn, 0, 10_000).unwrap();
     assert_eq!(rows.len(), expected);
-    let mut prev = GENESIS_HASH;
+    let (mut prev, chain) = (GENESIS_HASH, test_chain());
     for row in rows {
         assert_eq!(
             (row.prev_hash, row.hash),
-            (prev, audit_link_hash(&prev, &row)),
+            (prev, chain.link(&prev, &row)),
             "event {}",
             row.id
         );
@@ -249,6 +255,7 @@ async fn unconditional_writes_on_a_stale_read_take_the_next_version() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db").display().to_string();
     let store = Arc::new(super::SqliteStore::open(&path).await.unwrap());
+    store.use_audit_chain(test_chain()).unwrap();
     let handles: Vec<_> = (0..24)
         .map(|i| {
             let store = Arc::clone(&store);

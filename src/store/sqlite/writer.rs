@@ -18,9 +18,9 @@
 use std::collections::VecDeque;
 use std::ffi::c_int;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -31,7 +31,7 @@ use tokio::sync::oneshot;
 use super::checkpoint::Checkpointer;
 use super::error::{duplicate, map};
 use super::schema::BUSY_TIMEOUT;
-use crate::store::{AuditRow, GENESIS_HASH, NewAudit, StoreError, StoreResult, Visibility, audit_link_hash};
+use crate::store::{AuditChain, AuditRow, GENESIS_HASH, NewAudit, StoreError, StoreResult, Visibility};
 
 /// Most jobs in one transaction: bounds how long the first job of a batch waits for the last.
 const MAX_BATCH: usize = 256;
@@ -56,15 +56,18 @@ struct Chain {
     last_hash: [u8; 32],
 }
 
-/// What a job gets: the connection inside its savepoint, and the audit chain.
+/// What a job gets: the connection inside its savepoint, and the audit chain: its tail, and the
+/// key that links it (`None` when the store was opened without it: appending then fails).
 pub(super) struct Tx<'c> {
     pub(super) conn: &'c Connection,
     chain: &'c mut Chain,
+    links: Option<&'c AuditChain>,
 }
 
 impl Tx<'_> {
     /// Appends one audit record, linked to the previous one.
     pub(super) fn append_audit(&mut self, a: NewAudit) -> StoreResult<()> {
+        let links = self.links.ok_or(StoreError::NoChainKey)?;
         let id = self
             .chain
             .last_id
@@ -76,7 +79,7 @@ impl Tx<'_> {
             prev_hash: self.chain.last_hash,
             hash: GENESIS_HASH,
         };
-        row.hash = audit_link_hash(&row.prev_hash, &row);
+        row.hash = links.link(&row.prev_hash, &row);
         self.conn
             .prepare_cached(
                 "INSERT INTO audit (id, at, actor, action, secret, visibility, owner, version, outcome, \
@@ -179,7 +182,7 @@ pub(super) struct Writer {
 impl Writer {
     /// Starts the writer thread on `conn`, and the checkpoint thread beside it on a connection
     /// of its own to the same file.
-    pub(super) fn start(mut conn: Connection) -> StoreResult<Writer> {
+    pub(super) fn start(mut conn: Connection, links: Arc<OnceLock<AuditChain>>) -> StoreResult<Writer> {
         // Checkpoints are the checkpoint thread's job, not a commit's: this hook replaces SQLite's
         // automatic one, and only notes how many frames the WAL holds after each commit.
         let wal_frames = Arc::new(AtomicI32::new(0));
@@ -196,7 +199,7 @@ impl Writer {
         let (jobs, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("vaultty-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, checkpointer, wal_frames))
+            .spawn(move || writer_loop(conn, rx, checkpointer, wal_frames, links))
             .map_err(|e| StoreError::Backend(format!("cannot start the database writer thread: {e}")))?;
         Ok(Writer {
             jobs: Some(jobs),
@@ -234,6 +237,7 @@ fn writer_loop(
     rx: Receiver<Box<dyn Job>>,
     checkpointer: Option<Checkpointer>,
     wal_frames: Arc<AtomicI32>,
+    links: Arc<OnceLock<AuditChain>>,
 ) {
     let mut queue: VecDeque<Box<dyn Job>> = VecDeque::with_capacity(MAX_BATCH);
     let mut last_batch = 1;
@@ -257,7 +261,7 @@ fn writer_loop(
         }
         last_batch = queue.len();
         while !queue.is_empty() {
-            last_commit = run_batch(&conn, &mut queue);
+            last_commit = run_batch(&conn, &mut queue, links.get());
         }
         let frames = wal_frames.load(Ordering::Relaxed);
         if frames >= WAL_RESTART_FRAMES {
@@ -295,7 +299,7 @@ fn drain(rx: &Receiver<Box<dyn Job>>, queue: &mut VecDeque<Box<dyn Job>>) {
 
 /// Runs jobs from the front of `queue` in one transaction. Consumes at least one job. Returns how
 /// long its commit took.
-fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>) -> Duration {
+fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>, links: Option<&AuditChain>) -> Duration {
     let mut chain = match begin(conn) {
         Ok(chain) => chain,
         Err(e) => {
@@ -319,6 +323,7 @@ fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>) -> Duration 
         let pending = job.run(&mut Tx {
             conn,
             chain: &mut chain,
+            links,
         });
         let own_error = pending.error();
         let end = if own_error.is_some() {

@@ -96,8 +96,12 @@ pub enum Reply {
         key: SecretKey,
         result: Result<(), CallError>,
     },
-    /// A random value for the open form (Ctrl-G); zeroized on drop, `Debug` shows nothing.
-    Generated(SecretString),
+    /// A random value for the form that asked with `ticket` (Ctrl-G); zeroized on drop, `Debug`
+    /// shows nothing.
+    Generated {
+        ticket: u64,
+        value: SecretString,
+    },
 }
 
 /// Everything that reaches `update`.
@@ -160,6 +164,8 @@ pub enum Command {
     Generate {
         len: usize,
         alphabet: Alphabet,
+        /// Names the request, so that the value lands only in the form that asked for it.
+        ticket: u64,
     },
     /// Create or rotate (`POST /v1/secrets`, with `expectedVersion` for a rotation).
     Write {

@@ -57,7 +57,7 @@ pub(super) fn on_reply(app: &mut App, reply: Reply, out: &mut Vec<Command>) {
         Reply::Cleared(result) => app.on_cleared(result),
         Reply::Written { op, result } => app.on_written(op, result, out),
         Reply::Deleted { key, result } => app.on_deleted(key, result, out),
-        Reply::Generated(value) => app.on_generated(&value),
+        Reply::Generated { ticket, value } => app.on_generated(ticket, &value),
     }
 }
 

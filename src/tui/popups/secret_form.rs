@@ -22,7 +22,13 @@ pub struct SecretForm {
     pub form: Form,
     pub step: Step,
     pub error: Option<String>,
+    /// The ticket of the Ctrl-G value this form waits for: a value asked for by a form since
+    /// closed, or by an earlier Ctrl-G, never lands here.
+    pub awaiting: Option<u64>,
 }
+
+/// Tickets for Ctrl-G requests, unique for the life of the process.
+static NEXT_TICKET: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Purpose {
@@ -53,6 +59,7 @@ impl SecretForm {
             form,
             step: Step::Editing,
             error: None,
+            awaiting: None,
         }
     }
 
@@ -149,7 +156,9 @@ fn generate(app: &mut App, _: Action, out: &mut Vec<Command>) {
     let Some(Popup::Form(f)) = &mut app.popup else { return };
     f.error = None;
     let (len, alphabet) = f.form.generator();
-    app.issue(out, Command::Generate { len, alphabet });
+    let ticket = NEXT_TICKET.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    f.awaiting = Some(ticket);
+    app.issue(out, Command::Generate { len, alphabet, ticket });
 }
 
 /// Enter: a rotation goes to review; new and edit are sent.
@@ -259,8 +268,14 @@ impl App {
         }
     }
 
-    /// Ctrl-G's value arrived: into the open form, if it still has a value field.
-    pub(crate) fn on_generated(&mut self, value: &secrecy::SecretString) {
-        with_form(self, |f| f.form.set_value(value));
+    /// Ctrl-G's value arrived: into the open form if that form asked for it (and still has a
+    /// value field); otherwise dropped, and zeroized with the reply.
+    pub(crate) fn on_generated(&mut self, ticket: u64, value: &secrecy::SecretString) {
+        with_form(self, |f| {
+            if f.awaiting == Some(ticket) {
+                f.awaiting = None;
+                f.form.set_value(value);
+            }
+        });
     }
 }

@@ -54,6 +54,7 @@ fn crypto(iters: usize) {
     let binding = Binding {
         namespace: "user:1",
         name: "OPENAI_API_KEY",
+        identity: "0123456789abcdef01234567",
         version: 3,
     };
     time_each(iters * 10, || {
@@ -284,10 +285,12 @@ async fn seed(store: &DynStore, ring: &Arc<Keyring>, me: &UserRow, n: usize) {
             for i in (chunk..n).step_by(64) {
                 let name = format!("LIST_{i:05}");
                 let value = SecretString::from(format!("sk-bench-{i:032}"));
+                let identity = vaultty::crypto::new_identity();
                 let sealed = ring.seal(
                     &Binding {
                         namespace: &ns,
                         name: &name,
+                        identity: &identity,
                         version: 1,
                     },
                     &value,
@@ -297,12 +300,13 @@ async fn seed(store: &DynStore, ring: &Arc<Keyring>, me: &UserRow, n: usize) {
                     name: name.clone(),
                     expected: None,
                     new_version: 1,
+                    identity,
                     sealed,
                     preview: "sk-b****0042".into(),
-                    category: Default::default(),
-                    scope: Default::default(),
-                    description: Some("a listed secret".into()),
-                    revealable: true,
+                    category: None,
+                    scope: None,
+                    description: Some(Some("a listed secret".into())),
+                    revealable: None,
                     at: now(),
                     by: me.name.clone(),
                     max_versions: 10,

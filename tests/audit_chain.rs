@@ -257,10 +257,15 @@ async fn after_rekey_and_dropping_the_old_key_the_chain_still_verifies() {
 }
 
 /// Makes the database look as a vaultty from before the keyed chain left it: every link plain
-/// SHA-256, no chain key, schema version 2.
+/// SHA-256, no chain key, schema version 2 (so without the later secret identities either: the
+/// values stored so far no longer open, and these tests reveal only values written afterwards).
 async fn make_unkeyed(db_url: &str) {
     relink(db_url, 1, Box::new(legacy_link_hash)).await;
-    sql(db_url, "DROP TABLE audit_chain_key; PRAGMA user_version = 2;");
+    sql(
+        db_url,
+        "DROP TABLE audit_chain_key; DROP TABLE settings; ALTER TABLE secrets DROP COLUMN uid; \
+         PRAGMA user_version = 2;",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

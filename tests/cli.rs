@@ -807,10 +807,12 @@ async fn store_as_an_older_server(server: &TestVault, name: &str, value: &str) {
     let store = vaultty::vault::open_store(&server.db_url, &common::keyring(&server.keys))
         .await
         .unwrap();
+    let identity = vaultty::crypto::new_identity();
     let sealed = common::keyring(&server.keys).seal(
         &vaultty::crypto::Binding {
             namespace: "org",
             name,
+            identity: &identity,
             version: 1,
         },
         &common::secret(value),
@@ -826,12 +828,13 @@ async fn store_as_an_older_server(server: &TestVault, name: &str, value: &str) {
         name: name.to_owned(),
         expected: None,
         new_version: 1,
+        identity,
         sealed,
         preview: "****".into(),
-        category: vaultty::api::Category::default(),
-        scope: vaultty::api::Scope::default(),
+        category: None,
+        scope: None,
         description: None,
-        revealable: true,
+        revealable: None,
         at,
         by: "alice".into(),
         max_versions: 10,

@@ -91,7 +91,8 @@ pub struct SecretMeta {
     pub owner: Option<CompactString>,
     #[schema(value_type = Option<String>)]
     pub description: Option<CompactString>,
-    /// Masked preview, e.g. `sk-a****abcd`; `****` for values shorter than 12 characters.
+    /// Masked preview: `sk-a****abcd` for values of 24 characters or more, `****abcd` from 12 to
+    /// 23, `****` below 12.
     #[schema(value_type = String)]
     pub preview: CompactString,
     pub version: i64,

@@ -44,8 +44,10 @@ pub enum AdminCommand {
         #[arg(long, default_value = "member", value_parser = ["admin", "member"])]
         role: String,
     },
-    /// Re-seal every stored value under the first master key. Safe while the server serves;
-    /// run it again after a crash to finish.
+    /// Re-seal every stored value under the first master key (and values still in the old v1
+    /// format in the current one). Safe while the server serves; run it again after a crash to
+    /// finish. A value that does not open is named on stderr (namespace, name, version) and left
+    /// as it is; the rest go on, and the exit code is then 1.
     Rekey {
         #[command(flatten)]
         db: DatabaseArgs,
@@ -98,6 +100,22 @@ pub async fn run(args: AdminArgs) -> Result<()> {
                 keyring.primary().id(),
                 report.skipped
             );
+            for row in &report.unopenable {
+                // Names come from the database: printed inert.
+                eprintln!(
+                    "not re-sealed: {} in {} version {}: {}",
+                    super::format::printable(&row.name),
+                    row.namespace,
+                    row.version,
+                    row.reason
+                );
+            }
+            if !report.unopenable.is_empty() {
+                bail!(
+                    "{} version(s) did not open and were left as they were (listed above)",
+                    report.unopenable.len()
+                );
+            }
         }
         AdminCommand::AuditVerify { db, keys, expect_head } => {
             audit_verify(&db.database, &keys.keyring()?, expect_head).await?;

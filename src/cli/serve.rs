@@ -13,7 +13,9 @@ use crate::server::{self, ConnectionLimits, ServerConfig};
 #[command(
     after_help = "First start:\n  export VAULTTY_MASTER_KEY=$(vaultty admin gen-key)\n  \
     vaultty admin init --database sqlite:///var/lib/vaultty/vault.db --org acme --admin alice\n  \
-    vaultty serve --database sqlite:///var/lib/vaultty/vault.db"
+    vaultty serve --database sqlite:///var/lib/vaultty/vault.db\n\n\
+    At start, serve refuses (exit 2, naming the key ids) a database holding values sealed under a\n\
+    master key it was not given, and re-seals values still in the old v1 format."
 )]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -92,9 +94,20 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     };
     tracing::info!(listen = %addr, "vaultty serving");
     eprintln!("vaultty: serving on http://{addr}");
-    server::serve(config, listener, shutdown_signal()).await?;
+    server::serve(config, listener, shutdown_signal())
+        .await
+        .map_err(refused_start)?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// A database sealed under keys this server was not given is a configuration error (exit 2), said
+/// in one line; anything else is reported as it comes.
+fn refused_start(e: server::ServeError) -> color_eyre::Report {
+    match &e {
+        server::ServeError::Database(v) if v.is_missing_keys() => super::CliError::usage(e.to_string()).into(),
+        _ => e.into(),
+    }
 }
 
 /// Structured logs on stderr (`VAULTTY_LOG` sets the filter; `VAULTTY_LOG_FORMAT=json` for JSON).

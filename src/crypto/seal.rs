@@ -1,6 +1,9 @@
 //! Sealing and opening values: AES-256-GCM, a fresh random 96-bit nonce per seal, and associated
 //! data that binds the ciphertext to its row, stored as
-//! `v1:<key id>:base64(nonce):base64(ciphertext):base64(tag)`.
+//! `v2:<key id>:base64(nonce):base64(ciphertext):base64(tag)`.
+//!
+//! `v1:` texts (bound to namespace, name and version, but not to the secret's identity) are still
+//! opened by [`Keyring::open_accepting_v1`] until the vault has re-sealed them all.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use base64::Engine;
@@ -12,31 +15,71 @@ use super::keyring::{Keyring, MasterKey};
 
 const TAG_LEN: usize = 16;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+/// The format every seal writes: the first field of the sealed text.
+pub const SEALED_FORMAT: &str = "v2";
+/// The format before the secret's identity was bound in.
+pub const LEGACY_SEALED_FORMAT: &str = "v1";
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum CryptoError {
-    #[error("the stored value is not in the v1 sealed format")]
+    #[error("the stored value is not in a known sealed format")]
     Malformed,
     #[error("the stored value was sealed under master key {0}, which is not configured")]
     UnknownKey(String),
     #[error("the stored value does not open under its key and row (tampered, or moved to another row)")]
     Open,
+    #[error(
+        "the stored value is in the old v1 format, which this vault no longer opens once every value \
+         was re-sealed: a row put back from before that (an old backup?)"
+    )]
+    Legacy,
     #[error("the sealed value is not valid UTF-8")]
     NotUtf8,
 }
 
-/// The row a ciphertext belongs to: namespace, name and version. Opening under any other
-/// binding fails, so a ciphertext copied onto another row is useless.
+/// The row a ciphertext belongs to: namespace, name, the secret's identity and the version.
+/// Opening under any other binding fails, so a ciphertext copied onto another row (another
+/// name, another version, or the same name deleted and created again) is useless.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding<'a> {
     /// `org`, or `user:<user id>`.
     pub namespace: &'a str,
     pub name: &'a str,
+    /// The secret's identity ([`new_identity`]): random, drawn when the secret is created and
+    /// kept for its life, so that a secret deleted and created again under the same name is
+    /// another secret.
+    pub identity: &'a str,
     pub version: i64,
+}
+
+/// A fresh secret identity: 96 random bits as 24 hex digits (which a row keeps inline, without
+/// an allocation, in a `CompactString`). Random rather than the row's database id because it
+/// must never repeat: not after a database is restored from a backup and then grows again (an
+/// id sequence restarts from the backup's), and not when the rows move to another backend
+/// (Postgres) whose ids are its own. 96 bits make a repeat as unlikely as a repeated nonce.
+pub fn new_identity() -> String {
+    super::random_bytes::<12>().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Binding<'_> {
     fn aad(&self) -> Vec<u8> {
         // Length-prefixed, so that no two different bindings produce the same bytes.
+        let mut out = Vec::with_capacity(64 + self.namespace.len() + self.name.len() + self.identity.len());
+        out.extend_from_slice(b"vaultty/v2");
+        for part in [
+            self.namespace.as_bytes(),
+            self.name.as_bytes(),
+            self.identity.as_bytes(),
+        ] {
+            out.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            out.extend_from_slice(part);
+        }
+        out.extend_from_slice(&self.version.to_be_bytes());
+        out
+    }
+
+    /// The v1 associated data, without the identity: kept to open (and re-seal) old rows.
+    fn legacy_aad(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(48 + self.namespace.len() + self.name.len());
         out.extend_from_slice(b"vaultty/v1");
         for part in [self.namespace.as_bytes(), self.name.as_bytes()] {
@@ -56,21 +99,31 @@ fn cipher(key: &MasterKey) -> LessSafeKey {
 }
 
 impl Keyring {
-    /// Seals `value` under the primary key for the row `binding`.
+    /// Seals `value` under the primary key for the row `binding`, in the v2 format.
     pub fn seal(&self, binding: &Binding<'_>, value: &SecretString) -> String {
+        self.seal_as(SEALED_FORMAT, &binding.aad(), value)
+    }
+
+    /// Seals in the v1 format, as vaultty did before v2: only for tests of the migration.
+    #[doc(hidden)]
+    pub fn seal_v1(&self, binding: &Binding<'_>, value: &SecretString) -> String {
+        self.seal_as(LEGACY_SEALED_FORMAT, &binding.legacy_aad(), value)
+    }
+
+    fn seal_as(&self, format: &str, aad: &[u8], value: &SecretString) -> String {
         let key = self.primary();
         let nonce_bytes = super::random_bytes::<NONCE_LEN>();
         let mut buf = Zeroizing::new(value.expose_secret().as_bytes().to_vec());
         let tag = cipher(key)
             .seal_in_place_separate_tag(
                 Nonce::assume_unique_for_key(nonce_bytes),
-                Aad::from(binding.aad()),
+                Aad::from(aad),
                 buf.as_mut_slice(),
             )
             // Sealing fails only for inputs beyond GCM's 64 GiB limit; values are at most 64 KiB.
             .unwrap_or_else(|_| unreachable!("AES-GCM seal of a bounded value"));
         format!(
-            "v1:{}:{}:{}:{}",
+            "{format}:{}:{}:{}:{}",
             key.id,
             STANDARD.encode(nonce_bytes),
             STANDARD.encode(buf.as_slice()),
@@ -78,10 +131,21 @@ impl Keyring {
         )
     }
 
-    /// Opens a stored value sealed for the row `binding`, under whichever configured key sealed it.
+    /// Opens a stored v2 value sealed for the row `binding`, under whichever configured key
+    /// sealed it. A v1 text is refused (`Legacy`).
     pub fn open(&self, binding: &Binding<'_>, stored: &str) -> Result<SecretString, CryptoError> {
+        self.open_formats(binding, stored, false)
+    }
+
+    /// Like [`Keyring::open`], and also opens a v1 text under its old binding (without the
+    /// identity): only while the vault has v1 rows left to re-seal.
+    pub fn open_accepting_v1(&self, binding: &Binding<'_>, stored: &str) -> Result<SecretString, CryptoError> {
+        self.open_formats(binding, stored, true)
+    }
+
+    fn open_formats(&self, binding: &Binding<'_>, stored: &str, v1: bool) -> Result<SecretString, CryptoError> {
         let mut parts = stored.split(':');
-        let (Some("v1"), Some(key_id), Some(nonce), Some(ct), Some(tag), None) = (
+        let (Some(format), Some(key_id), Some(nonce), Some(ct), Some(tag), None) = (
             parts.next(),
             parts.next(),
             parts.next(),
@@ -90,6 +154,12 @@ impl Keyring {
             parts.next(),
         ) else {
             return Err(CryptoError::Malformed);
+        };
+        let aad = match format {
+            SEALED_FORMAT => binding.aad(),
+            LEGACY_SEALED_FORMAT if v1 => binding.legacy_aad(),
+            LEGACY_SEALED_FORMAT => return Err(CryptoError::Legacy),
+            _ => return Err(CryptoError::Malformed),
         };
         let key = self
             .get(key_id)
@@ -106,20 +176,18 @@ impl Keyring {
         let mut buf = Zeroizing::new(STANDARD.decode(ct).map_err(|_| CryptoError::Malformed)?);
         buf.extend_from_slice(&tag);
         let plain = cipher(key)
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(binding.aad()),
-                buf.as_mut_slice(),
-            )
+            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), buf.as_mut_slice())
             .map_err(|_| CryptoError::Open)?;
         let text = std::str::from_utf8(plain).map_err(|_| CryptoError::NotUtf8)?;
         Ok(SecretString::from(text.to_owned()))
     }
 
-    /// The id of the key that sealed a stored value, if it is in the v1 format.
+    /// The id of the key that sealed a stored value, if it is in the v2 or v1 format.
     pub fn sealed_key_id(stored: &str) -> Option<&str> {
         let mut parts = stored.split(':');
-        (parts.next() == Some("v1")).then(|| parts.next()).flatten()
+        matches!(parts.next(), Some(SEALED_FORMAT | LEGACY_SEALED_FORMAT))
+            .then(|| parts.next())
+            .flatten()
     }
 }
 
@@ -135,6 +203,7 @@ mod tests {
         Binding {
             namespace: ns,
             name,
+            identity: "0123456789abcdef01234567",
             version,
         }
     }
@@ -146,7 +215,7 @@ mod tests {
         let sealed = r.seal(&b("org", "KEY", 1), &v);
         let parts: Vec<_> = sealed.split(':').collect();
         assert_eq!(parts.len(), 5);
-        assert_eq!(parts[0], "v1");
+        assert_eq!(parts[0], "v2");
         assert_eq!(parts[1], r.primary().id());
         assert_eq!(STANDARD.decode(parts[2]).unwrap().len(), 12);
         assert_eq!(STANDARD.decode(parts[4]).unwrap().len(), 16);
@@ -170,6 +239,41 @@ mod tests {
         assert_eq!(r.open(&b("user:1", "KEY2", 3), &sealed).unwrap_err(), CryptoError::Open);
         assert_eq!(r.open(&b("user:1", "KEY", 4), &sealed).unwrap_err(), CryptoError::Open);
         assert_eq!(r.open(&b("org", "KEY", 3), &sealed).unwrap_err(), CryptoError::Open);
+        let recreated = Binding {
+            identity: "fedcba9876543210fedcba98",
+            ..b("user:1", "KEY", 3)
+        };
+        assert_eq!(r.open(&recreated, &sealed).unwrap_err(), CryptoError::Open);
+    }
+
+    #[test]
+    fn v1_opens_only_when_accepted() {
+        let r = ring(1);
+        let old = r.seal_v1(&b("org", "KEY", 2), &SecretString::from("old value"));
+        assert!(old.starts_with("v1:"));
+        assert_eq!(Keyring::sealed_key_id(&old), Some(r.primary().id()));
+        assert_eq!(r.open(&b("org", "KEY", 2), &old).unwrap_err(), CryptoError::Legacy);
+        let opened = r.open_accepting_v1(&b("org", "KEY", 2), &old).unwrap();
+        assert_eq!(opened.expose_secret(), "old value");
+        // The old binding still holds the name and version.
+        assert_eq!(
+            r.open_accepting_v1(&b("org", "KEY", 3), &old).unwrap_err(),
+            CryptoError::Open
+        );
+        // And a v2 text never opens under the v1 binding.
+        let new = r.seal(&b("org", "KEY", 2), &SecretString::from("new"));
+        assert_eq!(
+            r.open_accepting_v1(&b("org", "KEY", 2), &new).unwrap().expose_secret(),
+            "new"
+        );
+    }
+
+    #[test]
+    fn identities_are_random_hex() {
+        let (a, b) = (new_identity(), new_identity());
+        assert_eq!(a.len(), 24);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
     }
 
     #[test]

@@ -130,6 +130,7 @@ async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
             clock: config.clock,
         },
     );
+    vault.prepare().await?;
     Ok(AppState {
         vault,
         reveal_limiter: Arc::new(ratelimit::RevealLimiter::new(config.reveal_rate_limit)),

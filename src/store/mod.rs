@@ -158,14 +158,31 @@ pub trait Store: Send + Sync + 'static {
     /// The chain given to `use_audit_chain`, if any.
     fn audit_chain(&self) -> Option<&AuditChain>;
 
-    // ---- master-key rotation ----
+    // ---- master-key rotation and the sealed format ----
 
-    /// Up to `limit` version rows not sealed under `key_id`, after the cursor `(secret_id,
-    /// version)`, in cursor order. A rekey walks these batches until one comes back empty.
+    /// Up to `limit` version rows not sealed in the current format (`crypto::SEALED_FORMAT`)
+    /// under `key_id`, after the cursor `(secret_id, version)`, in cursor order. A rekey walks
+    /// these batches until one comes back empty.
     async fn sealed_not_under(&self, key_id: &str, after: (i64, i64), limit: u32) -> StoreResult<Vec<SealedRow>>;
-    /// Replaces one version's sealed text if it is still `old` (a rotation may have pruned or
-    /// changed it meanwhile). Returns whether it was replaced.
-    async fn replace_sealed(&self, secret_id: i64, version: i64, old: &str, new: &str) -> StoreResult<bool>;
+    /// Like `sealed_not_under`, but only the rows sealed in the old format
+    /// (`crypto::LEGACY_SEALED_FORMAT`), whatever their key.
+    async fn sealed_legacy(&self, after: (i64, i64), limit: u32) -> StoreResult<Vec<SealedRow>>;
+    /// Replaces one version's sealed text and preview if the text is still `old` (a rotation may
+    /// have pruned or changed it meanwhile), and the secret's preview when that version is its
+    /// current one. Returns whether it was replaced.
+    async fn replace_sealed(
+        &self,
+        secret_id: i64,
+        version: i64,
+        old: &str,
+        new: &str,
+        preview: &str,
+    ) -> StoreResult<bool>;
+    /// The key ids in use and whether the old format is retired. Reads every version row once.
+    async fn sealing_state(&self) -> StoreResult<SealingState>;
+    /// Refuses the old format for good, if no row is left in it (in one transaction, so that a
+    /// row re-sealed meanwhile cannot be missed). Returns whether it is now retired.
+    async fn retire_legacy_sealing(&self) -> StoreResult<bool>;
 }
 
 pub type DynStore = Arc<dyn Store>;

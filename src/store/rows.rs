@@ -102,9 +102,13 @@ pub struct SecretRow {
     pub rotated_at: Option<Millis>,
     pub rotated_by: Option<CompactString>,
     pub last_used_at: Option<Millis>,
+    /// The secret's identity, bound into each of its sealed values (`crypto::Binding`): drawn
+    /// at random when it is created, so that a secret deleted and created again is another one.
+    pub identity: CompactString,
 }
 
-/// A create or a rotation, fully decided by the vault: the store only checks the version and writes.
+/// A create or a rotation: the vault decides the value and the version; the store checks the
+/// version, settles the metadata the caller left out, and writes.
 #[derive(Debug, Clone)]
 pub struct SecretWrite {
     pub owner: Owner,
@@ -113,22 +117,29 @@ pub struct SecretWrite {
     pub expected: Option<i64>,
     /// `expected + 1`, or 1 for a create; the version the sealed text is bound to.
     pub new_version: i64,
+    /// The identity `sealed` is bound to: the stored secret's for a rotation, a fresh one
+    /// (`crypto::new_identity`) for a create, which the new row then keeps.
+    pub identity: String,
     pub sealed: String,
     pub preview: String,
-    pub category: Category,
-    pub scope: Scope,
-    pub description: Option<String>,
-    pub revealable: bool,
+    // The metadata the caller set; `None` keeps what is stored (read inside the store's
+    // transaction, so that a concurrent edit is never written back over), or the default when
+    // this write creates the secret. `revealable` only ever goes from true to false in the store.
+    pub category: Option<Category>,
+    pub scope: Option<Scope>,
+    /// `Some(None)` clears the description.
+    pub description: Option<Option<String>>,
+    pub revealable: Option<bool>,
     pub at: Millis,
     pub by: String,
     /// Keep at most this many versions, pruning the oldest in the same transaction.
     pub max_versions: u32,
 }
 
-/// Seals the value of an unconditional write for the version the store hands it. Such a write
-/// learns its version only inside the store's transaction, and sealed text is bound to its
-/// version; the store calls this (at most once) and sees only what it returns, never the value.
-pub type Reseal = Box<dyn FnOnce(i64) -> String + Send>;
+/// Seals the value of an unconditional write for the identity and version the store hands it.
+/// Such a write learns its row only inside the store's transaction, and sealed text is bound to
+/// both; the store calls this (at most once) and sees only what it returns, never the value.
+pub type Reseal = Box<dyn FnOnce(&str, i64) -> String + Send>;
 
 /// A metadata edit: `None` leaves a field as it is; `Some(None)` clears the description.
 #[derive(Debug, Clone, Default)]
@@ -148,14 +159,24 @@ pub struct VersionRow {
     pub created_by: Option<String>,
 }
 
-/// One stored version as a rekey sees it.
+/// One stored version as a rekey (or the re-seal into the current format) sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedRow {
     pub secret_id: i64,
     pub owner: Owner,
     pub name: String,
+    pub identity: String,
     pub version: i64,
     pub sealed: String,
+}
+
+/// What the stored values are sealed with, for the checks at start.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SealingState {
+    /// Every key id some stored value is sealed under, sorted.
+    pub key_ids: Vec<String>,
+    /// Whether the vault has refused the v1 format for good (`Store::retire_legacy_sealing`).
+    pub legacy_retired: bool,
 }
 
 /// Which secrets to list.

@@ -10,13 +10,10 @@ use secrecy::SecretString;
 use super::audit_chain::{open_store, reseal_chain_key};
 use super::error::VaultResult;
 use super::identity::new_token;
-use super::{Clock, VaultError};
+use super::{Clock, RekeyReport, VaultError};
 use crate::api::{Role, validate};
-use crate::crypto::{Binding, Keyring};
+use crate::crypto::Keyring;
 use crate::store::{self, AuditAction, DynStore, NewAudit, Outcome};
-
-/// Rows re-sealed per batch: small enough that a batch never holds the writer for long.
-const REKEY_BATCH: u32 = 200;
 
 /// Creates the org and its first admin; returns the admin's token (shown once). The keyring
 /// seals the audit chain key, which the first audit events are linked under.
@@ -66,46 +63,14 @@ pub async fn admin_create_user(
     Ok(token)
 }
 
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct RekeyReport {
-    /// Versions re-sealed under the primary key.
-    pub resealed: u64,
-    /// Versions that changed or vanished (rotated, pruned, deleted) while being re-sealed.
-    pub skipped: u64,
-}
-
-/// Re-seals every stored version that is not under the primary key. Works beside a serving
-/// server: each row is replaced only if it still holds what was read. After a crash, running it
-/// again picks up whatever is left, because it selects by key id rather than by progress.
+/// Re-seals every stored version that is not in the current format under the primary key (v1
+/// rows included: this is also their migration). Works beside a serving server: each row is
+/// replaced only if it still holds what was read. A row that does not open is reported in
+/// `unopenable` and left; the rest go on. After a crash, running it again picks up whatever is
+/// left, because it selects by format and key id rather than by progress.
 pub async fn rekey(store: &DynStore, keyring: Arc<Keyring>) -> VaultResult<RekeyReport> {
     // The audit chain key first: it is one row, and the chain must stay verifiable once the old
     // master key is dropped.
     reseal_chain_key(store, &keyring).await?;
-    let primary = keyring.primary().id().to_owned();
-    let mut report = RekeyReport::default();
-    let mut cursor = (0, 0);
-    loop {
-        let batch = store.sealed_not_under(&primary, cursor, REKEY_BATCH).await?;
-        let Some(last) = batch.last() else { break };
-        cursor = (last.secret_id, last.version);
-        for row in &batch {
-            let namespace = row.owner.namespace();
-            let binding = Binding {
-                namespace: &namespace,
-                name: &row.name,
-                version: row.version,
-            };
-            let value = keyring.open(&binding, &row.sealed)?;
-            let resealed = keyring.seal(&binding, &value);
-            if store
-                .replace_sealed(row.secret_id, row.version, &row.sealed, &resealed)
-                .await?
-            {
-                report.resealed += 1;
-            } else {
-                report.skipped += 1;
-            }
-        }
-    }
-    Ok(report)
+    super::sealing::reseal_all(store, &keyring).await
 }

@@ -21,6 +21,14 @@ pub enum VaultError {
     Unprocessable(String),
     #[error("the vault is already initialised; `admin init` runs once")]
     AlreadyInitialised,
+    /// Stored values are sealed under these key ids, which were not configured.
+    #[error(
+        "the database holds values sealed under master key(s) {}, which this vault was not given; \
+         start it with those keys too (VAULTTY_MASTER_KEY or --master-key-file; the first key \
+         given still seals new values)",
+        .0.join(", ")
+    )]
+    KeysMissing(Vec<String>),
     #[error("storage: {0}")]
     Store(StoreError),
     /// A stored value that does not open: a wrong or missing master key, or tampering.
@@ -48,6 +56,13 @@ impl From<StoreError> for VaultError {
             },
             other => VaultError::Store(other),
         }
+    }
+}
+
+impl VaultError {
+    /// The keys given do not fit the database: a configuration error, not a failure of the vault.
+    pub fn is_missing_keys(&self) -> bool {
+        matches!(self, VaultError::KeysMissing(_))
     }
 }
 

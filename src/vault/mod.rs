@@ -13,11 +13,13 @@ mod error;
 mod identity;
 pub mod policy;
 mod reveal;
+mod sealing;
 mod secrets;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
-pub use admin::{RekeyReport, admin_create_user, admin_init, rekey};
+pub use admin::{admin_create_user, admin_init, rekey};
 pub use audit_chain::{
     ChainOpen, ChainReport, HeadCheck, audit_verify, check_head, open_store, open_store_with, reseal_chain_key,
 };
@@ -25,6 +27,7 @@ pub use clock::{Clock, ManualClock};
 pub use error::VaultError;
 pub use error::VaultResult;
 pub use identity::FailedAuths;
+pub use sealing::{RekeyReport, UnopenableRow};
 
 use crate::api::Role;
 use crate::crypto::Keyring;
@@ -54,6 +57,9 @@ pub struct Vault {
     store: DynStore,
     keyring: Arc<Keyring>,
     settings: VaultSettings,
+    /// Whether values in the old v1 format still open: set by `prepare` while some are left to
+    /// re-seal; refused otherwise, so that an old row put back (from a backup) does not open.
+    accept_v1: Arc<AtomicBool>,
 }
 
 /// Who is asking, and from where (for the audit log).
@@ -85,6 +91,7 @@ impl Vault {
             store,
             keyring,
             settings,
+            accept_v1: Arc::new(AtomicBool::new(false)),
         }
     }
 

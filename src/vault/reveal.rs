@@ -50,10 +50,11 @@ impl Vault {
             ))
         })?;
         let namespace = row.owner.namespace();
-        let value = self.keyring.open(
+        let value = self.open_sealed(
             &Binding {
                 namespace: &namespace,
                 name,
+                identity: &row.identity,
                 version: wanted,
             },
             &stored.sealed,
@@ -109,10 +110,11 @@ impl Vault {
             .filter(|(r, _)| validate::reserved_name(&r.name).is_none());
         for (row, sealed) in delivered {
             let namespace = row.owner.namespace();
-            let opened = self.keyring.open(
+            let opened = self.open_sealed(
                 &Binding {
                     namespace: &namespace,
                     name: &row.name,
+                    identity: &row.identity,
                     version: row.version,
                 },
                 sealed,
@@ -171,7 +173,7 @@ impl Vault {
 fn skip_reason(e: &CryptoError) -> &'static str {
     match e {
         CryptoError::UnknownKey(_) => "sealed under a master key this server was not given; ask the server's operator",
-        CryptoError::Malformed | CryptoError::Open | CryptoError::NotUtf8 => {
+        CryptoError::Malformed | CryptoError::Open | CryptoError::NotUtf8 | CryptoError::Legacy => {
             "the stored value does not open (damaged, or not this secret's); write it again"
         }
     }

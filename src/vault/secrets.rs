@@ -91,11 +91,16 @@ impl Vault {
         }
         let why = "only admins create or rotate org-shared secrets";
         let org_wide = req.org_wide.unwrap_or(false);
-        let (owner, at) = self
-            .write_target(caller, org_wide, AuditAction::Rotate, &req.name, why)
-            .await?;
+        // Read first, so that a refusal is recorded as what it would have been: a create when
+        // there is no such secret, a rotation otherwise.
+        let existing = self.store.get_secret(target_owner(caller, org_wide), &req.name).await?;
+        let attempted = if existing.is_some() {
+            AuditAction::Rotate
+        } else {
+            AuditAction::Create
+        };
+        let (owner, at) = self.write_target(caller, org_wide, attempted, &req.name, why).await?;
         let preview = preview(req.value.expose_secret());
-        let existing = self.store.get_secret(owner, &req.name).await?;
         let current = existing.as_ref().map(|r| r.version);
         if let Some(expected) = req.expected_version
             && current != Some(expected)
@@ -116,10 +121,15 @@ impl Vault {
         }
         let new_version = current.map_or(1, |v| v + 1);
         let namespace = owner.namespace();
+        // A new secret gets a new identity, which its row keeps for its life.
+        let identity = existing
+            .as_ref()
+            .map_or_else(crate::crypto::new_identity, |r| r.identity.to_string());
         let sealed = self.keyring.seal(
             &Binding {
                 namespace: &namespace,
                 name: &req.name,
+                identity: &identity,
                 version: new_version,
             },
             &req.value,
@@ -129,33 +139,24 @@ impl Vault {
             name: req.name.clone(),
             expected: current,
             new_version,
+            identity,
             sealed,
             preview,
-            category: req
-                .category
-                .or(existing.as_ref().map(|r| r.category))
-                .unwrap_or_default(),
-            scope: req.scope.or(existing.as_ref().map(|r| r.scope)).unwrap_or_default(),
-            description: match &req.description {
-                Some(d) => Some(d.clone()).filter(|d| !d.is_empty()),
-                None => existing
-                    .as_ref()
-                    .and_then(|r| r.description.as_deref().map(str::to_owned)),
-            },
-            revealable: req
-                .revealable
-                .or(existing.as_ref().map(|r| r.revealable))
-                .unwrap_or(true),
+            // Only what the request sets: the store keeps the rest as it finds it inside its
+            // transaction, so that an edit that lands between the read above and the write
+            // (making the secret write-only, say) is not written back over.
+            category: req.category,
+            scope: req.scope,
+            description: req
+                .description
+                .as_ref()
+                .map(|d| Some(d.clone()).filter(|d| !d.is_empty())),
+            revealable: req.revealable,
             at,
             by: caller.user.name.clone(),
             max_versions: self.settings.max_versions,
         };
-        let action = if existing.is_some() {
-            AuditAction::Rotate
-        } else {
-            AuditAction::Create
-        };
-        let audit = secret_audit(caller, action, Outcome::Ok, &req.name, owner, Some(new_version), at);
+        let audit = secret_audit(caller, attempted, Outcome::Ok, &req.name, owner, Some(new_version), at);
         if req.expected_version.is_some() {
             // Check-and-set: a writer that got in between the read and this write is a conflict.
             let row = self.store.write_secret(write, audit).await?;
@@ -168,11 +169,12 @@ impl Vault {
             let keyring = Arc::clone(&self.keyring);
             let name = req.name.clone();
             let value = req.value.clone();
-            Box::new(move |version| {
+            Box::new(move |identity: &str, version| {
                 keyring.seal(
                     &Binding {
                         namespace: &namespace,
                         name: &name,
+                        identity,
                         version,
                     },
                     &value,
@@ -247,11 +249,7 @@ impl Vault {
         name: &str,
         why: &str,
     ) -> VaultResult<(Owner, crate::store::Millis)> {
-        let owner = if org_wide {
-            Owner::Org
-        } else {
-            Owner::User(caller.user.id)
-        };
+        let owner = target_owner(caller, org_wide);
         let at = self.now_millis();
         if !may_write(caller.user.role, caller.user.id, owner) {
             return Err(self.deny(caller, action, name, owner, at, why).await);
@@ -296,6 +294,15 @@ pub(crate) fn secret_audit(
     };
     a.version = version;
     a
+}
+
+/// The namespace a write addresses: writes never fall back.
+fn target_owner(caller: &Caller, org_wide: bool) -> Owner {
+    if org_wide {
+        Owner::Org
+    } else {
+        Owner::User(caller.user.id)
+    }
 }
 
 /// A malformed name is a bad request (400); a well-formed but reserved one is refused (422).

@@ -36,7 +36,7 @@ async fn stored_values_are_sealed_and_bound_to_their_row() {
             |r| r.get(0),
         )
         .unwrap();
-    assert!(sealed.starts_with("v1:"));
+    assert!(sealed.starts_with("v2:"));
     db.execute(
         "UPDATE secret_versions SET sealed = ?1 WHERE secret_id = (SELECT id FROM secrets WHERE name = 'SECOND')",
         [&sealed],

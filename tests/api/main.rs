@@ -17,9 +17,13 @@ mod hot_secret;
 mod limits;
 mod no_echo;
 mod policy;
+mod refused_writes;
 mod reserved_names;
+mod sealed_rows;
 mod secrets;
+mod start_checks;
 mod tokens;
+mod write_only_race;
 
 use vaultty::api::UpsertSecret;
 

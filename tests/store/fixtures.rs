@@ -35,7 +35,8 @@ pub fn token(id: &str, seed: u8, user_id: i64) -> NewToken {
     }
 }
 
-/// The write that makes version `expected + 1` (or 1), sealed as `v1:<key>:<name>:<version>:TAG`.
+/// The write that makes version `expected + 1` (or 1), sealed as `v2:<key>:<name>:<version>:TAG`
+/// for the identity `id-<name>`.
 pub fn write(owner: Owner, name: &str, expected: Option<i64>, key: &str) -> SecretWrite {
     let new_version = expected.map_or(1, |v| v + 1);
     SecretWrite {
@@ -43,12 +44,13 @@ pub fn write(owner: Owner, name: &str, expected: Option<i64>, key: &str) -> Secr
         name: name.to_owned(),
         expected,
         new_version,
-        sealed: format!("v1:{key}:{name}:{new_version}:TAG"),
+        identity: format!("id-{name}"),
+        sealed: format!("v2:{key}:{name}:{new_version}:TAG"),
         preview: "****".into(),
-        category: Category::Provider,
-        scope: Scope::All,
-        description: Some("a test secret".into()),
-        revealable: true,
+        category: Some(Category::Provider),
+        scope: Some(Scope::All),
+        description: Some(Some("a test secret".into())),
+        revealable: Some(true),
         at: T0 + new_version,
         by: "alice".into(),
         max_versions: 10,

@@ -14,15 +14,15 @@ pub async fn chapter(db: &Db) {
     put(s, Owner::User(bob.id), "API_KEY", 1).await;
 
     let tool = SecretWrite {
-        scope: Scope::Tools,
-        category: Category::Tool,
+        scope: Some(Scope::Tools),
+        category: Some(Category::Tool),
         ..write(Owner::User(bob.id), "B_TOOL", None, "k1")
     };
     s.write_secret(tool, audit(AuditAction::Create, "bob", Some("B_TOOL")))
         .await
         .unwrap();
     let agent = SecretWrite {
-        scope: Scope::Agents,
+        scope: Some(Scope::Agents),
         ..write(Owner::User(alice.id), "A_AGENT", None, "k1")
     };
     s.write_secret(agent, audit(AuditAction::Create, "alice", Some("A_AGENT")))
@@ -88,9 +88,9 @@ pub async fn chapter(db: &Db) {
     assert_eq!(
         got,
         [
-            ("API_KEY".to_owned(), "v1:k1:API_KEY:2:TAG".to_owned()),
-            ("PRUNED".to_owned(), "v1:k1:PRUNED:6:TAG".to_owned()),
-            ("API_KEY".to_owned(), "v1:k1:API_KEY:1:TAG".to_owned()),
+            ("API_KEY".to_owned(), "v2:k1:API_KEY:2:TAG".to_owned()),
+            ("PRUNED".to_owned(), "v2:k1:PRUNED:6:TAG".to_owned()),
+            ("API_KEY".to_owned(), "v2:k1:API_KEY:1:TAG".to_owned()),
         ],
         "scope all or agents, B_TOOL (tools) left out, current versions' sealed text"
     );

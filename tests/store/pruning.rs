@@ -39,7 +39,7 @@ pub async fn chapter(db: &Db) {
     let v6 = s.version(row.id, 6).await.unwrap().unwrap();
     assert_eq!(
         (v6.sealed.as_str(), v6.created_by.as_deref()),
-        ("v1:k1:PRUNED:6:TAG", Some("alice"))
+        ("v2:k1:PRUNED:6:TAG", Some("alice"))
     );
 
     verify_chain(s).await;

@@ -59,17 +59,18 @@ pub async fn chapter(db: &Db) {
             break;
         }
         for row in batch {
-            assert!(row.sealed.starts_with("v1:k1:"), "{}", row.sealed);
+            assert!(row.sealed.starts_with("v2:k1:"), "{}", row.sealed);
+            assert_eq!(row.identity, format!("id-{}", row.name));
             assert!((row.secret_id, row.version) > cursor, "cursor order");
             cursor = (row.secret_id, row.version);
-            let new = row.sealed.replacen("v1:k1:", "v1:k2:", 1);
+            let new = row.sealed.replacen("v2:k1:", "v2:k2:", 1);
             assert!(
-                s.replace_sealed(row.secret_id, row.version, &row.sealed, &new)
+                s.replace_sealed(row.secret_id, row.version, &row.sealed, &new, "****wxyz")
                     .await
                     .unwrap()
             );
             assert!(
-                !s.replace_sealed(row.secret_id, row.version, &row.sealed, &new)
+                !s.replace_sealed(row.secret_id, row.version, &row.sealed, &new, "****wxyz")
                     .await
                     .unwrap(),
                 "no longer the old text"
@@ -82,10 +83,45 @@ pub async fn chapter(db: &Db) {
     let key_row = s.get_secret(Owner::Org, "API_KEY").await.unwrap().unwrap();
     assert_eq!(
         s.version(key_row.id, 2).await.unwrap().unwrap().sealed,
-        "v1:k2:API_KEY:2:TAG"
+        "v2:k2:API_KEY:2:TAG"
     );
+    // The preview came along: the version's, and the secret's where it is the current version.
+    assert_eq!(s.version(key_row.id, 2).await.unwrap().unwrap().preview, "****wxyz");
+    assert_eq!(
+        key_row.preview, "****",
+        "API_KEY is at version 3, which was already under k2"
+    );
+    let bobs = s.get_secret(Owner::User(bob.id), "API_KEY").await.unwrap().unwrap();
+    assert_eq!(bobs.preview, "****wxyz");
     // A key id that is a prefix of another is not confused with it.
     assert_eq!(s.sealed_not_under("k", (0, 0), 1000).await.unwrap().len(), total);
+
+    // The key ids in use, read from the sealed texts; no value in the old format yet, so the
+    // store retires it.
+    let state = s.sealing_state().await.unwrap();
+    assert_eq!(state.key_ids, vec!["k2".to_owned()]);
+    assert!(s.sealed_legacy((0, 0), 100).await.unwrap().is_empty());
+    assert!(s.retire_legacy_sealing().await.unwrap());
+    assert!(s.sealing_state().await.unwrap().legacy_retired);
+    // A row in the old format (put back from a backup, say) is found by the legacy walk and by
+    // rekey's, and retirement stays: it is never undone by such a row.
+    let legacy = SecretWrite {
+        sealed: "v1:k1:LEGACY:1:TAG".into(),
+        ..write(Owner::Org, "LEGACY", None, "k1")
+    };
+    let legacy = s
+        .write_secret(legacy, audit(AuditAction::Create, "alice", Some("LEGACY")))
+        .await
+        .unwrap();
+    let found = s.sealed_legacy((0, 0), 100).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].secret_id, found[0].version), (legacy.id, 1));
+    assert_eq!(s.sealed_not_under("k2", (0, 0), 100).await.unwrap(), found);
+    assert_eq!(
+        s.sealing_state().await.unwrap().key_ids,
+        vec!["k1".to_owned(), "k2".to_owned()]
+    );
+    assert!(s.retire_legacy_sealing().await.unwrap());
 
     verify_chain(s).await;
 }

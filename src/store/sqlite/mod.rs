@@ -247,10 +247,31 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn replace_sealed(&self, secret_id: i64, version: i64, old: &str, new: &str) -> StoreResult<bool> {
-        let (old, new) = (old.to_owned(), new.to_owned());
-        self.writer
-            .write(move |tx| secrets::replace_sealed(tx, secret_id, version, &old, &new))
+    async fn sealed_legacy(&self, after: (i64, i64), limit: u32) -> StoreResult<Vec<SealedRow>> {
+        self.readers
+            .read(move |c| secrets::sealed_legacy(c, after, limit))
             .await
+    }
+
+    async fn replace_sealed(
+        &self,
+        secret_id: i64,
+        version: i64,
+        old: &str,
+        new: &str,
+        preview: &str,
+    ) -> StoreResult<bool> {
+        let (old, new, preview) = (old.to_owned(), new.to_owned(), preview.to_owned());
+        self.writer
+            .write(move |tx| secrets::replace_sealed(tx, secret_id, version, &old, &new, &preview))
+            .await
+    }
+
+    async fn sealing_state(&self) -> StoreResult<SealingState> {
+        self.readers.read(secrets::sealing_state).await
+    }
+
+    async fn retire_legacy_sealing(&self) -> StoreResult<bool> {
+        self.writer.write(secrets::retire_legacy_sealing).await
     }
 }

@@ -103,6 +103,20 @@ const MIGRATIONS: &[&str] = &[
         keyed_from INTEGER NOT NULL
     );
     ",
+    // 4: each secret's identity, bound into its sealed values (v2) so that a secret deleted and
+    // created again is another secret; SQLite's randomblob() draws it for the existing rows. And
+    // vault-wide facts: `sealed_v1` = `refused` once no value is left in the old format (at once
+    // for a database with no values yet), after which an old row put back does not open.
+    r"
+    ALTER TABLE secrets ADD COLUMN uid TEXT NOT NULL DEFAULT '';
+    UPDATE secrets SET uid = lower(hex(randomblob(12)));
+    CREATE TABLE settings (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    INSERT INTO settings (name, value) SELECT 'sealed_v1', 'refused'
+        WHERE NOT EXISTS (SELECT 1 FROM secret_versions);
+    ",
 ];
 
 /// Refuses what `open` cannot work with, before SQLite creates anything.

@@ -131,10 +131,11 @@ async fn a_failing_job_rolls_back_alone() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_disk_acknowledges_nothing_it_did_not_store() {
-    // max_page_count stands in for a full disk: SQLite answers SQLITE_FULL the same way.
+    // max_page_count stands in for a full disk: SQLite answers SQLITE_FULL the same way. It leaves
+    // room for the schema (a page or more per table and index) and a few dozen rows beyond it.
     let (_dir, path, w) = writer(
         "CREATE TABLE t (x INTEGER NOT NULL, filler BLOB);
-         PRAGMA max_page_count = 60;",
+         PRAGMA max_page_count = 80;",
     );
     let answers = run_jobs(&w, 200, |i, tx| {
         tx.append_audit(event(i))?;
@@ -264,17 +265,18 @@ async fn unconditional_writes_on_a_stale_read_take_the_next_version() {
                     name: "HOT".into(),
                     expected: None,
                     new_version: 1,
+                    identity: format!("identity-{i}"),
                     sealed: format!("read-{i}-v1"),
                     preview: "****".into(),
-                    category: crate::store::Category::default(),
-                    scope: crate::store::Scope::default(),
+                    category: None,
+                    scope: None,
                     description: None,
-                    revealable: true,
+                    revealable: None,
                     at: i,
                     by: format!("writer{i}"),
                     max_versions: 100,
                 };
-                let reseal: Reseal = Box::new(move |v| format!("resealed-{i}-v{v}"));
+                let reseal: Reseal = Box::new(move |_identity: &str, v| format!("resealed-{i}-v{v}"));
                 let mut audit = event(i);
                 audit.secret = Some("HOT".into());
                 (i, store.write_secret_latest(write, reseal, audit).await.unwrap())

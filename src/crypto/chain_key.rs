@@ -104,14 +104,7 @@ impl Keyring {
         else {
             return Err(CryptoError::Malformed);
         };
-        let master = self
-            .get(key_id)
-            .ok_or_else(|| CryptoError::UnknownKey(key_id.to_owned()))?;
-        let nonce: [u8; NONCE_LEN] = STANDARD
-            .decode(nonce)
-            .ok()
-            .and_then(|n| n.try_into().ok())
-            .ok_or(CryptoError::Malformed)?;
+        let (master, nonce) = self.key_and_nonce(key_id, nonce)?;
         let mut buf = Zeroizing::new(STANDARD.decode(body).map_err(|_| CryptoError::Malformed)?);
         let plain = wrapping_key(master)
             .open_in_place(

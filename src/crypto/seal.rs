@@ -161,14 +161,7 @@ impl Keyring {
             LEGACY_SEALED_FORMAT => return Err(CryptoError::Legacy),
             _ => return Err(CryptoError::Malformed),
         };
-        let key = self
-            .get(key_id)
-            .ok_or_else(|| CryptoError::UnknownKey(key_id.to_owned()))?;
-        let nonce: [u8; NONCE_LEN] = STANDARD
-            .decode(nonce)
-            .ok()
-            .and_then(|n| n.try_into().ok())
-            .ok_or(CryptoError::Malformed)?;
+        let (key, nonce) = self.key_and_nonce(key_id, nonce)?;
         let tag = STANDARD.decode(tag).map_err(|_| CryptoError::Malformed)?;
         if tag.len() != TAG_LEN {
             return Err(CryptoError::Malformed);
@@ -180,6 +173,24 @@ impl Keyring {
             .map_err(|_| CryptoError::Open)?;
         let text = std::str::from_utf8(plain).map_err(|_| CryptoError::NotUtf8)?;
         Ok(SecretString::from(text.to_owned()))
+    }
+
+    /// The configured key a stored text names and its decoded nonce: the first steps of opening
+    /// anything this keyring sealed (values, and the audit chain key).
+    pub(super) fn key_and_nonce(
+        &self,
+        key_id: &str,
+        nonce: &str,
+    ) -> Result<(&MasterKey, [u8; NONCE_LEN]), CryptoError> {
+        let key = self
+            .get(key_id)
+            .ok_or_else(|| CryptoError::UnknownKey(key_id.to_owned()))?;
+        let nonce: [u8; NONCE_LEN] = STANDARD
+            .decode(nonce)
+            .ok()
+            .and_then(|n| n.try_into().ok())
+            .ok_or(CryptoError::Malformed)?;
+        Ok((key, nonce))
     }
 
     /// The id of the key that sealed a stored value, if it is in the v2 or v1 format.

@@ -52,7 +52,12 @@ export VAULTTY_CI_TOKEN
 VAULTTY_CI_TOKEN=$(VAULTTY_MASTER_KEY=$key "$bin" admin init --database "$db" --org ci --admin ci 2>/dev/null)
 
 # Port 0: the kernel picks a free port, and serve reports the address it got.
-VAULTTY_MASTER_KEY=$key VAULTTY_LOG=warn "$bin" serve --database "$db" --listen 127.0.0.1:0 2>"$work/serve.log" &
+# --auth-failure-limit 0: schemathesis sends hundreds of requests without a token from one address in
+# seconds, which is the flood that limit answers with 429; its authentication checks (ST401, ST203)
+# want the 401 behind it. The 429 itself is held to the document by tests/openapi.rs and
+# tests/api/auth_limits.rs. The failures are still summarised in the audit log with the limit off.
+VAULTTY_MASTER_KEY=$key VAULTTY_LOG=warn "$bin" serve --database "$db" --listen 127.0.0.1:0 \
+    --auth-failure-limit 0 2>"$work/serve.log" &
 server=$!
 url=
 for _ in $(seq 100); do

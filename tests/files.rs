@@ -52,6 +52,26 @@ fn vaultty(dir: &Path, args: &[&str]) -> Output {
     cmd.output().unwrap()
 }
 
+/// `vaultty admin init` of the org `acme` (admin `alice`) at `url`, with its key from `key_file`.
+fn admin_init(dir: &Path, url: &str, key_file: &Path) -> Output {
+    let key_file = key_file.to_str().unwrap();
+    vaultty(
+        dir,
+        &[
+            "admin",
+            "init",
+            "--database",
+            url,
+            "--org",
+            "acme",
+            "--admin",
+            "alice",
+            "--master-key-file",
+            key_file,
+        ],
+    )
+}
+
 /// A failure on one line that names `path` and says `needle`.
 fn assert_refused(out: &Output, path: &Path, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -103,22 +123,7 @@ fn a_database_path_that_is_a_dangling_link_is_not_created_through() {
     let key = dir.path().join("master.key");
     fs::write(&key, format!("{KEY}\n")).unwrap();
     chmod(&key, 0o600);
-    let key = key.to_str().unwrap();
-    let out = vaultty(
-        dir.path(),
-        &[
-            "admin",
-            "init",
-            "--database",
-            &url,
-            "--org",
-            "acme",
-            "--admin",
-            "alice",
-            "--master-key-file",
-            key,
-        ],
-    );
+    let out = admin_init(dir.path(), &url, &key);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("symbolic link"), "{stderr}");
     assert!(!target.exists(), "created through the link");
@@ -130,23 +135,7 @@ fn a_master_key_file_must_be_private_owned_and_not_a_link() {
     let key = dir.path().join("master.key");
     fs::write(&key, format!("# the key\n{KEY}\n")).unwrap();
     let url = format!("sqlite://{}", dir.path().join("vault.db").display());
-    let init = |key: &Path| {
-        vaultty(
-            dir.path(),
-            &[
-                "admin",
-                "init",
-                "--database",
-                &url,
-                "--org",
-                "acme",
-                "--admin",
-                "alice",
-                "--master-key-file",
-                key.to_str().unwrap(),
-            ],
-        )
-    };
+    let init = |key: &Path| admin_init(dir.path(), &url, key);
 
     chmod(&key, 0o644);
     assert_refused(&init(&key), &key, &format!("chmod 600 {}", key.display()));

@@ -47,10 +47,7 @@ fn open_chain_key(keyring: &Keyring, record: &ChainKeyRecord) -> VaultResult<Cha
     keyring
         .open_chain_key(&record.sealed, record.keyed_from)
         .map_err(|e| match e {
-            CryptoError::UnknownKey(id) => VaultError::ChainKey(format!(
-                "the audit chain key is sealed under master key {id}, which is not configured: pass that \
-                 key too (after `vaultty admin rekey`, the new primary is enough)"
-            )),
+            CryptoError::UnknownKey(id) => VaultError::ChainKeyMissing(id),
             _ => VaultError::ChainKey(
                 "the audit chain key does not open: its row in the database (audit_chain_key) was altered, so \
                  the audit log cannot be trusted; restore the database from a backup"

@@ -34,7 +34,14 @@ pub enum VaultError {
     /// A stored value that does not open: a wrong or missing master key, or tampering.
     #[error("a stored value could not be opened: {0}")]
     Crypto(#[from] CryptoError),
-    /// The audit chain key does not open: a missing master key, or its row was altered.
+    /// The audit chain key is sealed under a master key this vault was not given: a configuration
+    /// error, like `KeysMissing`.
+    #[error(
+        "the audit chain key is sealed under master key {0}, which is not configured: pass that key \
+         too (after `vaultty admin rekey`, the new primary is enough)"
+    )]
+    ChainKeyMissing(String),
+    /// The audit chain key does not open under its master key: its row was altered.
     #[error("{0}")]
     ChainKey(String),
 }
@@ -62,7 +69,7 @@ impl From<StoreError> for VaultError {
 impl VaultError {
     /// The keys given do not fit the database: a configuration error, not a failure of the vault.
     pub fn is_missing_keys(&self) -> bool {
-        matches!(self, VaultError::KeysMissing(_))
+        matches!(self, VaultError::KeysMissing(_) | VaultError::ChainKeyMissing(_))
     }
 }
 

@@ -111,6 +111,30 @@ async fn serve_exits_2_naming_the_missing_key() {
     assert!(errors[0].contains(&key_id(KEY_A)), "{stderr}");
 }
 
+/// The same when it is the audit chain key that is sealed under a key not given (a vault set up
+/// under A alone, started with B): one line naming A, exit 2.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_exits_2_naming_the_key_of_the_audit_chain() {
+    let v = TestVault::start_with(common::Options {
+        keys: vec![KEY_A],
+        ..Default::default()
+    })
+    .await;
+    v.server.shutdown().await;
+    let out = run_to_end(
+        &["serve", "--listen", "127.0.0.1:0", "--database", &v.db_url],
+        &STANDARD.encode(KEY_B),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("audit chain key") && errors[0].contains(&key_id(KEY_A)),
+        "{stderr}"
+    );
+}
+
 /// A row that does not open (here: another row's value copied onto it) is reported with its
 /// namespace, name and version; every other row is re-sealed; the exit code is 1.
 #[tokio::test(flavor = "multi_thread")]

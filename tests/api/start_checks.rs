@@ -95,20 +95,27 @@ async fn a_server_without_the_key_refuses_to_start_and_names_it() {
     assert_eq!(got.value.expose_secret(), "value-sealed-under-a");
 }
 
-/// `vaultty serve` says so in one line on stderr and exits 2 (a configuration error).
-#[tokio::test(flavor = "multi_thread")]
-async fn serve_exits_2_naming_the_missing_key() {
-    let (v, both) = vault_sealed_under_a().await;
-    both.shutdown().await;
+/// Runs `vaultty serve` on `db_url` with key B only; asserts it exits 2 (a configuration error)
+/// with exactly one `error:` line on stderr, and returns that line.
+fn serve_with_key_b_refuses(db_url: &str) -> String {
     let out = run_to_end(
-        &["serve", "--listen", "127.0.0.1:0", "--database", &v.db_url],
+        &["serve", "--listen", "127.0.0.1:0", "--database", db_url],
         &STANDARD.encode(KEY_B),
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(errors.len(), 1, "{stderr}");
-    assert!(errors[0].contains(&key_id(KEY_A)), "{stderr}");
+    errors[0].to_owned()
+}
+
+/// `vaultty serve` says so in one line on stderr and exits 2 (a configuration error).
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_exits_2_naming_the_missing_key() {
+    let (v, both) = vault_sealed_under_a().await;
+    both.shutdown().await;
+    let error = serve_with_key_b_refuses(&v.db_url);
+    assert!(error.contains(&key_id(KEY_A)), "{error}");
 }
 
 /// The same when it is the audit chain key that is sealed under a key not given (a vault set up
@@ -121,17 +128,10 @@ async fn serve_exits_2_naming_the_key_of_the_audit_chain() {
     })
     .await;
     v.server.shutdown().await;
-    let out = run_to_end(
-        &["serve", "--listen", "127.0.0.1:0", "--database", &v.db_url],
-        &STANDARD.encode(KEY_B),
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(errors.len(), 1, "{stderr}");
+    let error = serve_with_key_b_refuses(&v.db_url);
     assert!(
-        errors[0].contains("audit chain key") && errors[0].contains(&key_id(KEY_A)),
-        "{stderr}"
+        error.contains("audit chain key") && error.contains(&key_id(KEY_A)),
+        "{error}"
     );
 }
 

@@ -90,6 +90,7 @@ fn audit(actor: &str, secret: &str, at: i64) -> NewAudit {
         outcome: Outcome::Ok,
         client: Some("bench/1".into()),
         ip: Some("127.0.0.1".into()),
+        target: None,
         count: None,
     }
 }

@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use vaultty::api::{CreateUser, Role};
+use vaultty::api::Role;
 use vaultty::client::{ClientOptions, VaultClient};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vaultty");
@@ -368,16 +368,10 @@ async fn secrets_story_against_a_server() {
         ClientOptions::default(),
     )
     .unwrap();
-    let bob = admin
-        .create_user(&CreateUser {
-            name: "bob".into(),
-            role: Role::Member,
-        })
-        .await
-        .unwrap();
+    let bob_token = common::enroll_user(&admin, &server.server.url(), "bob", Role::Member).await;
     let bob_sh = {
         let mut s = Shell::remote(&server);
-        s.set("VAULTTY_TOKEN", bob.token.expose_secret());
+        s.set("VAULTTY_TOKEN", bob_token.expose_secret());
         s
     };
     bob_sh

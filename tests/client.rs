@@ -16,8 +16,7 @@ use secrecy::ExposeSecret;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use vaultty::api::{
-    AuditQuery, Category, CreateToken, CreateUser, ListQuery, PatchOrg, PatchSecret, Role, Scope, UpsertSecret,
-    Visibility,
+    AuditQuery, Category, CreateToken, ListQuery, PatchOrg, PatchSecret, Role, Scope, UpsertSecret, Visibility,
 };
 use vaultty::client::{Agent, ClientError, ClientOptions, VaultClient};
 use vaultty::config::Env;
@@ -129,14 +128,8 @@ async fn every_method_against_the_real_server() {
         .unwrap();
     assert!(org.members_can_reveal);
 
-    let bob = c
-        .create_user(&CreateUser {
-            name: "bob".into(),
-            role: Role::Member,
-        })
-        .await
-        .unwrap();
-    assert_eq!(s.client_as(&bob.token, Agent::Cli).me().await.unwrap().user, "bob");
+    let bob_token = common::enroll_user(&c, &s.url(), "bob", Role::Member).await;
+    assert_eq!(s.client_as(&bob_token, Agent::Cli).me().await.unwrap().user, "bob");
 
     let created = c
         .create_token(&CreateToken {
@@ -210,14 +203,8 @@ async fn typed_errors_from_the_real_server() {
         .unwrap_err();
     assert!(matches!(&err, ClientError::Invalid(m) if !m.is_empty()), "{err:?}");
 
-    let bob = c
-        .create_user(&CreateUser {
-            name: "bob".into(),
-            role: Role::Member,
-        })
-        .await
-        .unwrap();
-    let bob = s.client_as(&bob.token, Agent::Tui);
+    let bob_token = common::enroll_user(&c, &s.url(), "bob", Role::Member).await;
+    let bob = s.client_as(&bob_token, Agent::Tui);
     let err = bob
         .patch_org(&PatchOrg {
             members_can_reveal: Some(true),

@@ -21,6 +21,19 @@ pub enum AuditAction {
     TokenCreate,
     TokenRevoke,
     UserCreate,
+    /// A new enrolment code for a user who has not enrolled yet.
+    UserEnrolment,
+    /// An enrolment code exchanged for a user's first token (denied: a used, expired or
+    /// disabled user's code).
+    Enroll,
+    UserDisable,
+    UserEnable,
+    /// A member made admin.
+    UserPromote,
+    /// An admin made member.
+    UserDemote,
+    /// A listing of users or of another user's tokens; recorded only when denied.
+    UserList,
     OrgUpdate,
     AuthFailed,
 }
@@ -35,6 +48,13 @@ str_enum!(AuditAction {
     TokenCreate => "token_create",
     TokenRevoke => "token_revoke",
     UserCreate => "user_create",
+    UserEnrolment => "user_enrolment",
+    Enroll => "enroll",
+    UserDisable => "user_disable",
+    UserEnable => "user_enable",
+    UserPromote => "user_promote",
+    UserDemote => "user_demote",
+    UserList => "user_list",
     OrgUpdate => "org_update",
     AuthFailed => "auth_failed",
 });
@@ -63,6 +83,9 @@ pub struct AuditEvent {
     /// The request's User-Agent, so a TUI reveal can be told from a script's.
     pub client: Option<String>,
     pub ip: Option<String>,
+    /// What an account action acted on: the user's name (`user_*`, `enroll`) or the token's id
+    /// (`token_*`). Null for secret actions, which name the secret instead.
+    pub target: Option<String>,
     /// How many events this row stands for when more than one: failed authentications are
     /// recorded as one row per client address and minute. Absent means one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,7 +120,7 @@ impl fmt::Display for AuditEvent {
             timestamp::format(self.at),
             self.actor.as_deref().unwrap_or("-"),
             self.action,
-            self.secret.as_deref().unwrap_or("-")
+            self.secret.as_deref().or(self.target.as_deref()).unwrap_or("-")
         )
     }
 }

@@ -34,7 +34,8 @@ pub enum AdminCommand {
         #[arg(long)]
         admin: String,
     },
-    /// Create a user and print their first token once.
+    /// Create a user and print their single-use enrolment code once; the user exchanges it
+    /// for their own token with `vaultty login --url URL --enroll`.
     CreateUser {
         #[command(flatten)]
         db: DatabaseArgs,
@@ -43,6 +44,9 @@ pub enum AdminCommand {
         name: String,
         #[arg(long, default_value = "member", value_parser = ["admin", "member"])]
         role: String,
+        /// How long the code stays usable (e.g. 24h, 7d; at most 30d)
+        #[arg(long, value_name = "LIFETIME", default_value = "24h", value_parser = crate::cli::duration::parse_lifetime)]
+        expires: u64,
     },
     /// Re-seal every stored value under the first master key (and values still in the old v1
     /// format in the current one). Safe while the server serves; run it again after a crash to
@@ -83,12 +87,23 @@ pub async fn run(args: AdminArgs) -> Result<()> {
             eprintln!("initialised org {org:?} with admin {admin:?}. The admin token (shown once):");
             println!("{}", token.expose_secret());
         }
-        AdminCommand::CreateUser { db, keys, name, role } => {
+        AdminCommand::CreateUser {
+            db,
+            keys,
+            name,
+            role,
+            expires,
+        } => {
             let keyring = keys.keyring()?;
             let role: Role = role.parse().map_err(color_eyre::eyre::Report::msg)?;
-            let token = vault::admin_create_user(&db.database, &keyring, &name, role).await?;
-            eprintln!("created {role} {name:?}. Their token (shown once):");
-            println!("{}", token.expose_secret());
+            let (code, expires_at) =
+                vault::admin_create_user(&db.database, &keyring, &name, role, Some(expires)).await?;
+            let expires_at = crate::api::timestamp::format(crate::vault::millis_to_datetime(expires_at));
+            eprintln!(
+                "created {role} {name:?}. Their enrolment code (shown once, single use, until {expires_at}); \
+                 they run `vaultty login --url <server URL> --enroll` and paste it:"
+            );
+            println!("{}", code.expose_secret());
         }
         AdminCommand::Rekey { db, keys } => {
             let keyring = Arc::new(keys.keyring()?);

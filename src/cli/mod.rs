@@ -8,6 +8,7 @@ pub mod admin;
 mod audit;
 mod completions;
 pub mod dotenv;
+pub(crate) mod duration;
 mod error;
 mod export;
 pub mod format;

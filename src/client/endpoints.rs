@@ -168,10 +168,55 @@ impl VaultClient {
         self.call(Method::PATCH, url, Some(p), Auth::Token).await?.decode()
     }
 
-    /// `POST /v1/users` (admin): the new user's token is in the answer, shown once.
-    pub async fn create_user(&self, req: &api::CreateUser) -> ClientResult<api::CreatedUser> {
+    /// `POST /v1/users` (admin): the new user and a single-use enrolment code, shown once.
+    pub async fn create_user(&self, req: &api::CreateUser) -> ClientResult<api::Enrolment> {
         let url = self.url(&["v1", "users"], &[])?;
         self.call(Method::POST, url, Some(req), Auth::Token).await?.decode()
+    }
+
+    /// `POST /v1/users/{name}/enrolment` (admin): a new code for a user who has not enrolled yet.
+    pub async fn new_enrolment(&self, name: &str, req: &api::NewEnrolment) -> ClientResult<api::Enrolment> {
+        let url = self.url(&["v1", "users", name, "enrolment"], &[])?;
+        self.call(Method::POST, url, Some(req), Auth::Token).await?.decode()
+    }
+
+    /// `POST /v1/enroll`: exchanges an enrolment code for the user's first token. Sends no
+    /// token (the client may have none yet).
+    pub async fn enroll(&self, code: SecretString) -> ClientResult<api::Enrolled> {
+        let url = self.url(&["v1", "enroll"], &[])?;
+        let body = api::EnrollRequest { code };
+        self.call(Method::POST, url, Some(&body), Auth::None).await?.decode()
+    }
+
+    /// `GET /v1/users` (admin).
+    pub async fn list_users(&self) -> ClientResult<Vec<api::UserInfo>> {
+        let list: api::UserList = self.get(&["v1", "users"], &[], Auth::Token).await?;
+        Ok(list.users)
+    }
+
+    /// `PATCH /v1/users/{name}` (admin): role and disabled.
+    pub async fn patch_user(&self, name: &str, patch: &api::PatchUser) -> ClientResult<api::UserInfo> {
+        let url = self.url(&["v1", "users", name], &[])?;
+        self.call(Method::PATCH, url, Some(patch), Auth::Token).await?.decode()
+    }
+
+    /// `GET /v1/users/{name}/tokens` (admin): that user's live tokens, metadata only.
+    pub async fn user_tokens(&self, name: &str) -> ClientResult<Vec<api::TokenInfo>> {
+        let list: api::TokenList = self.get(&["v1", "users", name, "tokens"], &[], Auth::Token).await?;
+        Ok(list.tokens)
+    }
+
+    /// `DELETE /v1/users/{name}/tokens/{id}` (admin): revokes it and every token it created.
+    pub async fn revoke_user_token(&self, name: &str, id: &str) -> ClientResult<()> {
+        let url = self.url(&["v1", "users", name, "tokens", id], &[])?;
+        self.call(Method::DELETE, url, NO_BODY, Auth::Token).await?;
+        Ok(())
+    }
+
+    /// `DELETE /v1/users/{name}/tokens` (admin): revokes all of that user's live tokens.
+    pub async fn revoke_user_tokens(&self, name: &str) -> ClientResult<api::RevokedTokens> {
+        let url = self.url(&["v1", "users", name, "tokens"], &[])?;
+        self.call(Method::DELETE, url, NO_BODY, Auth::Token).await?.decode()
     }
 
     /// `POST /v1/tokens`: a new token for the caller, shown once.
@@ -186,7 +231,7 @@ impl VaultClient {
         Ok(list.tokens)
     }
 
-    /// `DELETE /v1/tokens/{id}`.
+    /// `DELETE /v1/tokens/{id}`: revokes one of the caller's tokens and every token it created.
     pub async fn revoke_token(&self, id: &str) -> ClientResult<()> {
         let url = self.url(&["v1", "tokens", id], &[])?;
         self.call(Method::DELETE, url, NO_BODY, Auth::Token).await?;

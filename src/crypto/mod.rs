@@ -13,7 +13,10 @@ pub use chain_key::ChainKey;
 pub use keyring::{KeyError, Keyring, MasterKey};
 pub use preview::preview;
 pub use seal::{Binding, CryptoError, LEGACY_SEALED_FORMAT, SEALED_FORMAT, new_identity};
-pub use token::{Alphabet, TokenHash, generate_token, generate_value, hash_token, random_bytes};
+pub use token::{
+    Alphabet, TokenHash, generate_enrolment_code, generate_token, generate_value, hash_enrolment_code, hash_token,
+    random_bytes,
+};
 
 /// SHA-256 of some bytes: used for the audit chain and key ids.
 pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {

@@ -43,6 +43,22 @@ pub fn hash_token(token: &SecretString) -> TokenHash {
     TokenHash(super::sha256(&[b"vaultty token", token.expose_secret().as_bytes()]))
 }
 
+/// A new single-use enrolment code: `ve_` followed by 43 base64url characters, so that it cannot
+/// be mistaken for a token (`vt_`) by a person or a secret scanner.
+pub fn generate_enrolment_code() -> SecretString {
+    let bytes = zeroize::Zeroizing::new(random_bytes::<32>());
+    SecretString::from(format!("ve_{}", URL_SAFE_NO_PAD.encode(bytes.as_ref())))
+}
+
+/// The stored form of an enrolment code; another domain than tokens', so that a code's hash
+/// can never match a token's.
+pub fn hash_enrolment_code(code: &SecretString) -> TokenHash {
+    TokenHash(super::sha256(&[
+        b"vaultty enrolment code",
+        code.expose_secret().trim().as_bytes(),
+    ]))
+}
+
 /// Character sets for generated values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Alphabet {

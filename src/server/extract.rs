@@ -22,7 +22,7 @@ use crate::vault::{Caller, Origin, VaultError};
 mod path_name;
 mod refusal;
 
-pub use path_name::PathParam;
+pub use path_name::{PathParam, UserTokenPath};
 
 /// A JSON body, with the error body for every way it can be wrong.
 pub struct ApiJson<T>(pub T);
@@ -152,15 +152,7 @@ impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let addr = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_canonical());
-        let client: Option<String> = parts
-            .headers
-            .get(USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(200).collect());
+        let ClientOrigin { addr, client } = ClientOrigin::of(parts);
         let hash = parts
             .headers
             .get(AUTHORIZATION)
@@ -191,6 +183,58 @@ impl FromRequestParts<AppState> for Authed {
             }
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// Where an unauthenticated request comes from: the client address the failed-authentication
+/// limit counts by, and the User-Agent (at most 200 characters) for the audit log.
+pub struct ClientOrigin {
+    pub addr: Option<IpAddr>,
+    pub client: Option<String>,
+}
+
+impl ClientOrigin {
+    fn of(parts: &Parts) -> ClientOrigin {
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_canonical());
+        let client = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(200).collect());
+        ClientOrigin { addr, client }
+    }
+
+    pub fn origin(&self) -> Origin {
+        Origin {
+            client: self.client.clone(),
+            ip: self.addr.map(|ip| ip.to_string()),
+        }
+    }
+
+    /// `Some(answer)` (429) when this address is past the failed-authentication limit: a request
+    /// that authenticates without a token (enrolment) is refused then, as a token would be.
+    pub async fn refuse_if_limited(&self, state: &AppState) -> Option<ApiError> {
+        let now = state.vault.now_millis();
+        let secs = state.auth_failures.retry_after(self.addr, now)?;
+        Some(failed(state, self.addr, self.client.clone(), now, too_many_failures(secs)).await)
+    }
+
+    /// Counts a failed authentication (an unknown enrolment code) like a wrong token, and gives
+    /// `answer`.
+    pub async fn failed(self, state: &AppState, answer: ApiError) -> ApiError {
+        let now = state.vault.now_millis();
+        failed(state, self.addr, self.client, now, answer).await
+    }
+}
+
+impl FromRequestParts<AppState> for ClientOrigin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, ApiError> {
+        Ok(ClientOrigin::of(parts))
     }
 }
 

@@ -15,7 +15,7 @@ use utoipa::openapi::{
 };
 use utoipa::{IntoResponses, Modify, OpenApi, ToResponse, ToSchema};
 
-use super::handlers::{identity, secrets, values};
+use super::handlers::{identity, secrets, users, values};
 use crate::api::ErrorBody;
 
 #[derive(OpenApi)]
@@ -23,7 +23,9 @@ use crate::api::ErrorBody;
     info(title = "vaultty", description = "The vaultty secrets API (v1). The contract in prose: docs/API.md."),
     paths(
         identity::healthz, serve_openapi, identity::me, identity::org, identity::patch_org,
-        identity::create_user, identity::create_token, identity::list_tokens, identity::revoke_token,
+        identity::create_token, identity::list_tokens, identity::revoke_token,
+        users::create_user, users::list_users, users::patch_user, users::new_enrolment, users::user_tokens,
+        users::revoke_user_tokens, users::revoke_user_token, users::enroll,
         identity::audit,
         secrets::list, secrets::upsert, secrets::get_one, secrets::patch, secrets::remove, secrets::versions,
         values::reveal, values::env,
@@ -113,12 +115,15 @@ error_responses! {
     BadRequest, false,
         "`invalid_request`: a malformed body or query (not JSON, a wrong type, an unknown field), or a value \
          outside the limits (name pattern, value size in bytes, description length, integer ranges).";
-    Unauthorized, false, "`unauthorized`: the bearer token is missing, unknown, revoked or expired.";
+    Unauthorized, false,
+        "`unauthorized`: the bearer token is missing, unknown, revoked or expired, or its user is disabled; \
+         for enrolment, the code is unknown, used or expired.";
     Forbidden, false, "`forbidden`: the policy does not let this caller do this.";
     NotFound, false, "`not_found`: no such secret, version, user or token for this caller.";
     Conflict, false,
-        "`conflict`: it exists already, or a check-and-set write found another version \
-         (`error.current_version` holds the stored one).";
+        "`conflict`: it exists already, a check-and-set write found another version \
+         (`error.current_version` holds the stored one), the change would leave no enabled admin, or \
+         the user has enrolled already.";
     PayloadTooLarge, false, "`payload_too_large`: the request body is larger than 131072 bytes (128 KiB).";
     Unprocessable, false,
         "`invalid_request`: well-formed, but the rules refuse it: a reserved name (one that changes how \

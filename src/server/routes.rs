@@ -6,11 +6,11 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 
 use super::AppState;
 use super::error::ApiError;
-use super::handlers::{identity, secrets, values};
+use super::handlers::{identity, secrets, users, values};
 use crate::api::MAX_BODY_BYTES;
 
 pub(crate) fn router(state: AppState) -> Router {
@@ -28,7 +28,15 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/env", post(values::env))
         .route("/v1/audit", get(identity::audit))
         .route("/v1/org", get(identity::org).patch(identity::patch_org))
-        .route("/v1/users", post(identity::create_user))
+        .route("/v1/users", get(users::list_users).post(users::create_user))
+        .route("/v1/users/{name}", patch(users::patch_user))
+        .route("/v1/users/{name}/enrolment", post(users::new_enrolment))
+        .route(
+            "/v1/users/{name}/tokens",
+            get(users::user_tokens).delete(users::revoke_user_tokens),
+        )
+        .route("/v1/users/{name}/tokens/{id}", delete(users::revoke_user_token))
+        .route("/v1/enroll", post(users::enroll))
         .route("/v1/tokens", get(identity::list_tokens).post(identity::create_token))
         .route("/v1/tokens/{id}", delete(identity::revoke_token))
         .fallback(not_found)

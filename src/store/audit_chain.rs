@@ -104,6 +104,14 @@ fn link_parts(tag: &[u8], prev: &[u8; 32], row: &AuditRow, count_always: bool) -
         parts.push(b"count".to_vec());
         parts.push(count.to_vec());
     }
+    if let Some(target) = &e.target {
+        // Likewise appended only when present (both layouts): every event written before the
+        // field existed keeps its link, and an account action's target is covered.
+        let mut part = (target.len() as u32).to_be_bytes().to_vec();
+        part.extend_from_slice(target.as_bytes());
+        parts.push(b"target".to_vec());
+        parts.push(part);
+    }
     parts
 }
 
@@ -133,6 +141,7 @@ mod tests {
                 outcome: Outcome::Ok,
                 client: Some("vaultty-cli/0.1.0".into()),
                 ip: Some("127.0.0.1".into()),
+                target: None,
                 count: None,
             },
             prev_hash: [1; 32],
@@ -155,6 +164,7 @@ mod tests {
                 outcome: Outcome::Denied,
                 client: None,
                 ip: None,
+                target: None,
                 count: None,
             },
             prev_hash: GENESIS_HASH,
@@ -203,6 +213,32 @@ mod keyed_tests {
             chain.link(&GENESIS_HASH, &row(3, Some(0)))
         );
         assert_ne!(link, chain.link(&[9; 32], &r), "the previous link is covered");
+    }
+
+    #[test]
+    fn the_target_is_covered_and_an_absent_one_changes_nothing() {
+        let chain = AuditChain::new(ChainKey::from_bytes([1; 32]), 1);
+        let targeted = |t: Option<&str>| AuditRow {
+            event: NewAudit {
+                target: t.map(str::to_owned),
+                ..row(3, None).event
+            },
+            ..row(3, None)
+        };
+        let none = chain.link(&GENESIS_HASH, &targeted(None));
+        assert_eq!(
+            none,
+            chain.link(&GENESIS_HASH, &row(3, None)),
+            "rows without a target keep their link"
+        );
+        let alice = chain.link(&GENESIS_HASH, &targeted(Some("alice")));
+        assert_ne!(alice, none);
+        assert_ne!(alice, chain.link(&GENESIS_HASH, &targeted(Some("bob"))));
+        assert_ne!(alice, chain.link(&GENESIS_HASH, &targeted(Some(""))));
+        assert_ne!(
+            legacy_link_hash(&GENESIS_HASH, &targeted(Some("alice"))),
+            legacy_link_hash(&GENESIS_HASH, &targeted(None))
+        );
     }
 
     #[test]

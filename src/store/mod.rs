@@ -49,6 +49,9 @@ pub enum StoreError {
          Run `vaultty admin audit-verify` and restore the database from a backup"
     )]
     ChainBroken { id: i64 },
+    /// The change would leave the org without an enabled admin.
+    #[error("{0} is the last active admin")]
+    LastAdmin(String),
     /// An audit record was to be appended by a store opened without the audit chain key.
     #[error("this store was opened without the audit chain key, so it cannot append audit events")]
     NoChainKey,
@@ -72,23 +75,49 @@ pub trait Store: Send + Sync + 'static {
     /// The org; `None` before `init`.
     async fn org(&self) -> StoreResult<Option<OrgRow>>;
     async fn update_org(&self, members_can_reveal: bool, audit: NewAudit) -> StoreResult<OrgRow>;
-    /// Creates a user with a first token. `AlreadyExists` when the name is taken.
+    /// Creates a user (enabled, with no token) and stores their first enrolment code.
+    /// `AlreadyExists` when the name is taken.
     async fn create_user(
         &self,
         name: &str,
         role: Role,
-        token: NewToken,
-        at: Millis,
+        enrolment: NewEnrolment,
         audit: NewAudit,
     ) -> StoreResult<UserRow>;
+    /// Stores a new enrolment code for a user who has never held a token, and makes their
+    /// earlier unused codes unusable, in one transaction with `audit`. `NotFound` for no such
+    /// user, `AlreadyExists` when the user has (or had) a token.
+    async fn new_enrolment(&self, user_id: i64, enrolment: NewEnrolment, audit: NewAudit) -> StoreResult<()>;
+    /// Exchanges an enrolment code (by hash) for the user's first token, in one transaction: the
+    /// code is marked used, every other code of the user too, and the token is stored for the
+    /// code's user (`token.user_id` is ignored). `audit` is the template of the row appended
+    /// either way (`enroll`, ok or denied): the store fills in the actor, the target and the
+    /// outcome. An unknown code writes nothing.
+    async fn enroll(&self, code: &TokenHash, token: NewToken, audit: NewAudit) -> StoreResult<EnrolOutcome>;
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>>;
+    /// Every user, by name, with what the admin listing shows; tokens are live at `at`.
+    async fn list_users(&self, at: Millis) -> StoreResult<Vec<UserSummary>>;
+    /// Changes a user's role or disabled flag in one transaction with one audit row per field
+    /// that changes (`audit` is the template: the store sets the action and the target).
+    /// `NotFound` for no such user; `LastAdmin` when no enabled admin would be left.
+    async fn update_user(&self, name: &str, patch: UserPatch, audit: NewAudit) -> StoreResult<UserRow>;
     /// The token with this hash and its user, whether or not it is expired or revoked (the caller
     /// decides, and compares the hash in constant time).
     async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<(TokenRow, UserRow)>>;
     async fn create_token(&self, token: NewToken, audit: NewAudit) -> StoreResult<TokenRow>;
+    /// All of a user's tokens, revoked and expired ones included, oldest first.
     async fn list_tokens(&self, user_id: i64) -> StoreResult<Vec<TokenRow>>;
-    /// Revokes one of the user's tokens; `NotFound` when the user has no such live token.
-    async fn revoke_token(&self, user_id: i64, token_id: &str, at: Millis, audit: NewAudit) -> StoreResult<()>;
+    /// Revokes one of the user's live tokens and every live token it created, transitively, in
+    /// one transaction with one `token_revoke` row per token (`audit` is the template; the
+    /// store sets the target). Returns the revoked ids; `NotFound` when the user has no such
+    /// live token. "Live" here means not revoked: an expired token can still be revoked.
+    async fn revoke_token(&self, user_id: i64, token_id: &str, audit: NewAudit) -> StoreResult<Vec<String>>;
+    /// Revokes every token of the user not revoked yet (and so every token they created), as
+    /// `revoke_token` does. Returns the revoked ids, possibly none.
+    async fn revoke_user_tokens(&self, user_id: i64, audit: NewAudit) -> StoreResult<Vec<String>>;
+    /// Records when tokens were last used (keeping the later time if a stored one is later).
+    /// No audit: this is bookkeeping, batched by the vault.
+    async fn touch_tokens(&self, uses: Vec<(String, Millis)>) -> StoreResult<()>;
 
     // ---- secrets ----
 

@@ -1,6 +1,6 @@
 //! The rows a `Store` reads and writes. Plain data; no plaintext values anywhere.
 
-pub use crate::api::{AuditAction, Category, Outcome, Role, Scope, Visibility};
+pub use crate::api::{AuditAction, Category, Outcome, Role, Scope, TokenKind, Visibility};
 use compact_str::CompactString;
 
 use crate::crypto::TokenHash;
@@ -56,6 +56,56 @@ pub struct UserRow {
     pub name: String,
     pub role: Role,
     pub created_at: Millis,
+    /// A disabled user's tokens do not authenticate; nothing else about the user changes.
+    pub disabled: bool,
+}
+
+/// A user as the admin listing shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSummary {
+    pub user: UserRow,
+    /// Whether the user has ever held a token (exchanged an enrolment code, or `admin init`).
+    pub enrolled: bool,
+    /// The latest `last_used_at` of the user's tokens.
+    pub last_seen_at: Option<Millis>,
+    /// Tokens neither revoked nor expired at the time asked.
+    pub live_tokens: u32,
+}
+
+/// A change to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserPatch {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}
+
+/// A single-use enrolment code to store: only its hash.
+#[derive(Debug, Clone)]
+pub struct NewEnrolment {
+    pub hash: TokenHash,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+}
+
+/// Why an enrolment code was not exchanged, when the store knows whose code it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrolRefusal {
+    Used,
+    Expired,
+    Disabled,
+    /// The user holds tokens already (the code is left from before they enrolled).
+    Enrolled,
+}
+
+/// The outcome of exchanging an enrolment code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrolOutcome {
+    /// The user's first token was stored.
+    Enrolled(UserRow),
+    /// A known code that cannot be used; the denied audit row was appended.
+    Refused(UserRow, EnrolRefusal),
+    /// No such code: nothing was written (the caller counts it as a failed authentication).
+    Unknown,
 }
 
 /// A token to store: only its hash.
@@ -69,6 +119,9 @@ pub struct NewToken {
     pub hash: TokenHash,
     pub created_at: Millis,
     pub expires_at: Option<Millis>,
+    /// The token that created this one; `None` for `admin init` and enrolment.
+    pub parent_id: Option<String>,
+    pub kind: TokenKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +133,9 @@ pub struct TokenRow {
     pub created_at: Millis,
     pub expires_at: Option<Millis>,
     pub revoked_at: Option<Millis>,
+    pub parent_id: Option<String>,
+    pub kind: TokenKind,
+    pub last_used_at: Option<Millis>,
 }
 
 /// Text fields are `CompactString`s, as in `api::SecretMeta`: a listing reads them straight from
@@ -205,6 +261,8 @@ pub struct NewAudit {
     pub outcome: Outcome,
     pub client: Option<String>,
     pub ip: Option<String>,
+    /// The user name or token id an account action acted on.
+    pub target: Option<String>,
     /// How many events this one row stands for, when more than one: failed authentications
     /// are summarised per client address and time window, so that a flood cannot fill the disk.
     pub count: Option<u32>,
@@ -226,6 +284,7 @@ impl NewAudit {
             outcome,
             client: None,
             ip: None,
+            target: None,
             count: None,
         }
     }

@@ -9,11 +9,12 @@ use secrecy::SecretString;
 
 use super::audit_chain::{open_store, reseal_chain_key};
 use super::error::VaultResult;
-use super::identity::new_token;
+use super::tokens::new_token;
+use super::users::new_enrolment;
 use super::{Clock, RekeyReport, VaultError};
 use crate::api::{Role, validate};
 use crate::crypto::Keyring;
-use crate::store::{self, AuditAction, DynStore, NewAudit, Outcome};
+use crate::store::{self, AuditAction, DynStore, Millis, NewAudit, Outcome};
 
 /// Creates the org and its first admin; returns the admin's token (shown once). The keyring
 /// seals the audit chain key, which the first audit events are linked under.
@@ -25,42 +26,43 @@ pub async fn admin_init(database_url: &str, keyring: &Keyring, org: &str, admin:
     let store = open_store(database_url, keyring).await?;
     // Run once, outside any server: the wall clock is the only one these commands know.
     let at = Clock::System.now_millis();
-    let (token, row) = new_token(0, "initial", at, None);
+    let (token, row) = new_token(0, "initial", at, None, None);
     store.init(org, admin, row, at).await?;
     Ok(token)
 }
 
-/// Creates a user with a first token; returns the token (shown once).
+/// Creates a user with a single-use enrolment code valid `expires_in` seconds (a day when
+/// `None`); returns the code (shown once) and when it expires. Like the API, this never makes a
+/// token for another user: the user exchanges the code (`vaultty login --enroll`).
 pub async fn admin_create_user(
     database_url: &str,
     keyring: &Keyring,
     name: &str,
     role: Role,
-) -> VaultResult<SecretString> {
+    expires_in: Option<u64>,
+) -> VaultResult<(SecretString, Millis)> {
     validate::user_name(name).map_err(VaultError::Invalid)?;
     let store = open_store(database_url, keyring).await?;
     if store.org().await?.is_none() {
         return Err(VaultError::Store(store::StoreError::NotInitialised));
     }
     let at = Clock::System.now_millis();
-    let (token, row) = new_token(0, "initial", at, None);
+    let (code, row) = new_enrolment(at, expires_in)?;
+    let expires_at = row.expires_at;
     let audit = NewAudit {
         actor: Some("admin-cli".into()),
-        owner: Some(name.to_owned()),
+        target: Some(name.to_owned()),
         client: Some(format!("vaultty-admin/{}", env!("CARGO_PKG_VERSION"))),
         ..NewAudit::new(at, AuditAction::UserCreate, Outcome::Ok)
     };
-    store
-        .create_user(name, role, row, at, audit)
-        .await
-        .map_err(|e| match e {
-            store::StoreError::AlreadyExists(_) => VaultError::Conflict {
-                message: format!("a user named {name} already exists"),
-                current: None,
-            },
-            e => e.into(),
-        })?;
-    Ok(token)
+    store.create_user(name, role, row, audit).await.map_err(|e| match e {
+        store::StoreError::AlreadyExists(_) => VaultError::Conflict {
+            message: format!("a user named {name} already exists"),
+            current: None,
+        },
+        e => e.into(),
+    })?;
+    Ok((code, expires_at))
 }
 
 /// Re-seals every stored version that is not in the current format under the primary key (v1

@@ -2,8 +2,8 @@
 
 use time::OffsetDateTime;
 
-use crate::api::{AuditEvent, OrgInfo, SecretMeta, TokenInfo, VersionInfo};
-use crate::store::{AuditRow, Millis, OrgRow, SecretRow, TokenRow, VersionRow};
+use crate::api::{AuditEvent, OrgInfo, SecretMeta, TokenInfo, UserInfo, VersionInfo};
+use crate::store::{AuditRow, Millis, OrgRow, SecretRow, TokenRow, UserSummary, VersionRow};
 
 pub(crate) fn ts(ms: Millis) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
@@ -63,15 +63,33 @@ pub(crate) fn audit(row: &AuditRow) -> AuditEvent {
         outcome: e.outcome,
         client: e.client.clone(),
         ip: e.ip.clone(),
+        target: e.target.clone(),
         count: e.count,
     }
 }
 
-pub(crate) fn token(t: &TokenRow) -> TokenInfo {
+/// `last_used_at` is passed in: the vault may know a later use than the stored one.
+pub(crate) fn token(t: &TokenRow, last_used_at: Option<Millis>, current: bool) -> TokenInfo {
     TokenInfo {
         id: t.id.clone(),
         name: t.name.clone(),
+        kind: t.kind,
         created_at: ts(t.created_at),
         expires_at: t.expires_at.map(ts),
+        last_used_at: last_used_at.map(ts),
+        parent: t.parent_id.clone(),
+        current,
+    }
+}
+
+pub(crate) fn user(u: UserSummary, last_seen_at: Option<Millis>) -> UserInfo {
+    UserInfo {
+        name: u.user.name,
+        role: u.user.role,
+        disabled: u.user.disabled,
+        enrolled: u.enrolled,
+        created_at: ts(u.user.created_at),
+        last_seen_at: last_seen_at.map(ts),
+        tokens: u.live_tokens,
     }
 }

@@ -15,6 +15,9 @@ pub mod policy;
 mod reveal;
 mod sealing;
 mod secrets;
+mod token_use;
+mod tokens;
+mod users;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -24,10 +27,12 @@ pub use audit_chain::{
     ChainOpen, ChainReport, HeadCheck, audit_verify, check_head, open_store, open_store_with, reseal_chain_key,
 };
 pub use clock::{Clock, ManualClock};
+pub(crate) use convert::ts as millis_to_datetime;
 pub use error::VaultError;
 pub use error::VaultResult;
 pub use identity::FailedAuths;
 pub use sealing::{RekeyReport, UnopenableRow};
+pub use users::{DEFAULT_ENROLMENT_SECS, EnrolError, MAX_ENROLMENT_SECS};
 
 use crate::api::Role;
 use crate::crypto::Keyring;
@@ -60,6 +65,8 @@ pub struct Vault {
     /// Whether values in the old v1 format still open: set by `prepare` while some are left to
     /// re-seal; refused otherwise, so that an old row put back (from a backup) does not open.
     accept_v1: Arc<AtomicBool>,
+    /// Token uses not written yet (`last_used_at`), flushed by the server.
+    token_use: Arc<token_use::TokenUse>,
 }
 
 /// Who is asking, and from where (for the audit log).
@@ -67,6 +74,8 @@ pub struct Vault {
 pub struct Caller {
     pub user: UserRow,
     pub token_id: String,
+    /// The expiry of the token in use: a token it creates expires no later.
+    pub token_expires_at: Option<Millis>,
     /// The request's User-Agent.
     pub client: Option<String>,
     pub ip: Option<String>,
@@ -92,11 +101,18 @@ impl Vault {
             keyring,
             settings,
             accept_v1: Arc::new(AtomicBool::new(false)),
+            token_use: Arc::default(),
         }
     }
 
     pub fn store(&self) -> &DynStore {
         &self.store
+    }
+
+    /// Writes the pending token uses (`last_used_at`); the server calls it about once a second
+    /// and at shutdown. A failure is only logged by the caller: nothing waits on it.
+    pub async fn flush_token_use(&self) -> VaultResult<()> {
+        Ok(self.token_use.flush(&self.store).await?)
     }
 
     /// Now, by the vault's clock.

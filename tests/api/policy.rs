@@ -86,6 +86,7 @@ async fn reveal_policy_from_both_sides() {
     let req = vaultty::api::CreateUser {
         name: "carol".into(),
         role: Role::Admin,
+        expires_in: None,
     };
     assert!(matches!(bob.create_user(&req).await, Err(ClientError::Forbidden(_))));
 

@@ -98,23 +98,32 @@ impl TestVault {
         self.client(&self.admin_token)
     }
 
-    /// Creates a user through the API and returns their client and token.
+    /// Creates a user through the API, enrols them as they would (the admin never sees their
+    /// token), and returns their client and token.
     pub async fn user(&self, name: &str, role: vaultty::api::Role) -> (VaultClient, SecretString) {
-        let created = self
-            .admin()
-            .create_user(&vaultty::api::CreateUser {
-                name: name.into(),
-                role,
-            })
-            .await
-            .unwrap();
-        (self.client(&created.token), created.token)
+        let token = enroll_user(&self.admin(), &self.url(), name, role).await;
+        (self.client(&token), token)
     }
 
     /// Raw HTTP, for what the typed client will not send (malformed bodies, missing headers).
     pub fn api(&self) -> Api {
         Api::new(&self.url())
     }
+}
+
+/// Creates a user with `admin` and exchanges the enrolment code at `url` as the new user would,
+/// with a client that holds no token; returns the user's first token.
+pub async fn enroll_user(admin: &VaultClient, url: &str, name: &str, role: vaultty::api::Role) -> SecretString {
+    let enrolment = admin
+        .create_user(&vaultty::api::CreateUser {
+            name: name.into(),
+            role,
+            expires_in: None,
+        })
+        .await
+        .unwrap();
+    let anonymous = VaultClient::new(url, None, ClientOptions::default()).unwrap();
+    anonymous.enroll(enrolment.code).await.unwrap().token
 }
 
 pub async fn start_server(db_url: &str, opts: &Options) -> RunningServer {

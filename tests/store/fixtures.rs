@@ -2,8 +2,8 @@
 
 use vaultty::crypto::TokenHash;
 use vaultty::store::{
-    AuditAction, Category, GENESIS_HASH, NewAudit, NewToken, Outcome, Owner, Role, Scope, SecretRow, SecretWrite,
-    Store, UserRow, link_hash,
+    AuditAction, Category, EnrolOutcome, GENESIS_HASH, NewAudit, NewEnrolment, NewToken, Outcome, Owner, Role, Scope,
+    SecretRow, SecretWrite, Store, TokenKind, UserRow, link_hash,
 };
 
 pub const T0: i64 = 1_780_000_000_000;
@@ -20,6 +20,7 @@ pub fn audit(action: AuditAction, actor: &str, secret: Option<&str>) -> NewAudit
         outcome: Outcome::Ok,
         client: Some("vaultty-test/0".into()),
         ip: Some("127.0.0.1".into()),
+        target: None,
         count: None,
     }
 }
@@ -32,6 +33,17 @@ pub fn token(id: &str, seed: u8, user_id: i64) -> NewToken {
         hash: TokenHash([seed; 32]),
         created_at: T0,
         expires_at: None,
+        parent_id: None,
+        kind: TokenKind::User,
+    }
+}
+
+/// An enrolment code (its hash: `seed` repeated) valid for a minute from `T0`.
+pub fn enrolment(seed: u8) -> NewEnrolment {
+    NewEnrolment {
+        hash: TokenHash([seed; 32]),
+        created_at: T0,
+        expires_at: T0 + 60_000,
     }
 }
 
@@ -64,12 +76,20 @@ pub async fn acme(s: &dyn Store) -> (UserRow, UserRow) {
         .create_user(
             "bob",
             Role::Member,
-            token("tok-bob", 2, 0),
-            T0,
+            enrolment(102),
             audit(AuditAction::UserCreate, "alice", None),
         )
         .await
         .unwrap();
+    let enrolled = s
+        .enroll(
+            &TokenHash([102; 32]),
+            token("tok-bob", 2, 0),
+            audit(AuditAction::Enroll, "bob", None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(enrolled, EnrolOutcome::Enrolled(bob.clone()));
     (alice, bob)
 }
 

@@ -186,6 +186,7 @@ fn audit_pane() {
         outcome,
         client: Some("vaultty-tui/0.1.0".into()),
         ip: Some("127.0.0.1".into()),
+        target: None,
         count: None,
     };
     send(

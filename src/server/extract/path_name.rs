@@ -19,3 +19,17 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
             .map_err(|_| ApiError::invalid("the path's last segment is not valid percent-encoded UTF-8"))
     }
 }
+
+/// The two path parameters of `/v1/users/{name}/tokens/{id}`, with the same error body.
+pub struct UserTokenPath(pub String, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserTokenPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map(|Path((name, id))| UserTokenPath(name, id))
+            .map_err(|_| ApiError::invalid("a path segment is not valid percent-encoded UTF-8"))
+    }
+}

@@ -4,13 +4,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::api::{
-    AuditList, AuditQuery, CreateToken, CreateUser, CreatedToken, CreatedUser, Health, Me, OrgInfo, PatchOrg, TokenList,
-};
+use crate::api::{AuditList, AuditQuery, CreateToken, CreatedToken, Health, Me, OrgInfo, PatchOrg, TokenList};
 use crate::server::AppState;
 use crate::server::error::ApiError;
 use crate::server::extract::{ApiJson, ApiQuery, Authed, PathParam};
-use crate::server::openapi::{AuthedErrors, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unavailable};
+use crate::server::openapi::{AuthedErrors, BadRequest, Forbidden, NotFound, PayloadTooLarge, Unavailable};
 
 /// Liveness; no token needed. 503 once the store can no longer write (its writer has stopped):
 /// a restart is needed, and a supervisor polling this learns it.
@@ -50,20 +48,9 @@ pub async fn patch_org(
     Ok(Json(s.vault.patch_org(&caller, &body).await?))
 }
 
-/// Admin only; the new user's token is in the answer, once.
-#[utoipa::path(post, path = "/v1/users", request_body = CreateUser, tag = "identity",
-    responses((status = 201, body = CreatedUser), (status = 400, response = BadRequest), (status = 403, response = Forbidden),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge), AuthedErrors),
-    security(("bearer" = [])))]
-pub async fn create_user(
-    State(s): State<AppState>,
-    Authed(caller): Authed,
-    ApiJson(body): ApiJson<CreateUser>,
-) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
-    Ok((StatusCode::CREATED, Json(s.vault.create_user(&caller, &body).await?)))
-}
-
-/// A new token for the caller, shown once. `expiresIn` is in seconds.
+/// A new token for the caller, shown once. `expiresIn` is in seconds; the new token never
+/// outlives the token that creates it (a longer lifetime is capped, an omitted one is the
+/// creating token's), and revoking the creating token revokes it too.
 #[utoipa::path(post, path = "/v1/tokens", request_body = CreateToken, tag = "identity",
     responses((status = 201, body = CreatedToken), (status = 400, response = BadRequest),
         (status = 413, response = PayloadTooLarge), AuthedErrors),
@@ -76,7 +63,8 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(s.vault.create_token(&caller, &body).await?)))
 }
 
-/// The caller's live tokens (neither revoked nor expired); never the tokens themselves.
+/// The caller's live tokens (neither revoked nor expired), with kind, last use and the token that
+/// created each; never the tokens themselves.
 #[utoipa::path(get, path = "/v1/tokens", tag = "identity",
     responses((status = 200, body = TokenList), AuthedErrors), security(("bearer" = [])))]
 pub async fn list_tokens(State(s): State<AppState>, Authed(caller): Authed) -> Result<Json<TokenList>, ApiError> {
@@ -85,7 +73,8 @@ pub async fn list_tokens(State(s): State<AppState>, Authed(caller): Authed) -> R
     }))
 }
 
-/// Revokes one of the caller's own live tokens (the one in use included).
+/// Revokes one of the caller's own live tokens (the one in use included) and, in the same
+/// transaction, every token it created, transitively.
 #[utoipa::path(delete, path = "/v1/tokens/{id}", params(("id" = String, Path, description = "The token's id, `tok_…`")),
     tag = "identity",
     responses((status = 204, description = "revoked"), (status = 400, response = BadRequest), (status = 404, response = NotFound), AuthedErrors),

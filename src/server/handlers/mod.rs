@@ -2,4 +2,5 @@
 
 pub(crate) mod identity;
 pub(crate) mod secrets;
+pub(crate) mod users;
 pub(crate) mod values;

@@ -1,5 +1,6 @@
 //! Writes the summarised `auth_failed` rows whose window is over, once a second, and everything
-//! still pending when the server stops gracefully.
+//! still pending when the server stops gracefully; and, on the same beat, the tokens' pending
+//! `last_used_at` (`Vault::flush_token_use`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +31,10 @@ impl Flusher {
                     _ = &mut stopped => true,
                 };
                 write(&vault, failures.take_due(vault.now_millis(), force)).await;
+                if let Err(e) = vault.flush_token_use().await {
+                    // Bookkeeping only: the uses stay pending and go with the next tick.
+                    tracing::warn!(error = %e, "could not record when tokens were last used");
+                }
                 if force {
                     break;
                 }

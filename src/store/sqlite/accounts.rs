@@ -1,14 +1,18 @@
-//! The org, users and tokens: the queries behind those `Store` methods.
+//! The org and its users: the queries behind those `Store` methods (tokens and enrolment codes
+//! are in `tokens.rs`).
 //!
 //! Functions taking `&Connection` are reads (run on the read pool); those taking `&mut Tx` run in
-//! the writer thread inside a job's savepoint.
+//! the writer thread inside a job's savepoint, so an error undoes everything the job wrote.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::error::{is_unique_violation, map, parse_column};
+use super::tokens::{insert_enrolment, insert_token};
 use super::writer::Tx;
-use crate::crypto::TokenHash;
-use crate::store::{Millis, NewAudit, NewToken, OrgRow, Role, StoreError, StoreResult, TokenRow, UserRow};
+use crate::store::{
+    AuditAction, Millis, NewAudit, NewEnrolment, NewToken, OrgRow, Role, StoreError, StoreResult, UserPatch, UserRow,
+    UserSummary,
+};
 
 pub(super) fn org(conn: &Connection) -> StoreResult<Option<OrgRow>> {
     conn.prepare_cached("SELECT name, members_can_reveal FROM org WHERE id = 1")
@@ -32,7 +36,15 @@ pub(super) fn init(tx: &mut Tx<'_>, org_name: &str, admin: &str, token: NewToken
         .prepare_cached("INSERT INTO org (id, name, members_can_reveal, created_at) VALUES (1, ?1, 0, ?2)")
         .and_then(|mut st| st.execute(params![org_name, at]))
         .map_err(map)?;
-    insert_user_with_token(tx.conn, admin, Role::Admin, token, at)
+    let user = insert_user(tx.conn, admin, Role::Admin, at)?;
+    insert_token(
+        tx.conn,
+        &NewToken {
+            user_id: user.id,
+            ..token
+        },
+    )?;
+    Ok(user)
 }
 
 pub(super) fn update_org(tx: &mut Tx<'_>, members_can_reveal: bool, audit: NewAudit) -> StoreResult<OrgRow> {
@@ -52,34 +64,15 @@ pub(super) fn create_user(
     tx: &mut Tx<'_>,
     name: &str,
     role: Role,
-    token: NewToken,
-    at: Millis,
+    enrolment: NewEnrolment,
     audit: NewAudit,
 ) -> StoreResult<UserRow> {
     if org(tx.conn)?.is_none() {
         return Err(StoreError::NotInitialised);
     }
-    let user = insert_user_with_token(tx.conn, name, role, token, at)?;
+    let user = insert_user(tx.conn, name, role, enrolment.created_at)?;
+    insert_enrolment(tx.conn, user.id, &enrolment)?;
     tx.append_audit(audit)?;
-    Ok(user)
-}
-
-/// A new user and its first token: `token.user_id` is ignored, the token goes to the new user.
-fn insert_user_with_token(
-    conn: &Connection,
-    name: &str,
-    role: Role,
-    token: NewToken,
-    at: Millis,
-) -> StoreResult<UserRow> {
-    let user = insert_user(conn, name, role, at)?;
-    insert_token(
-        conn,
-        &NewToken {
-            user_id: user.id,
-            ..token
-        },
-    )?;
     Ok(user)
 }
 
@@ -98,122 +91,106 @@ fn insert_user(conn: &Connection, name: &str, role: Role, at: Millis) -> StoreRe
         name: name.to_owned(),
         role,
         created_at: at,
+        disabled: false,
     })
 }
 
+pub(super) const USER_COLUMNS: &str = "id, name, role, created_at, disabled";
+pub(super) const USER_BY_ID: &str = "SELECT id, name, role, created_at, disabled FROM users WHERE id = ?1";
+
 pub(super) fn user_by_name(conn: &Connection, name: &str) -> StoreResult<Option<UserRow>> {
-    conn.prepare_cached("SELECT id, name, role, created_at FROM users WHERE name = ?1")
+    conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1"))
         .and_then(|mut st| st.query_row([name], |r| user_row(r, 0)).optional())
         .map_err(map)
 }
 
-const TOKEN_COLUMNS: &str = "t.id, t.user_id, t.name, t.hash, t.created_at, t.expires_at, t.revoked_at";
-pub(super) const TOKEN_BY_HASH: &str = "SELECT t.id, t.user_id, t.name, t.hash, t.created_at, t.expires_at, \
-                                        t.revoked_at FROM tokens t WHERE t.hash = ?1";
-pub(super) const USER_BY_ID: &str = "SELECT id, name, role, created_at FROM users WHERE id = ?1";
-
-/// Two lookups rather than a join: SQLite (with STAT4) compiles a joining statement again on every
-/// run, and this one runs for every request.
-pub(super) fn token_by_hash(conn: &Connection, hash: &TokenHash) -> StoreResult<Option<(TokenRow, UserRow)>> {
-    let Some(token) = conn
-        .prepare_cached(TOKEN_BY_HASH)
-        .and_then(|mut st| st.query_row([&hash.0[..]], token_row).optional())
-        .map_err(map)?
-    else {
-        return Ok(None);
-    };
-    let user = conn
-        .prepare_cached(USER_BY_ID)
-        .and_then(|mut st| st.query_row([token.user_id], |r| user_row(r, 0)).optional())
-        .map_err(map)?;
-    Ok(user.map(|user| (token, user)))
-}
-
-pub(super) fn create_token(tx: &mut Tx<'_>, token: NewToken, audit: NewAudit) -> StoreResult<TokenRow> {
-    insert_token(tx.conn, &token)?;
-    tx.append_audit(audit)?;
-    Ok(TokenRow {
-        id: token.id,
-        user_id: token.user_id,
-        name: token.name,
-        hash: token.hash,
-        created_at: token.created_at,
-        expires_at: token.expires_at,
-        revoked_at: None,
-    })
-}
-
-fn insert_token(conn: &Connection, t: &NewToken) -> StoreResult<()> {
-    conn.prepare_cached(
-        "INSERT INTO tokens (id, user_id, name, hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )
-    .and_then(|mut st| {
-        st.execute(params![
-            t.id,
-            t.user_id,
-            t.name,
-            &t.hash.0[..],
-            t.created_at,
-            t.expires_at
-        ])
-    })
-    .map_err(|e| {
-        if is_unique_violation(&e, "tokens.id") {
-            StoreError::AlreadyExists(format!("token {}", t.id))
-        } else {
-            map(e)
-        }
-    })?;
-    Ok(())
-}
-
-pub(super) fn list_tokens(conn: &Connection, user_id: i64) -> StoreResult<Vec<TokenRow>> {
-    let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.user_id = ?1 ORDER BY t.created_at, t.id");
-    conn.prepare_cached(&sql)
-        .and_then(|mut st| st.query_map([user_id], token_row)?.collect())
+pub(super) fn user_by_id(conn: &Connection, id: i64) -> StoreResult<Option<UserRow>> {
+    conn.prepare_cached(USER_BY_ID)
+        .and_then(|mut st| st.query_row([id], |r| user_row(r, 0)).optional())
         .map_err(map)
 }
 
-/// Revokes a token that is not revoked yet (an expired one can still be revoked).
-pub(super) fn revoke_token(
-    tx: &mut Tx<'_>,
-    user_id: i64,
-    token_id: &str,
-    at: Millis,
-    audit: NewAudit,
-) -> StoreResult<()> {
-    let changed = tx
-        .conn
-        .prepare_cached("UPDATE tokens SET revoked_at = ?1 WHERE id = ?2 AND user_id = ?3 AND revoked_at IS NULL")
-        .and_then(|mut st| st.execute(params![at, token_id, user_id]))
-        .map_err(map)?;
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    tx.append_audit(audit)
+pub(super) fn list_users(conn: &Connection, at: Millis) -> StoreResult<Vec<UserSummary>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS},
+            EXISTS (SELECT 1 FROM tokens t WHERE t.user_id = users.id),
+            (SELECT MAX(t.last_used_at) FROM tokens t WHERE t.user_id = users.id),
+            (SELECT COUNT(*) FROM tokens t WHERE t.user_id = users.id AND t.revoked_at IS NULL
+                AND (t.expires_at IS NULL OR t.expires_at > ?1))
+         FROM users ORDER BY name"
+    );
+    conn.prepare_cached(&sql)
+        .and_then(|mut st| {
+            st.query_map([at], |r| {
+                Ok(UserSummary {
+                    user: user_row(r, 0)?,
+                    enrolled: r.get(5)?,
+                    last_seen_at: r.get(6)?,
+                    live_tokens: r.get(7)?,
+                })
+            })?
+            .collect()
+        })
+        .map_err(map)
 }
 
-fn user_row(r: &Row<'_>, at: usize) -> rusqlite::Result<UserRow> {
+/// Applies `patch` and appends one row per field that changes, refusing (before writing) a
+/// change that would leave no enabled admin. Checked inside the writer's transaction, so two
+/// admins demoting each other at once cannot both succeed.
+pub(super) fn update_user(tx: &mut Tx<'_>, name: &str, patch: UserPatch, audit: NewAudit) -> StoreResult<UserRow> {
+    let user = user_by_name(tx.conn, name)?.ok_or(StoreError::NotFound)?;
+    let role = patch.role.unwrap_or(user.role);
+    let disabled = patch.disabled.unwrap_or(user.disabled);
+    let active_admin = |role: Role, disabled: bool| role == Role::Admin && !disabled;
+    if active_admin(user.role, user.disabled)
+        && !active_admin(role, disabled)
+        && other_active_admins(tx.conn, user.id)? == 0
+    {
+        return Err(StoreError::LastAdmin(user.name));
+    }
+    let mut actions = Vec::new();
+    if disabled != user.disabled {
+        actions.push(if disabled {
+            AuditAction::UserDisable
+        } else {
+            AuditAction::UserEnable
+        });
+    }
+    if role != user.role {
+        actions.push(match role {
+            Role::Admin => AuditAction::UserPromote,
+            Role::Member => AuditAction::UserDemote,
+        });
+    }
+    if actions.is_empty() {
+        return Ok(user);
+    }
+    tx.conn
+        .prepare_cached("UPDATE users SET role = ?1, disabled = ?2 WHERE id = ?3")
+        .and_then(|mut st| st.execute(params![role.as_str(), disabled, user.id]))
+        .map_err(map)?;
+    for action in actions {
+        tx.append_audit(NewAudit {
+            action,
+            target: Some(user.name.clone()),
+            ..audit.clone()
+        })?;
+    }
+    Ok(UserRow { role, disabled, ..user })
+}
+
+fn other_active_admins(conn: &Connection, except: i64) -> StoreResult<i64> {
+    conn.prepare_cached("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id != ?1")
+        .and_then(|mut st| st.query_row([except], |r| r.get(0)))
+        .map_err(map)
+}
+
+pub(super) fn user_row(r: &Row<'_>, at: usize) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
         id: r.get(at)?,
         name: r.get(at + 1)?,
         role: parse_column(r, at + 2)?,
         created_at: r.get(at + 3)?,
-    })
-}
-
-fn token_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
-    let hash: Vec<u8> = r.get(3)?;
-    let hash = <[u8; 32]>::try_from(hash.as_slice()).map_err(|_| {
-        rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Blob, "a token hash is not 32 bytes".into())
-    })?;
-    Ok(TokenRow {
-        id: r.get(0)?,
-        user_id: r.get(1)?,
-        name: r.get(2)?,
-        hash: TokenHash(hash),
-        created_at: r.get(4)?,
-        expires_at: r.get(5)?,
-        revoked_at: r.get(6)?,
+        disabled: r.get(at + 4)?,
     })
 }

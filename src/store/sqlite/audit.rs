@@ -15,7 +15,7 @@ use crate::store::{
 const LEGACY_BATCH: u32 = 1000;
 
 const AUDIT_SELECT: &str = "SELECT id, at, actor, action, secret, visibility, owner, version, outcome, client, ip, \
-                            prev_hash, hash, count FROM audit";
+                            prev_hash, hash, count, target FROM audit";
 
 fn hash_column(r: &Row<'_>, idx: usize) -> rusqlite::Result<[u8; 32]> {
     let bytes: Vec<u8> = r.get(idx)?;
@@ -44,6 +44,7 @@ fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
         outcome: parse_column(r, 8)?,
         client: r.get(9)?,
         ip: r.get(10)?,
+        target: r.get(14)?,
         count: r.get(13)?,
     };
     Ok(AuditRow {

@@ -51,6 +51,7 @@ pub(super) fn duplicate(e: &StoreError) -> StoreError {
         StoreError::Backend(s) => StoreError::Backend(s.clone()),
         StoreError::ChainBroken { id } => StoreError::ChainBroken { id: *id },
         StoreError::NoChainKey => StoreError::NoChainKey,
+        StoreError::LastAdmin(s) => StoreError::LastAdmin(s.clone()),
     }
 }
 

@@ -13,6 +13,7 @@ mod error;
 mod reader;
 mod schema;
 mod secrets;
+mod tokens;
 mod writer;
 
 #[cfg(test)]
@@ -85,13 +86,25 @@ impl Store for SqliteStore {
         &self,
         name: &str,
         role: Role,
-        token: NewToken,
-        at: Millis,
+        enrolment: NewEnrolment,
         audit: NewAudit,
     ) -> StoreResult<UserRow> {
         let name = name.to_owned();
         self.writer
-            .write(move |tx| accounts::create_user(tx, &name, role, token, at, audit))
+            .write(move |tx| accounts::create_user(tx, &name, role, enrolment, audit))
+            .await
+    }
+
+    async fn new_enrolment(&self, user_id: i64, enrolment: NewEnrolment, audit: NewAudit) -> StoreResult<()> {
+        self.writer
+            .write(move |tx| tokens::new_enrolment(tx, user_id, enrolment, audit))
+            .await
+    }
+
+    async fn enroll(&self, code: &TokenHash, token: NewToken, audit: NewAudit) -> StoreResult<EnrolOutcome> {
+        let code = *code;
+        self.writer
+            .write(move |tx| tokens::enroll(tx, &code, token, audit))
             .await
     }
 
@@ -100,30 +113,50 @@ impl Store for SqliteStore {
         self.readers.read_short(move |c| accounts::user_by_name(c, &name)).await
     }
 
+    async fn list_users(&self, at: Millis) -> StoreResult<Vec<UserSummary>> {
+        self.readers.read(move |c| accounts::list_users(c, at)).await
+    }
+
+    async fn update_user(&self, name: &str, patch: UserPatch, audit: NewAudit) -> StoreResult<UserRow> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |tx| accounts::update_user(tx, &name, patch, audit))
+            .await
+    }
+
     async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<(TokenRow, UserRow)>> {
         let hash = *hash;
-        self.readers
-            .read_short(move |c| accounts::token_by_hash(c, &hash))
-            .await
+        self.readers.read_short(move |c| tokens::token_by_hash(c, &hash)).await
     }
 
     async fn create_token(&self, token: NewToken, audit: NewAudit) -> StoreResult<TokenRow> {
         self.writer
-            .write(move |tx| accounts::create_token(tx, token, audit))
+            .write(move |tx| tokens::create_token(tx, token, audit))
             .await
     }
 
     async fn list_tokens(&self, user_id: i64) -> StoreResult<Vec<TokenRow>> {
-        self.readers
-            .read_short(move |c| accounts::list_tokens(c, user_id))
+        self.readers.read_short(move |c| tokens::list_tokens(c, user_id)).await
+    }
+
+    async fn revoke_token(&self, user_id: i64, token_id: &str, audit: NewAudit) -> StoreResult<Vec<String>> {
+        let token_id = token_id.to_owned();
+        self.writer
+            .write(move |tx| tokens::revoke_token(tx, user_id, &token_id, audit))
             .await
     }
 
-    async fn revoke_token(&self, user_id: i64, token_id: &str, at: Millis, audit: NewAudit) -> StoreResult<()> {
-        let token_id = token_id.to_owned();
+    async fn revoke_user_tokens(&self, user_id: i64, audit: NewAudit) -> StoreResult<Vec<String>> {
         self.writer
-            .write(move |tx| accounts::revoke_token(tx, user_id, &token_id, at, audit))
+            .write(move |tx| tokens::revoke_user_tokens(tx, user_id, audit))
             .await
+    }
+
+    async fn touch_tokens(&self, uses: Vec<(String, Millis)>) -> StoreResult<()> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        self.writer.write(move |tx| tokens::touch_tokens(tx, &uses)).await
     }
 
     async fn get_secret(&self, owner: Owner, name: &str) -> StoreResult<Option<SecretRow>> {

@@ -117,6 +117,27 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO settings (name, value) SELECT 'sealed_v1', 'refused'
         WHERE NOT EXISTS (SELECT 1 FROM secret_versions);
     ",
+    // 5: accounts a team can trust. A token records the token that created it (NULL for tokens
+    // made by `admin init`, by enrolment, or before this migration, which keep their expiry), its
+    // kind and when it was last used; a user can be disabled (every user made before is enabled);
+    // users join by exchanging a single-use enrolment code, stored hashed; an audit event names
+    // the user or token an account action acted on.
+    r"
+    ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tokens ADD COLUMN parent_id TEXT;
+    ALTER TABLE tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'user';
+    ALTER TABLE tokens ADD COLUMN last_used_at INTEGER;
+    CREATE INDEX tokens_by_parent ON tokens(parent_id) WHERE parent_id IS NOT NULL;
+    CREATE TABLE enrolments (
+        hash       BLOB PRIMARY KEY,
+        user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at    INTEGER
+    );
+    CREATE INDEX enrolments_by_user ON enrolments(user_id);
+    ALTER TABLE audit ADD COLUMN target TEXT;
+    ",
 ];
 
 /// Refuses what `open` cannot work with, before SQLite creates anything.

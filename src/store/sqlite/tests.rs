@@ -9,7 +9,7 @@ use rusqlite::{Connection, StatementStatus};
 use super::audit::audit_range;
 use super::schema::open_writer;
 use super::writer::{Tx, Writer};
-use super::{accounts, secrets};
+use super::{accounts, secrets, tokens};
 use crate::crypto::{ChainKey, TokenHash};
 use crate::store::{AuditAction, AuditChain, GENESIS_HASH, NewAudit, Outcome, Owner, StoreError, StoreResult};
 
@@ -25,6 +25,7 @@ fn event(i: i64) -> NewAudit {
         outcome: Outcome::Ok,
         client: None,
         ip: None,
+        target: None,
         count: None,
     }
 }
@@ -177,14 +178,14 @@ fn hot_statements_are_compiled_once() {
     )
     .unwrap();
     for _ in 0..3 {
-        let (token, user) = accounts::token_by_hash(&conn, &TokenHash([0; 32])).unwrap().unwrap();
+        let (token, user) = tokens::token_by_hash(&conn, &TokenHash([0; 32])).unwrap().unwrap();
         assert_eq!((token.id.as_str(), user.name.as_str()), ("tok_1", "ada"));
         let row = secrets::get_secret(&conn, Owner::User(1), "K").unwrap().unwrap();
         assert_eq!(row.owner_name.as_deref(), Some("ada"));
         assert!(secrets::version(&conn, row.id, 1).unwrap().is_some());
     }
     for sql in [
-        accounts::TOKEN_BY_HASH,
+        tokens::TOKEN_BY_HASH,
         accounts::USER_BY_ID,
         secrets::GET_SECRET,
         secrets::VERSION,

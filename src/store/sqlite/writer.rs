@@ -91,7 +91,7 @@ impl Tx<'_> {
         self.conn
             .prepare_cached(
                 "INSERT INTO audit (id, at, actor, action, secret, visibility, owner, version, outcome, \
-                 client, ip, prev_hash, hash, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 client, ip, prev_hash, hash, count, target) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )
             .and_then(|mut st| {
                 let e = &row.event;
@@ -110,6 +110,7 @@ impl Tx<'_> {
                     &row.prev_hash[..],
                     &row.hash[..],
                     e.count,
+                    e.target,
                 ])
             })
             .map_err(map)?;

@@ -93,7 +93,7 @@ async fn the_last_active_admin_cannot_be_demoted_or_disabled() {
     for patch in [role(Role::Member), disable(true)] {
         match admin.patch_user("alice", &patch).await {
             Err(ClientError::Conflict { message, .. }) => {
-                assert!(message.contains("last active admin"), "{message}")
+                assert!(message.contains("last active admin"), "{message}");
             }
             other => panic!("expected conflict, got {other:?}"),
         }

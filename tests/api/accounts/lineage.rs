@@ -20,7 +20,7 @@ async fn mint(from: &VaultClient, name: &str, expires_in: Option<u64>) -> (Strin
         .await
         .unwrap();
     // Whole seconds: timestamps travel to the second.
-    let expires = created.expires_at.map(|t| t.unix_timestamp());
+    let expires = created.expires_at.map(time::OffsetDateTime::unix_timestamp);
     (created.id, created.token, expires)
 }
 

@@ -51,7 +51,7 @@ impl Vault {
         self.require_admin_over(
             caller,
             AuditAction::UserCreate,
-            Some(&req.name),
+            user_target(&req.name),
             at,
             "only admins create users",
         )
@@ -88,7 +88,7 @@ impl Vault {
         self.require_admin_over(
             caller,
             AuditAction::UserEnrolment,
-            Some(name),
+            user_target(name),
             at,
             "only admins issue enrolment codes",
         )
@@ -188,7 +188,7 @@ impl Vault {
             (_, Some(Role::Admin)) => AuditAction::UserPromote,
             _ => AuditAction::UserDemote,
         };
-        self.require_admin_over(caller, action, Some(name), at, "only admins change users")
+        self.require_admin_over(caller, action, user_target(name), at, "only admins change users")
             .await?;
         let patch = UserPatch {
             role: p.role,
@@ -223,7 +223,7 @@ impl Vault {
         self.require_admin_over(
             caller,
             AuditAction::UserList,
-            Some(name),
+            user_target(name),
             at,
             "only admins list other users' tokens",
         )
@@ -239,16 +239,24 @@ impl Vault {
         self.require_admin_over(
             caller,
             AuditAction::TokenRevoke,
-            Some(id),
+            token_target(id),
             at,
             "only admins revoke other users' tokens",
         )
         .await?;
         let user = self.user_named(name).await?;
         let audit = audit_for(caller, AuditAction::TokenRevoke, Outcome::Ok, at);
-        match self.store.revoke_token(user.id, id, audit).await {
+        match self.store.revoke_token(user.id, id, audit.clone()).await {
             Ok(_) => Ok(()),
-            Err(StoreError::NotFound) => Err(VaultError::NotFound(format!("{name} has no live token with that id"))),
+            Err(StoreError::NotFound) => {
+                let denied = NewAudit {
+                    target: token_target(id).map(str::to_owned),
+                    outcome: Outcome::Denied,
+                    ..audit
+                };
+                self.store.append_audit(vec![denied]).await?;
+                Err(VaultError::NotFound(format!("{name} has no live token with that id")))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -259,7 +267,7 @@ impl Vault {
         self.require_admin_over(
             caller,
             AuditAction::TokenRevoke,
-            Some(name),
+            user_target(name),
             at,
             "only admins revoke other users' tokens",
         )
@@ -286,6 +294,19 @@ impl Vault {
         let seen = later(u.last_seen_at, self.token_use.of_user(u.user.id));
         Ok(convert::user(u, seen))
     }
+}
+
+/// A user name as an audit target, when it is one: a refused request's path or body is the
+/// caller's to fill, and a pasted token must never land in the audit log.
+pub(super) fn user_target(name: &str) -> Option<&str> {
+    validate::user_name(name).is_ok().then_some(name)
+}
+
+/// A token id as an audit target, when it has the shape of one (`tok_` and 12 hex digits), for
+/// the same reason.
+pub(super) fn token_target(id: &str) -> Option<&str> {
+    let hex = id.strip_prefix("tok_")?;
+    (hex.len() == 12 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
 }
 
 fn no_such_user() -> VaultError {

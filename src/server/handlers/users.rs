@@ -13,8 +13,8 @@ use crate::server::AppState;
 use crate::server::error::ApiError;
 use crate::server::extract::{ApiJson, Authed, ClientOrigin, PathParam, UserTokenPath};
 use crate::server::openapi::{
-    AuthedErrors, BadRequest, Conflict, Forbidden, Internal, NotFound, PayloadTooLarge, RateLimited, Unauthorized,
-    Unavailable,
+    AuthedErrors, BadRequest, Conflict, Forbidden, InsufficientStorage, Internal, NotFound, PayloadTooLarge,
+    RateLimited, Unauthorized, Unavailable,
 };
 use crate::vault::{EnrolError, VaultError};
 
@@ -132,7 +132,8 @@ pub async fn revoke_user_token(
 #[utoipa::path(post, path = "/v1/enroll", request_body = EnrollRequest, tag = "users",
     responses((status = 201, body = Enrolled), (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized), (status = 413, response = PayloadTooLarge),
-        (status = 429, response = RateLimited), (status = 500, response = Internal), (status = 503, response = Unavailable)))]
+        (status = 429, response = RateLimited), (status = 500, response = Internal), (status = 503, response = Unavailable),
+        (status = 507, response = InsufficientStorage)))]
 pub async fn enroll(
     State(s): State<AppState>,
     origin: ClientOrigin,

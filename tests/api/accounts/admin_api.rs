@@ -1,6 +1,7 @@
 //! The admin's user and token management, and a member's attempt at each admin endpoint: 403,
 //! audited with its target.
 
+use secrecy::ExposeSecret;
 use serde_json::json;
 use vaultty::api::{AuditAction, Outcome, Role};
 use vaultty::client::ClientError;
@@ -84,10 +85,10 @@ async fn admins_list_users_and_revoke_their_tokens() {
     let rows: Vec<(Option<String>, Option<String>)> = audit(&admin)
         .await
         .into_iter()
-        .filter(|e| e.action == AuditAction::TokenRevoke)
+        .filter(|e| e.action == AuditAction::TokenRevoke && e.outcome == Outcome::Ok)
         .map(|e| (e.actor, e.target))
         .collect();
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 2, "the laptop token, then bob's first");
     assert!(
         rows.iter()
             .all(|(actor, target)| actor.as_deref() == Some("alice") && target.is_some())
@@ -153,6 +154,40 @@ async fn a_member_calling_an_admin_endpoint_gets_403_and_is_audited() {
         .collect();
     denied.reverse();
     assert_eq!(denied, expected);
+    // Someone else's token through one's own endpoint: 404, and refused in the log.
+    let (status, _) = api
+        .delete(&format!("/v1/tokens/{carol_token}"))
+        .token(&bob)
+        .send()
+        .await;
+    assert_eq!(status, 404);
+    let refused = audit(&admin).await.into_iter().next().unwrap();
+    assert_eq!(
+        (refused.action, refused.outcome, refused.target.as_deref()),
+        (AuditAction::TokenRevoke, Outcome::Denied, Some(carol_token.as_str()))
+    );
+    // A token pasted where a name or an id belongs never reaches the audit log.
+    let pasted = bob.expose_secret();
+    let (status, _) = api.delete(&format!("/v1/tokens/{pasted}")).token(&bob).send().await;
+    assert_eq!(status, 404);
+    let (status, _) = api
+        .delete(&format!("/v1/users/carol/tokens/{pasted}"))
+        .token(&bob)
+        .send()
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = api
+        .post("/v1/users")
+        .json(&json!({"name": pasted}))
+        .token(&bob)
+        .send()
+        .await;
+    assert_eq!(status, 403);
+    let (_, log) = api.get("/v1/audit?limit=1000").token(&v.admin_token).send().await;
+    assert!(!log.to_string().contains(pasted), "a token reached the audit log");
+    let last: Vec<Option<String>> = audit(&admin).await.into_iter().take(3).map(|e| e.target).collect();
+    assert_eq!(last, [None, None, None]);
+
     // Nothing happened.
     assert!(admin.user_tokens("carol").await.unwrap().len() == 1);
     assert!(

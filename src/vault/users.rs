@@ -38,7 +38,8 @@ pub(crate) fn new_enrolment(at: Millis, expires_in: Option<u64>) -> VaultResult<
     let row = NewEnrolmentRow {
         hash: hash_enrolment_code(&code),
         created_at: at,
-        expires_at: at + secs as i64 * 1000,
+        // At most 30 days: no overflow for any clock reading a vault can have.
+        expires_at: at.saturating_add(i64::try_from(secs * 1000).unwrap_or(i64::MAX)),
     };
     Ok((code, row))
 }
@@ -206,7 +207,7 @@ impl Vault {
                 self.store.append_audit(vec![denied]).await?;
                 return Err(VaultError::Conflict {
                     message: format!(
-                        "{who} is the last active admin: make another user admin first, so that the vault keeps one"
+                        "{who} is the last active admin (enabled and enrolled): make another user admin first, so that the vault keeps one"
                     ),
                     current: None,
                 });

@@ -404,6 +404,13 @@ async fn secrets_story_against_a_server() {
         out.stdout.contains("reveal") && out.stdout.contains("create"),
         "{out:?}"
     );
+    // An account action names whom it acted on.
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.contains("user_create") && l.contains("user bob")),
+        "{out:?}"
+    );
 
     // delete: refused without confirmation when not on a terminal, then done with --yes.
     sh.run(&["secret", "delete", "GITHUB_TOKEN"])

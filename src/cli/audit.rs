@@ -43,7 +43,8 @@ pub async fn run(ctx: &Ctx, args: AuditArgs) -> CliResult<()> {
         Column::shrinking("AT", 0, 0),
         Column::shrinking("ACTOR", 6, 2),
         Column::fixed("ACTION"),
-        Column::shrinking("SECRET", 10, 3),
+        // The secret an event is about, or the user or token an account action acted on.
+        Column::shrinking("SUBJECT", 10, 3),
         Column::fixed("VERSION"),
         Column::fixed("OUTCOME"),
         Column::shrinking("CLIENT", 0, 1),
@@ -51,10 +52,12 @@ pub async fn run(ctx: &Ctx, args: AuditArgs) -> CliResult<()> {
     let rows: Vec<Vec<String>> = events
         .iter()
         .map(|e| {
-            let secret = match (&e.secret, e.visibility) {
-                (Some(s), Some(crate::api::Visibility::Org)) => format!("{s} (org)"),
-                (Some(s), _) => s.clone(),
-                (None, _) => "-".to_owned(),
+            let secret = match (&e.secret, e.visibility, &e.target) {
+                (Some(s), Some(crate::api::Visibility::Org), _) => format!("{s} (org)"),
+                (Some(s), _, _) => s.clone(),
+                (None, _, Some(t)) if t.starts_with("tok_") => format!("token {t}"),
+                (None, _, Some(t)) => format!("user {t}"),
+                (None, _, None) => "-".to_owned(),
             };
             vec![
                 relative(now, Some(e.at)),

@@ -161,6 +161,12 @@ pub(super) fn insert_enrolment(conn: &Connection, user_id: i64, e: &NewEnrolment
     Ok(())
 }
 
+pub(super) fn enrolment_exists(conn: &Connection, code: &TokenHash) -> StoreResult<bool> {
+    conn.prepare_cached("SELECT 1 FROM enrolments WHERE hash = ?1")
+        .and_then(|mut st| st.exists([&code.0[..]]))
+        .map_err(map)
+}
+
 fn has_tokens(conn: &Connection, user_id: i64) -> StoreResult<bool> {
     conn.prepare_cached("SELECT 1 FROM tokens WHERE user_id = ?1")
         .and_then(|mut st| st.exists([user_id]))

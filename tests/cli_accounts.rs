@@ -332,6 +332,12 @@ async fn admins_manage_members_and_members_cannot() {
     assert!(denied("user_list", "bob"), "{audit:#}");
     assert!(denied("user_disable", "bob"), "{audit:#}");
     assert!(!denied("user_list", "alice"), "{audit:#}");
+    let table = admin.run(&["audit"]).await.ok().stdout;
+    let row = table
+        .lines()
+        .find(|l| l.contains("user_list") && l.contains("bob"))
+        .unwrap();
+    assert!(row.contains("DENIED"), "{table}");
     // A member's own audit view stays their own; the admin command it ran is not a way in.
     bob.run(&["audit"]).await.ok();
 
@@ -509,6 +515,9 @@ async fn logout_revoke_revokes_on_the_server_first() {
     let (token, id) = login_with_new_token(&server, &admin, &sh, "laptop").await;
     let out = sh.run(&["logout", "--revoke"]).await.ok();
     assert!(out.stdout.contains(&id) && out.stdout.contains("Removed"), "{out:?}");
+    // Nothing stored any more: nothing to revoke, nothing to do.
+    let out = sh.run(&["logout", "--revoke"]).await.ok();
+    assert!(out.stdout.contains("nothing to do"), "{out:?}");
     assert!(!sh.token_file("default").exists());
     let e = server.client(&common::secret(&token)).me().await.unwrap_err();
     assert!(matches!(e, ClientError::Unauthorized(_)), "{e:?}");
@@ -564,4 +573,52 @@ async fn logout_revoke_revokes_on_the_server_first() {
             server.admin_token.expose_secret().to_owned(),
         ],
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_or_unknown_code_is_refused_in_one_line() {
+    let clock = vaultty::vault::ManualClock::starting_now();
+    let server = TestVault::start_with(common::Options {
+        clock: clock.clone().into(),
+        ..Default::default()
+    })
+    .await;
+    let log = stderrs();
+    let admin = Shell::with_token(&server, server.admin_token.expose_secret(), log);
+    let url = server.url();
+
+    let (_, expired) = add_user(&admin, "bob", &["--expires", "1h"]).await;
+    let (_, fresh) = add_user(&admin, "carol", &["--expires", "3h"]).await;
+    clock.advance(std::time::Duration::from_secs(2 * 3600));
+    let sh = Shell::new(log);
+    sh.stdin(&["login", "--url", &url, "--enroll"], &expired)
+        .await
+        .code(4)
+        .one_line_error("refused the enrolment code");
+    sh.stdin(
+        &["login", "--url", &url, "--enroll"],
+        "ve_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    )
+    .await
+    .code(4)
+    .one_line_error("refused the enrolment code");
+    assert!(!sh.token_file("default").exists());
+    // The code that has not expired yet still works.
+    let out = sh
+        .stdin(&["--json", "login", "--url", &url, "--enroll"], &fresh)
+        .await
+        .ok()
+        .json();
+    assert_eq!(
+        (out["user"].as_str(), out["profile"].as_str()),
+        (Some("carol"), Some("default"))
+    );
+    sh.run(&["whoami"]).await.ok();
+
+    // Invalid input to the server is exit 6, with the server's reason.
+    admin.run(&["user", "add", "Not A Name"]).await.code(6);
+    admin.run(&["user", "add", "dave", "--expires", "31d"]).await.code(6);
+    admin.run(&["user", "add", "dave", "--expires", "soon"]).await.code(2);
+
+    assert_never_on_stderr(log, &[expired, fresh, server.admin_token.expose_secret().to_owned()]);
 }

@@ -75,6 +75,12 @@ pub async fn run(ctx: &Ctx, args: LogoutArgs) -> CliResult<()> {
 /// URL: it is the stored token that is about to be forgotten). `None` when there is no stored
 /// token. Any failure but a 401 keeps the token, so nothing is forgotten that still works.
 async fn revoke(ctx: &Ctx, paths: &config::Paths, name: &str) -> CliResult<Option<Revoked>> {
+    if !config::list_profiles(paths)?
+        .iter()
+        .any(|p| p.name == name && p.has_token)
+    {
+        return Ok(None);
+    }
     let stored_only = Env {
         url: None,
         token: None,

@@ -135,7 +135,7 @@ async fn revoke(ctx: &Ctx, id: &str) -> CliResult<()> {
     let ids = cascade(&tokens, id);
     let children = &ids[1..];
     if ctx.json() {
-        return print_json(&json!({ "revoked": id, "also_revoked": children, "current": current }));
+        return print_json(&json!({ "id": id, "also_revoked": children, "current": current }));
     }
     let mut text = format!("Revoked the token {}", printable(id));
     if children.is_empty() {

@@ -270,7 +270,7 @@ async fn revoke(ctx: &Ctx, name: &str, id: Option<&str>, all: bool) -> CliResult
     };
     with_connection(ctx, async |conn| Ok(conn.client.revoke_user_token(name, id).await?)).await?;
     if ctx.json() {
-        return print_json(&json!({ "user": name, "revoked": id }));
+        return print_json(&json!({ "user": name, "id": id }));
     }
     print(&format!(
         "Revoked the token {} of {who}, and every token it created.\n",

@@ -261,6 +261,7 @@ async fn after_rekey_and_dropping_the_old_key_the_chain_still_verifies() {
 /// values stored so far no longer open, and these tests reveal only values written afterwards).
 async fn make_unkeyed(db_url: &str) {
     relink(db_url, 1, Box::new(legacy_link_hash)).await;
+    common::old_schema::rewind_to_v4(&rusqlite::Connection::open(path_of(db_url)).unwrap());
     sql(
         db_url,
         "DROP TABLE audit_chain_key; DROP TABLE settings; ALTER TABLE secrets DROP COLUMN uid; \

@@ -42,7 +42,9 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> CliResult<()> {
         .ok_or_else(|| {
             CliError::usage("which server? pass --url URL, e.g. `vaultty login --url https://vault.example.com`")
         })?;
-    let allow_insecure_http = ctx.global.allow_insecure_http || stored.is_some_and(|p| p.allow_insecure_http);
+    // A stored allowance was given for the profile's host only, never for a new --url.
+    let allow_insecure_http = ctx.global.allow_insecure_http
+        || stored.is_some_and(|p| p.allow_insecure_http && config::same_host(&p.url, &url));
     if args.enroll {
         return enroll(ctx, &paths, name, url, allow_insecure_http).await;
     }

@@ -2,7 +2,8 @@
 //!
 //! Owns: the config and data directories (`directories`, overridden by `VAULTTY_CONFIG_DIR` and
 //! `VAULTTY_DATA_DIR`), `<config>/profiles.toml`, the token files `<config>/tokens/<profile>`
-//! (0600), and the environment overrides `VAULTTY_PROFILE`, `VAULTTY_URL`, `VAULTTY_TOKEN`.
+//! (0600), and the environment overrides `VAULTTY_PROFILE`, `VAULTTY_URL`, `VAULTTY_TOKEN`. A URL
+//! naming another server than the profile's gets neither its token nor its `allow_insecure_http`.
 //! Reading never writes a file.
 //!
 //! The environment is read once into an [`Env`], and every function has a form that takes one, so
@@ -18,7 +19,7 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 
 pub use profiles::{
-    DEFAULT_PROFILE, Profile, ProfileSummary, list_profiles, load_profile, load_profile_with, remove_token,
+    DEFAULT_PROFILE, Profile, ProfileSummary, list_profiles, load_profile, load_profile_with, remove_token, same_host,
     save_profile, token_path,
 };
 

@@ -135,6 +135,21 @@ fn same_server(a: &str, b: &str) -> bool {
     }
 }
 
+/// Whether `a` and `b` name the same host: scheme, host and port (the default port when none is
+/// written), ignoring case and path. A profile's `allow_insecure_http` was granted for its own host
+/// and applies only there.
+pub fn same_host(a: &str, b: &str) -> bool {
+    match (reqwest::Url::parse(a.trim()), reqwest::Url::parse(b.trim())) {
+        (Ok(a), Ok(b)) => {
+            a.scheme() == b.scheme()
+                && a.host().is_some()
+                && a.host() == b.host()
+                && a.port_or_known_default() == b.port_or_known_default()
+        }
+        _ => false,
+    }
+}
+
 /// The profile to use, with this process's environment applied; see [`load_profile_with`].
 pub fn load_profile(paths: &Paths, name: Option<&str>) -> Result<Option<Profile>, ConfigError> {
     load_profile_with(paths, name, &Env::from_process())
@@ -147,6 +162,8 @@ pub fn load_profile(paths: &Paths, name: Option<&str>) -> Result<Option<Profile>
 ///
 /// The stored token is sent only to the profile's own server: when `VAULTTY_URL` points
 /// elsewhere, only `VAULTTY_TOKEN` is used, so a token never leaks to a server it was not made for.
+/// Likewise the stored `allow_insecure_http` holds only for the profile's own host: permission to
+/// send a token over plain HTTP to one machine is not permission to send it to another.
 pub fn load_profile_with(paths: &Paths, name: Option<&str>, env: &Env) -> Result<Option<Profile>, ConfigError> {
     let explicit = name.map(str::to_owned).or_else(|| env.profile.clone());
     let name = explicit.clone().unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
@@ -160,11 +177,12 @@ pub fn load_profile_with(paths: &Paths, name: Option<&str>, env: &Env) -> Result
                 None if same_server(&url, &stored.url) => read_token(paths, &name)?,
                 None => None,
             };
+            let allow_insecure_http = stored.allow_insecure_http && same_host(&url, &stored.url);
             Ok(Some(Profile {
                 name,
                 url,
                 token,
-                allow_insecure_http: stored.allow_insecure_http,
+                allow_insecure_http,
             }))
         }
         (None, Some(url)) => Ok(Some(Profile {
@@ -378,6 +396,43 @@ mod tests {
         let p = load_profile_with(&paths, None, &env).unwrap().unwrap();
         assert_eq!(p.url, "https://evil.example");
         assert!(p.token.is_none());
+    }
+
+    #[test]
+    fn insecure_http_stays_with_the_profiles_host() {
+        let (_d, paths) = setup();
+        let mut p = profile("default", "http://vault.lan:8200", Some("vt_stored"));
+        p.allow_insecure_http = true;
+        save_profile(&paths, &p).unwrap();
+        let with_url = |url: &str| {
+            let env = Env {
+                url: Some(url.into()),
+                ..Env::default()
+            };
+            load_profile_with(&paths, None, &env)
+                .unwrap()
+                .unwrap()
+                .allow_insecure_http
+        };
+        assert!(
+            load_profile_with(&paths, None, &Env::default())
+                .unwrap()
+                .unwrap()
+                .allow_insecure_http
+        );
+        for same in ["http://VAULT.lan:8200/", "http://vault.lan:8200/prefix"] {
+            assert!(with_url(same), "{same}");
+        }
+        for other in [
+            "http://other.lan:8200",
+            "http://vault.lan:8201",
+            "http://vault.lan",
+            "https://vault.lan:8200",
+            "http://vault.lan.evil.example:8200",
+        ] {
+            assert!(!with_url(other), "{other}");
+        }
+        assert!(same_host("http://h", "http://h:80/") && !same_host("not a url", "not a url"));
     }
 
     #[test]

@@ -96,6 +96,8 @@ pub async fn connect_with(opts: &ConnectOptions, agent: Agent, env: &Env) -> Res
     match config::load_profile_with(&paths, opts.profile.as_deref(), &env)? {
         Some(profile) => {
             let stored = config::list_profiles(&paths)?.iter().any(|p| p.name == profile.name);
+            // The profile's own setting already holds only for its own host (config::same_host);
+            // the flag is the user's say-so for this one command, wherever it goes.
             let allow = opts.allow_insecure_http || profile.allow_insecure_http;
             let client = VaultClient::new(&profile.url, profile.token, client_opts(allow))?;
             let target = Target::Remote {

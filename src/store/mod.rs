@@ -112,8 +112,9 @@ pub trait Store: Send + Sync + 'static {
     /// store sets the target). Returns the revoked ids; `NotFound` when the user has no such
     /// live token. "Live" here means not revoked: an expired token can still be revoked.
     async fn revoke_token(&self, user_id: i64, token_id: &str, audit: NewAudit) -> StoreResult<Vec<String>>;
-    /// Revokes every token of the user not revoked yet (and so every token they created), as
-    /// `revoke_token` does. Returns the revoked ids, possibly none.
+    /// Revokes every live token of the user (neither revoked nor expired at `audit.at`; an
+    /// expired token never works again anyway, and neither do its descendants, which expire no
+    /// later), as `revoke_token` does. Returns the revoked ids, possibly none.
     async fn revoke_user_tokens(&self, user_id: i64, audit: NewAudit) -> StoreResult<Vec<String>>;
     /// Records when tokens were last used (keeping the later time if a stored one is later).
     /// No audit: this is bookkeeping, batched by the vault.

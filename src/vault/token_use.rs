@@ -17,8 +17,13 @@ pub(crate) struct TokenUse {
 }
 
 impl TokenUse {
+    /// The map; a panic elsewhere while it was held leaves nothing half-written in it.
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i64, Millis)>> {
+        self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     pub fn note(&self, token_id: &str, user_id: i64, at: Millis) {
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pending = self.lock();
         match pending.get_mut(token_id) {
             Some(entry) => entry.1 = entry.1.max(at),
             None => {
@@ -29,13 +34,13 @@ impl TokenUse {
 
     /// The latest pending use of a token.
     pub fn of_token(&self, token_id: &str) -> Option<Millis> {
-        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let pending = self.lock();
         pending.get(token_id).map(|&(_, at)| at)
     }
 
     /// The latest pending use of any of a user's tokens.
     pub fn of_user(&self, user_id: i64) -> Option<Millis> {
-        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let pending = self.lock();
         pending.values().filter(|(u, _)| *u == user_id).map(|&(_, at)| at).max()
     }
 
@@ -43,14 +48,14 @@ impl TokenUse {
     /// entry that moved on meanwhile stays for the next flush.
     pub async fn flush(&self, store: &DynStore) -> StoreResult<()> {
         let batch: Vec<(String, Millis)> = {
-            let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let pending = self.lock();
             pending.iter().map(|(id, &(_, at))| (id.clone(), at)).collect()
         };
         if batch.is_empty() {
             return Ok(());
         }
         store.touch_tokens(batch.clone()).await?;
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pending = self.lock();
         for (id, at) in batch {
             if pending.get(&id).is_some_and(|&(_, now)| now <= at) {
                 pending.remove(&id);

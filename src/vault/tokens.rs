@@ -113,7 +113,14 @@ impl Vault {
         match self.store.revoke_token(caller.user.id, id, audit).await {
             Ok(_) => Ok(()),
             Err(StoreError::NotFound) => {
-                // Not the id back: a token pasted where its id belongs would be echoed.
+                // Someone else's token, or none: recorded as refused, naming the id only when
+                // it has an id's shape (a token pasted in its place must not reach the log),
+                // and not echoed back for the same reason.
+                let denied = NewAudit {
+                    target: super::users::token_target(id).map(str::to_owned),
+                    ..audit_for(caller, AuditAction::TokenRevoke, Outcome::Denied, at)
+                };
+                self.store.append_audit(vec![denied]).await?;
                 Err(VaultError::NotFound("you have no live token with that id".into()))
             }
             Err(e) => Err(e.into()),

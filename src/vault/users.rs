@@ -38,7 +38,8 @@ pub(crate) fn new_enrolment(at: Millis, expires_in: Option<u64>) -> VaultResult<
     let row = NewEnrolmentRow {
         hash: hash_enrolment_code(&code),
         created_at: at,
-        expires_at: at + secs as i64 * 1000,
+        // At most 30 days: no overflow for any clock reading a vault can have.
+        expires_at: at.saturating_add(i64::try_from(secs * 1000).unwrap_or(i64::MAX)),
     };
     Ok((code, row))
 }
@@ -50,7 +51,7 @@ impl Vault {
         self.require_admin_over(
             caller,
             AuditAction::UserCreate,
-            Some(&req.name),
+            user_target(&req.name),
             at,
             "only admins create users",
         )
@@ -87,7 +88,7 @@ impl Vault {
         self.require_admin_over(
             caller,
             AuditAction::UserEnrolment,
-            Some(name),
+            user_target(name),
             at,
             "only admins issue enrolment codes",
         )
@@ -187,7 +188,7 @@ impl Vault {
             (_, Some(Role::Admin)) => AuditAction::UserPromote,
             _ => AuditAction::UserDemote,
         };
-        self.require_admin_over(caller, action, Some(name), at, "only admins change users")
+        self.require_admin_over(caller, action, user_target(name), at, "only admins change users")
             .await?;
         let patch = UserPatch {
             role: p.role,
@@ -206,7 +207,7 @@ impl Vault {
                 self.store.append_audit(vec![denied]).await?;
                 return Err(VaultError::Conflict {
                     message: format!(
-                        "{who} is the last active admin: make another user admin first, so that the vault keeps one"
+                        "{who} is the last active admin (enabled and enrolled): make another user admin first, so that the vault keeps one"
                     ),
                     current: None,
                 });
@@ -222,7 +223,7 @@ impl Vault {
         self.require_admin_over(
             caller,
             AuditAction::UserList,
-            Some(name),
+            user_target(name),
             at,
             "only admins list other users' tokens",
         )
@@ -238,16 +239,24 @@ impl Vault {
         self.require_admin_over(
             caller,
             AuditAction::TokenRevoke,
-            Some(id),
+            token_target(id),
             at,
             "only admins revoke other users' tokens",
         )
         .await?;
         let user = self.user_named(name).await?;
         let audit = audit_for(caller, AuditAction::TokenRevoke, Outcome::Ok, at);
-        match self.store.revoke_token(user.id, id, audit).await {
+        match self.store.revoke_token(user.id, id, audit.clone()).await {
             Ok(_) => Ok(()),
-            Err(StoreError::NotFound) => Err(VaultError::NotFound(format!("{name} has no live token with that id"))),
+            Err(StoreError::NotFound) => {
+                let denied = NewAudit {
+                    target: token_target(id).map(str::to_owned),
+                    outcome: Outcome::Denied,
+                    ..audit
+                };
+                self.store.append_audit(vec![denied]).await?;
+                Err(VaultError::NotFound(format!("{name} has no live token with that id")))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -258,7 +267,7 @@ impl Vault {
         self.require_admin_over(
             caller,
             AuditAction::TokenRevoke,
-            Some(name),
+            user_target(name),
             at,
             "only admins revoke other users' tokens",
         )
@@ -285,6 +294,19 @@ impl Vault {
         let seen = later(u.last_seen_at, self.token_use.of_user(u.user.id));
         Ok(convert::user(u, seen))
     }
+}
+
+/// A user name as an audit target, when it is one: a refused request's path or body is the
+/// caller's to fill, and a pasted token must never land in the audit log.
+pub(super) fn user_target(name: &str) -> Option<&str> {
+    validate::user_name(name).is_ok().then_some(name)
+}
+
+/// A token id as an audit target, when it has the shape of one (`tok_` and 12 hex digits), for
+/// the same reason.
+pub(super) fn token_target(id: &str) -> Option<&str> {
+    let hex = id.strip_prefix("tok_")?;
+    (hex.len() == 12 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
 }
 
 fn no_such_user() -> VaultError {

@@ -98,6 +98,23 @@ async fn bad_input_is_refused_with_the_error_body() {
         ),
         (api.delete("/v1/tokens/tok_nope").token(admin), NOT_FOUND),
         (api.get("/v1/nowhere").token(admin), NOT_FOUND),
+        // A body is an object: serde would read an array as the fields in order.
+        (
+            api.patch("/v1/users/alice").token(admin).json(&json!([null, true])),
+            INVALID,
+        ),
+        (api.patch("/v1/org").token(admin).json(&json!([true])), INVALID),
+        (api.post("/v1/enroll").json(&json!(["ve_x"])), INVALID),
+        (
+            api.patch("/v1/users/nobody")
+                .token(admin)
+                .json(&json!({"disabled": true})),
+            NOT_FOUND,
+        ),
+        (
+            api.post("/v1/enroll").json(&json!({"code": "ve_x", "user": "alice"})),
+            INVALID,
+        ),
     ];
     for (i, (call, (status, code))) in cases.into_iter().enumerate() {
         let (got, body) = call.send().await;
@@ -111,6 +128,10 @@ async fn bad_input_is_refused_with_the_error_body() {
 
     let kept = v.admin().reveal("KEEP", false, None).await.unwrap();
     assert_eq!((kept.value.expose_secret(), kept.version), ("keep-this-value-1", 1));
+    assert!(
+        !v.admin().org().await.unwrap().members_can_reveal,
+        "the array PATCH changed nothing"
+    );
 }
 
 /// The reveal budget belongs to the user: every token of theirs spends from it, and `POST

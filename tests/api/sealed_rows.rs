@@ -226,6 +226,7 @@ async fn a_v1_database_is_resealed_at_start_and_still_reveals() {
         let db = Connection::open(&p.db_path).unwrap();
         downgrade_values(&db, &p.keys);
         // The schema as it was: no identity column, no settings (the migration before them is 3).
+        common::old_schema::rewind_to_v4(&db);
         db.execute_batch("DROP TABLE settings; ALTER TABLE secrets DROP COLUMN uid; PRAGMA user_version = 3;")
             .unwrap();
     }

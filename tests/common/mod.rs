@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod old_schema;
 
 use std::path::PathBuf;
 

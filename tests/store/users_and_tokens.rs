@@ -191,7 +191,11 @@ async fn lineage_chapter(s: &dyn Store) {
         .filter(|t| t.revoked_at.is_none())
         .map(|t| t.id)
         .collect();
-    assert_eq!(live, ["tok-bob", "tok-laptop"], "siblings and the parent stay");
+    assert_eq!(
+        live,
+        ["tok-laptop", "tok-bob"],
+        "siblings and the parent stay (oldest first)"
+    );
     let twice = s
         .revoke_token(bob.id, "tok-ci-job", audit(AuditAction::TokenRevoke, "bob", None))
         .await;
@@ -239,6 +243,17 @@ async fn users_chapter(s: &dyn Store) {
         matches!(&last, Err(StoreError::LastAdmin(n)) if n == "carol"),
         "{last:?}"
     );
+    // An admin who has not enrolled yet does not count: their code may never be used.
+    s.create_user(
+        "dave",
+        Role::Admin,
+        enrolment(107),
+        audit(AuditAction::UserCreate, "carol", None),
+    )
+    .await
+    .unwrap();
+    let last = change("carol", Some(Role::Member), None).await;
+    assert!(matches!(&last, Err(StoreError::LastAdmin(_))), "{last:?}");
     change("bob", None, Some(false)).await.unwrap();
 
     let users = s.list_users(T0).await.unwrap();
@@ -260,6 +275,7 @@ async fn users_chapter(s: &dyn Store) {
             ("alice", Role::Member, false, true, 1),
             ("bob", Role::Member, false, true, 2),
             ("carol", Role::Admin, false, true, 1),
+            ("dave", Role::Admin, false, false, 0),
         ]
     );
     assert_eq!(users[1].last_seen_at, Some(T0 + 50));
@@ -268,6 +284,6 @@ async fn users_chapter(s: &dyn Store) {
         .revoke_user_tokens(bob_id, audit(AuditAction::TokenRevoke, "carol", None))
         .await
         .unwrap();
-    assert_eq!(all, ["tok-bob", "tok-laptop"]);
+    assert_eq!(all, ["tok-laptop", "tok-bob"]);
     assert_eq!(s.list_users(T0).await.unwrap()[1].live_tokens, 0);
 }

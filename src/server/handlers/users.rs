@@ -13,8 +13,8 @@ use crate::server::AppState;
 use crate::server::error::ApiError;
 use crate::server::extract::{ApiJson, Authed, ClientOrigin, PathParam, UserTokenPath};
 use crate::server::openapi::{
-    AuthedErrors, BadRequest, Conflict, Forbidden, Internal, NotFound, PayloadTooLarge, RateLimited, Unauthorized,
-    Unavailable,
+    AuthedErrors, BadRequest, Conflict, Forbidden, InsufficientStorage, Internal, NotFound, PayloadTooLarge,
+    RateLimited, Unauthorized, Unavailable,
 };
 use crate::vault::{EnrolError, VaultError};
 
@@ -44,7 +44,7 @@ pub async fn list_users(State(s): State<AppState>, Authed(caller): Authed) -> Re
 
 /// Admin only. Changes the role or disables / enables the user; a disabled user's tokens answer
 /// 401 at once and work again when enabled. 409 when no enabled admin would be left.
-#[utoipa::path(patch, path = "/v1/users/{name}", params(("name" = String, Path, description = "The user's name")),
+#[utoipa::path(patch, path = "/v1/users/{name}", params(("name" = String, Path, pattern = r"^[a-z][a-z0-9_.-]{0,63}$", description = "The user's name")),
     request_body = PatchUser, tag = "users",
     responses((status = 200, body = UserInfo), (status = 400, response = BadRequest), (status = 403, response = Forbidden),
         (status = 404, response = NotFound), (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
@@ -62,7 +62,7 @@ pub async fn patch_user(
 /// Admin only. A new enrolment code for a user who has not enrolled yet (their earlier codes
 /// stop working). 409 once the user has enrolled: an existing user is never enrolled again,
 /// so that no admin can take over their account.
-#[utoipa::path(post, path = "/v1/users/{name}/enrolment", params(("name" = String, Path, description = "The user's name")),
+#[utoipa::path(post, path = "/v1/users/{name}/enrolment", params(("name" = String, Path, pattern = r"^[a-z][a-z0-9_.-]{0,63}$", description = "The user's name")),
     request_body = NewEnrolment, tag = "users",
     responses((status = 201, body = Enrolment), (status = 400, response = BadRequest), (status = 403, response = Forbidden),
         (status = 404, response = NotFound), (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
@@ -81,7 +81,7 @@ pub async fn new_enrolment(
 }
 
 /// Admin only: the user's live tokens; never the tokens themselves.
-#[utoipa::path(get, path = "/v1/users/{name}/tokens", params(("name" = String, Path, description = "The user's name")),
+#[utoipa::path(get, path = "/v1/users/{name}/tokens", params(("name" = String, Path, pattern = r"^[a-z][a-z0-9_.-]{0,63}$", description = "The user's name")),
     tag = "users",
     responses((status = 200, body = TokenList), (status = 400, response = BadRequest), (status = 403, response = Forbidden),
         (status = 404, response = NotFound), AuthedErrors),
@@ -97,7 +97,7 @@ pub async fn user_tokens(
 }
 
 /// Admin only: revokes all of the user's tokens.
-#[utoipa::path(delete, path = "/v1/users/{name}/tokens", params(("name" = String, Path, description = "The user's name")),
+#[utoipa::path(delete, path = "/v1/users/{name}/tokens", params(("name" = String, Path, pattern = r"^[a-z][a-z0-9_.-]{0,63}$", description = "The user's name")),
     tag = "users",
     responses((status = 200, body = RevokedTokens), (status = 400, response = BadRequest), (status = 403, response = Forbidden),
         (status = 404, response = NotFound), AuthedErrors),
@@ -112,7 +112,7 @@ pub async fn revoke_user_tokens(
 
 /// Admin only: revokes one of the user's tokens and every token it created.
 #[utoipa::path(delete, path = "/v1/users/{name}/tokens/{id}",
-    params(("name" = String, Path, description = "The user's name"), ("id" = String, Path, description = "The token's id, `tok_…`")),
+    params(("name" = String, Path, pattern = r"^[a-z][a-z0-9_.-]{0,63}$", description = "The user's name"), ("id" = String, Path, description = "The token's id, `tok_…`")),
     tag = "users",
     responses((status = 204, description = "revoked"), (status = 400, response = BadRequest), (status = 403, response = Forbidden),
         (status = 404, response = NotFound), AuthedErrors),
@@ -132,7 +132,8 @@ pub async fn revoke_user_token(
 #[utoipa::path(post, path = "/v1/enroll", request_body = EnrollRequest, tag = "users",
     responses((status = 201, body = Enrolled), (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized), (status = 413, response = PayloadTooLarge),
-        (status = 429, response = RateLimited), (status = 500, response = Internal), (status = 503, response = Unavailable)))]
+        (status = 429, response = RateLimited), (status = 500, response = Internal), (status = 503, response = Unavailable),
+        (status = 507, response = InsufficientStorage)))]
 pub async fn enroll(
     State(s): State<AppState>,
     origin: ClientOrigin,

@@ -179,10 +179,15 @@ pub(super) fn update_user(tx: &mut Tx<'_>, name: &str, patch: UserPatch, audit: 
     Ok(UserRow { role, disabled, ..user })
 }
 
+/// Admins other than `except` who are enabled and have enrolled: an admin still waiting to
+/// exchange their code (which may expire unused) cannot be counted on to administer anything.
 fn other_active_admins(conn: &Connection, except: i64) -> StoreResult<i64> {
-    conn.prepare_cached("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id != ?1")
-        .and_then(|mut st| st.query_row([except], |r| r.get(0)))
-        .map_err(map)
+    conn.prepare_cached(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id != ?1 \
+         AND EXISTS (SELECT 1 FROM tokens t WHERE t.user_id = users.id)",
+    )
+    .and_then(|mut st| st.query_row([except], |r| r.get(0)))
+    .map_err(map)
 }
 
 pub(super) fn user_row(r: &Row<'_>, at: usize) -> rusqlite::Result<UserRow> {

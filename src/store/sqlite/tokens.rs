@@ -118,8 +118,11 @@ pub(super) fn revoke_token(tx: &mut Tx<'_>, user_id: i64, token_id: &str, audit:
 pub(super) fn revoke_user_tokens(tx: &mut Tx<'_>, user_id: i64, audit: NewAudit) -> StoreResult<Vec<String>> {
     let ids: Vec<String> = tx
         .conn
-        .prepare_cached("SELECT id FROM tokens WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY created_at, id")
-        .and_then(|mut st| st.query_map([user_id], |r| r.get(0))?.collect())
+        .prepare_cached(
+            "SELECT id FROM tokens WHERE user_id = ?1 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > ?2) ORDER BY created_at, id",
+        )
+        .and_then(|mut st| st.query_map(params![user_id, audit.at], |r| r.get(0))?.collect())
         .map_err(map)?;
     revoke_ids(tx, &ids, audit)?;
     Ok(ids)

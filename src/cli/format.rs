@@ -11,6 +11,20 @@ use super::error::{CliError, CliResult};
 /// Relative times ("3d ago", "never"), worded the same in the CLI and the TUI.
 pub use crate::api::timestamp::relative;
 
+/// When something ends, from `now`: "in 23h", "expired", or "never" when it has no end. Worded
+/// like [`relative`], for token and enrolment-code expiries.
+pub fn until(now: time::OffsetDateTime, t: Option<time::OffsetDateTime>) -> String {
+    let Some(t) = t else { return "never".into() };
+    match (t - now).whole_seconds() {
+        s if s <= 0 => "expired".into(),
+        s if s < 60 => format!("in {s}s"),
+        s if s < 3_600 => format!("in {}m", s / 60),
+        s if s < 86_400 => format!("in {}h", s / 3_600),
+        s if s < 730 * 86_400 => format!("in {}d", s / 86_400),
+        s => format!("in {}y", s / (365 * 86_400)),
+    }
+}
+
 /// The width to fit tables to: `COLUMNS` when set, else the terminal's width when standard output
 /// is one; `None` (no fitting) when piped, so nothing is cut for a script.
 pub fn output_width() -> Option<usize> {
@@ -225,6 +239,15 @@ mod tests {
         assert!(!escaped.contains(['\u{1b}', '\u{7}', '\u{9b}', '\u{7f}']), "{escaped}");
         assert!(escaped.contains("\\u009b31m \\u007f"), "{escaped}");
         assert_eq!(serde_json::from_str::<serde_json::Value>(&escaped).unwrap(), value);
+    }
+
+    #[test]
+    fn expiries_read_as_time_left() {
+        let now = time::OffsetDateTime::now_utc();
+        assert_eq!(until(now, None), "never");
+        assert_eq!(until(now, Some(now - time::Duration::seconds(1))), "expired");
+        assert_eq!(until(now, Some(now + time::Duration::seconds(90))), "in 1m");
+        assert_eq!(until(now, Some(now + time::Duration::hours(24))), "in 1d");
     }
 
     #[test]

@@ -1,4 +1,6 @@
 //! `vaultty login --url URL`: checks a token against `/v1/me` and saves it as a profile.
+//! `vaultty login --url URL --enroll`: exchanges an admin's single-use enrolment code for the
+//! user's first token (sent with no token), and saves that the same way.
 
 use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
@@ -16,11 +18,17 @@ use crate::config::{self, DEFAULT_PROFILE, Env, Profile};
                         command line. Examples:\n  \
                         vaultty login --url https://vault.example.com\n  \
                         vaultty login --profile work --url https://vault.work.example < token.txt\n\n\
-                        Use a profile with --profile NAME or VAULTTY_PROFILE=NAME; `default` is used otherwise."
+                        Use a profile with --profile NAME or VAULTTY_PROFILE=NAME; `default` is used otherwise.\n\n\
+                        A new member enrols with the code an admin made with `vaultty user add NAME`:\n  \
+                        vaultty login --url https://vault.example.com --enroll"
 )]
-pub struct LoginArgs {}
+pub struct LoginArgs {
+    /// Exchange an enrolment code (from your admin's `vaultty user add`) for your first token
+    #[arg(long)]
+    pub enroll: bool,
+}
 
-pub async fn run(ctx: &Ctx, _args: LoginArgs) -> CliResult<()> {
+pub async fn run(ctx: &Ctx, args: LoginArgs) -> CliResult<()> {
     let env = Env::from_process();
     let paths = config::Paths::resolve(&env)?;
     let name = profile_name(ctx, &env);
@@ -37,6 +45,9 @@ pub async fn run(ctx: &Ctx, _args: LoginArgs) -> CliResult<()> {
     // A stored allowance was given for the profile's host only, never for a new --url.
     let allow_insecure_http = ctx.global.allow_insecure_http
         || stored.is_some_and(|p| p.allow_insecure_http && config::same_host(&p.url, &url));
+    if args.enroll {
+        return enroll(ctx, &paths, name, url, allow_insecure_http).await;
+    }
     let token = read_secret(&format!("Token for {url} (input hidden): "))?;
     let token = SecretString::from(token.expose_secret().trim().to_owned());
     if token.expose_secret().is_empty() {
@@ -74,6 +85,66 @@ pub async fn run(ctx: &Ctx, _args: LoginArgs) -> CliResult<()> {
         printable(&me.user),
         me.role,
         printable(&me.org)
+    ))
+}
+
+/// `login --enroll`: the code from standard input or a hidden prompt, exchanged with a client that
+/// holds no token; the answer's token is saved like `login` saves one. Neither is ever printed.
+async fn enroll(
+    ctx: &Ctx,
+    paths: &config::Paths,
+    name: String,
+    url: String,
+    allow_insecure_http: bool,
+) -> CliResult<()> {
+    let code = read_secret(&format!("Enrolment code for {url} (input hidden): "))?;
+    let code = SecretString::from(code.expose_secret().trim().to_owned());
+    if code.expose_secret().is_empty() {
+        return Err(CliError::invalid(
+            "no enrolment code given; paste the code your admin gave you (it starts with ve_)",
+        ));
+    }
+    if code.expose_secret().starts_with("vt_") {
+        return Err(CliError::invalid(
+            "that is a token, not an enrolment code: run `vaultty login` without --enroll to save it",
+        ));
+    }
+    let opts = ClientOptions {
+        agent: Agent::Cli,
+        allow_insecure_http,
+        ..ClientOptions::default()
+    };
+    let client = VaultClient::new(&url, None, opts)?;
+    let enrolled = client.enroll(code).await.map_err(|e| match e {
+        ClientError::Unauthorized(_) => CliError::new(
+            ExitClass::Denied,
+            format!(
+                "{url} refused the enrolment code (unknown, already used or expired, or the account is \
+                 disabled); ask your admin for a new one; nothing was saved"
+            ),
+        ),
+        other => CliError::from(other).context("cannot enrol; nothing was saved"),
+    })?;
+    config::save_profile(
+        paths,
+        &Profile {
+            name: name.clone(),
+            url: url.clone(),
+            token: Some(enrolled.token),
+            allow_insecure_http,
+        },
+    )?;
+    if ctx.json() {
+        return print_json(&json!({
+            "profile": name, "url": url, "user": enrolled.user, "org": enrolled.org,
+            "role": enrolled.role, "token_id": enrolled.id,
+        }));
+    }
+    print(&format!(
+        "Enrolled as {} ({}) in {}; saved profile {name:?} for {url}.\n",
+        printable(&enrolled.user),
+        enrolled.role,
+        printable(&enrolled.org)
     ))
 }
 

@@ -20,7 +20,9 @@ mod logout;
 mod run;
 mod secret;
 pub mod serve;
+mod token;
 mod tui;
+mod user;
 mod whoami;
 
 use std::process::ExitCode;
@@ -87,10 +89,16 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Save a server URL and token as a profile, after checking them
     Login(login::LoginArgs),
-    /// Forget the token of a saved profile
+    /// Forget the token of a saved profile (with --revoke, revoke it on the server first)
     Logout(logout::LogoutArgs),
     /// Show who you are to the vault, and which vault that is
     Whoami(whoami::WhoamiArgs),
+    /// Admins: add users (with an enrolment code), list, disable, enable, change roles, revoke tokens
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Your own tokens: list, create (for scripts and CI), revoke
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
     /// Open the full-screen terminal UI (the default with no subcommand)
@@ -120,6 +128,8 @@ pub async fn run(cli: Cli) -> CliResult<ExitCode> {
         Some(Command::Login(args)) => login::run(&ctx, args).await.map(success),
         Some(Command::Logout(args)) => logout::run(&ctx, args).await.map(success),
         Some(Command::Whoami(args)) => whoami::run(&ctx, args).await.map(success),
+        Some(Command::User(cmd)) => user::run(&ctx, cmd).await.map(success),
+        Some(Command::Token(cmd)) => token::run(&ctx, cmd).await.map(success),
         Some(Command::Completions(args)) => completions::run(args),
         Some(Command::Tui(args)) => tui::run(&ctx, args).await,
         Some(Command::Serve(args)) => serve::run(args).await.map_err(CliError::from).map(success),

@@ -10,168 +10,18 @@ mod common;
 mod tamper;
 
 use common::TestVault;
+use common::shell::{Out, Shell};
 
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::Mutex;
 
 use secrecy::ExposeSecret;
-use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use vaultty::api::Role;
 use vaultty::client::{ClientOptions, VaultClient};
 
-const BIN: &str = env!("CARGO_BIN_EXE_vaultty");
-
 async fn server() -> TestVault {
     TestVault::start().await
-}
-
-/// What one invocation did; `args` names it in failure messages.
-#[derive(Debug)]
-struct Out {
-    args: Vec<String>,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn ok(self) -> Out {
-        assert_eq!(
-            self.code,
-            0,
-            "`vaultty {}` should succeed: {self:?}",
-            self.args.join(" ")
-        );
-        self
-    }
-
-    fn code(self, code: i32) -> Out {
-        assert_eq!(
-            self.code,
-            code,
-            "`vaultty {}` should exit {code}: {self:?}",
-            self.args.join(" ")
-        );
-        self
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
-    }
-
-    /// An expected failure: exactly one line, `error: ...`, and no backtrace.
-    fn one_line_error(&self, needle: &str) {
-        let stderr = self.stderr.trim_end();
-        assert_eq!(stderr.lines().count(), 1, "one line expected: {self:?}");
-        assert!(stderr.starts_with("error: "), "{self:?}");
-        assert!(stderr.contains(needle), "expected {needle:?} in {self:?}");
-        for bad in ["backtrace", "Backtrace", "panicked", "Location:", "stack backtrace"] {
-            assert!(!stderr.contains(bad), "{self:?}");
-        }
-    }
-}
-
-/// A user's shell: environment variables and a private config and data directory, so the real
-/// home directory is never touched. Remembers every stderr for the final no-values check.
-struct Shell {
-    dir: tempfile::TempDir,
-    env: Vec<(String, String)>,
-    stderrs: Mutex<Vec<String>>,
-}
-
-impl Shell {
-    fn new() -> Shell {
-        let dir = tempfile::tempdir().unwrap();
-        let env = vec![
-            (
-                "VAULTTY_CONFIG_DIR".into(),
-                dir.path().join("config").display().to_string(),
-            ),
-            ("VAULTTY_DATA_DIR".into(), dir.path().join("data").display().to_string()),
-        ];
-        Shell {
-            dir,
-            env,
-            stderrs: Mutex::new(Vec::new()),
-        }
-    }
-
-    fn remote(server: &TestVault) -> Shell {
-        let mut sh = Shell::new();
-        sh.set("VAULTTY_URL", &server.server.url());
-        sh.set("VAULTTY_TOKEN", server.admin_token.expose_secret());
-        sh
-    }
-
-    fn set(&mut self, key: &str, value: &str) {
-        self.env.retain(|(k, _)| k != key);
-        self.env.push((key.into(), value.into()));
-    }
-
-    fn unset(&mut self, key: &str) {
-        self.env.retain(|(k, _)| k != key);
-    }
-
-    fn command(&self, args: &[&str], extra_env: &[(&str, &str)]) -> tokio::process::Command {
-        let mut cmd = tokio::process::Command::new(BIN);
-        cmd.args(args);
-        for var in [
-            "VAULTTY_URL",
-            "VAULTTY_TOKEN",
-            "VAULTTY_PROFILE",
-            "VAULTTY_LOG",
-            "COLUMNS",
-            "RUST_BACKTRACE",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
-        cmd.envs(extra_env.iter().copied());
-        cmd.kill_on_drop(true);
-        cmd
-    }
-
-    async fn run(&self, args: &[&str]) -> Out {
-        self.run_with(args, None, &[]).await
-    }
-
-    async fn stdin(&self, args: &[&str], input: &str) -> Out {
-        self.run_with(args, Some(input), &[]).await
-    }
-
-    async fn run_with(&self, args: &[&str], input: Option<&str>, extra_env: &[(&str, &str)]) -> Out {
-        let mut cmd = self.command(args, extra_env);
-        cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        if let Some(input) = input {
-            let mut stdin = child.stdin.take().unwrap();
-            stdin.write_all(input.as_bytes()).await.unwrap();
-        }
-        let out = child.wait_with_output().await.unwrap();
-        let out = Out {
-            args: args.iter().map(std::string::ToString::to_string).collect(),
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        };
-        self.stderrs.lock().unwrap().push(out.stderr.clone());
-        out
-    }
-
-    fn assert_no_value_on_stderr(&self, values: &[&str]) {
-        for stderr in self.stderrs.lock().unwrap().iter() {
-            for v in values {
-                assert!(!stderr.contains(v), "a value reached stderr: {stderr:?}");
-            }
-        }
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.path().join(name).display().to_string()
-    }
 }
 
 const OPENAI: &str = "sk-live-0123456789abcdefXYZ";

@@ -9,156 +9,11 @@
 mod common;
 
 use common::TestVault;
-
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::sync::Mutex;
+use common::shell::{Out, Shell, StderrLog, assert_never_on_stderr};
 
 use secrecy::ExposeSecret;
 use serde_json::Value;
-use tokio::io::AsyncWriteExt;
 use vaultty::client::ClientError;
-
-const BIN: &str = env!("CARGO_BIN_EXE_vaultty");
-
-/// What one invocation did; `args` names it in failure messages.
-#[derive(Debug)]
-struct Out {
-    args: Vec<String>,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn ok(self) -> Out {
-        self.code(0)
-    }
-
-    fn code(self, code: i32) -> Out {
-        assert_eq!(
-            self.code,
-            code,
-            "`vaultty {}` should exit {code}: {self:?}",
-            self.args.join(" ")
-        );
-        self
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
-    }
-
-    /// An expected failure: exactly one line, `error: ...` with `needle`.
-    fn one_line_error(self, needle: &str) -> Out {
-        let stderr = self.stderr.trim_end();
-        assert_eq!(stderr.lines().count(), 1, "one line expected: {self:?}");
-        assert!(
-            stderr.starts_with("error: ") && stderr.contains(needle),
-            "expected {needle:?}: {self:?}"
-        );
-        self
-    }
-
-    /// The one line on standard output (a token or a code printed for a pipe).
-    fn line(&self) -> String {
-        let lines: Vec<&str> = self.stdout.lines().collect();
-        assert_eq!(lines.len(), 1, "one line on stdout expected: {self:?}");
-        lines[0].to_owned()
-    }
-}
-
-/// A user's shell with private config and data directories. Every stderr is kept so the test can
-/// check at the end that no token or code was ever written there.
-struct Shell {
-    dir: tempfile::TempDir,
-    env: Vec<(String, String)>,
-    stderrs: &'static Mutex<Vec<String>>,
-}
-
-impl Shell {
-    fn new(stderrs: &'static Mutex<Vec<String>>) -> Shell {
-        let dir = tempfile::tempdir().unwrap();
-        let env = vec![
-            (
-                "VAULTTY_CONFIG_DIR".into(),
-                dir.path().join("config").display().to_string(),
-            ),
-            ("VAULTTY_DATA_DIR".into(), dir.path().join("data").display().to_string()),
-        ];
-        Shell { dir, env, stderrs }
-    }
-
-    /// A shell that talks to `server` with `token` through the environment.
-    fn with_token(server: &TestVault, token: &str, stderrs: &'static Mutex<Vec<String>>) -> Shell {
-        let mut sh = Shell::new(stderrs);
-        sh.env.push(("VAULTTY_URL".into(), server.url()));
-        sh.env.push(("VAULTTY_TOKEN".into(), token.into()));
-        sh
-    }
-
-    fn token_file(&self, profile: &str) -> PathBuf {
-        self.dir.path().join("config").join("tokens").join(profile)
-    }
-
-    async fn run(&self, args: &[&str]) -> Out {
-        self.run_with(args, None).await
-    }
-
-    async fn stdin(&self, args: &[&str], input: &str) -> Out {
-        self.run_with(args, Some(input)).await
-    }
-
-    async fn run_with(&self, args: &[&str], input: Option<&str>) -> Out {
-        let mut cmd = tokio::process::Command::new(BIN);
-        cmd.args(args);
-        for var in [
-            "VAULTTY_URL",
-            "VAULTTY_TOKEN",
-            "VAULTTY_PROFILE",
-            "VAULTTY_LOG",
-            "COLUMNS",
-            "RUST_BACKTRACE",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
-        cmd.kill_on_drop(true);
-        cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        if let Some(input) = input {
-            let mut stdin = child.stdin.take().unwrap();
-            stdin.write_all(input.as_bytes()).await.unwrap();
-        }
-        let out = child.wait_with_output().await.unwrap();
-        let out = Out {
-            args: args.iter().map(ToString::to_string).collect(),
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        };
-        self.stderrs.lock().unwrap().push(out.stderr.clone());
-        out
-    }
-}
-
-fn stderrs() -> &'static Mutex<Vec<String>> {
-    Box::leak(Box::new(Mutex::new(Vec::new())))
-}
-
-fn assert_never_on_stderr(stderrs: &Mutex<Vec<String>>, secrets: &[String]) {
-    let all = stderrs.lock().unwrap();
-    assert!(!all.is_empty());
-    for stderr in all.iter() {
-        for s in secrets {
-            assert!(
-                !stderr.contains(s.as_str()),
-                "a token or code reached stderr: {stderr:?}"
-            );
-        }
-    }
-}
 
 /// `vaultty user add NAME` as `admin`: the code alone on stdout.
 async fn add_user(admin: &Shell, name: &str, extra: &[&str]) -> (Out, String) {
@@ -171,8 +26,8 @@ async fn add_user(admin: &Shell, name: &str, extra: &[&str]) -> (Out, String) {
 }
 
 /// A new shell that enrols with `code` through `login --enroll` (code on stdin).
-async fn enrolled_shell(server: &TestVault, code: &str, log: &'static Mutex<Vec<String>>) -> Shell {
-    let sh = Shell::new(log);
+async fn enrolled_shell(server: &TestVault, code: &str, log: &StderrLog) -> Shell {
+    let sh = Shell::sharing(log);
     sh.stdin(&["login", "--url", &server.url(), "--enroll"], &format!("{code}\n"))
         .await
         .ok();
@@ -182,8 +37,8 @@ async fn enrolled_shell(server: &TestVault, code: &str, log: &'static Mutex<Vec<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_adds_a_member_who_enrols_once() {
     let server = TestVault::start().await;
-    let log = stderrs();
-    let admin = Shell::with_token(&server, server.admin_token.expose_secret(), log);
+    let log = StderrLog::default();
+    let admin = Shell::with_token(&server, server.admin_token.expose_secret(), &log);
     let url = server.url();
 
     let (out, code) = add_user(&admin, "bob", &[]).await;
@@ -198,7 +53,7 @@ async fn an_admin_adds_a_member_who_enrols_once() {
     }
 
     // The member enrols with the code on standard input; the profile works.
-    let bob = Shell::new(log);
+    let bob = Shell::sharing(&log);
     let out = bob
         .stdin(&["login", "--url", &url, "--enroll"], &format!("{code}\n"))
         .await
@@ -216,7 +71,7 @@ async fn an_admin_adds_a_member_who_enrols_once() {
     );
 
     // The same code a second time is refused, and nothing is saved.
-    let again = Shell::new(log);
+    let again = Shell::sharing(&log);
     again
         .stdin(&["login", "--url", &url, "--enroll", "--profile", "x"], &code)
         .await
@@ -253,11 +108,11 @@ async fn an_admin_adds_a_member_who_enrols_once() {
     let out = admin.run(&["user", "enrol", "carol", "--expires", "2h"]).await.ok();
     let carol_code2 = out.line();
     assert!(out.stderr.contains("carol") && out.stderr.contains("in 1h"), "{out:?}");
-    Shell::new(log)
+    Shell::sharing(&log)
         .stdin(&["login", "--url", &url, "--enroll"], &carol_code)
         .await
         .code(4);
-    let carol_sh = enrolled_shell(&server, &carol_code2, log).await;
+    let carol_sh = enrolled_shell(&server, &carol_code2, &log).await;
     let me = carol_sh.run(&["--json", "whoami"]).await.ok().json();
     assert_eq!(me["role"], "admin");
     // Someone who enrolled already gets no new code: it would let an admin take the account over.
@@ -285,7 +140,7 @@ async fn an_admin_adds_a_member_who_enrols_once() {
     assert!(dave.contains("pending enrolment"), "{list}");
 
     assert_never_on_stderr(
-        log,
+        &log,
         &[
             code,
             carol_code,
@@ -297,24 +152,24 @@ async fn an_admin_adds_a_member_who_enrols_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_embedded_vault_says_its_code_is_of_no_use_elsewhere() {
-    let log = stderrs();
-    let sh = Shell::new(log);
+    let log = StderrLog::default();
+    let sh = Shell::sharing(&log);
     let (out, code) = add_user(&sh, "bob", &[]).await;
     assert!(
         out.stderr.contains("local vault") && out.stderr.contains("others can reach"),
         "{out:?}"
     );
     assert!(!out.stderr.contains("--enroll"), "{out:?}");
-    assert_never_on_stderr(log, &[code]);
+    assert_never_on_stderr(&log, &[code]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_manage_members_and_members_cannot() {
     let server = TestVault::start().await;
-    let log = stderrs();
-    let admin = Shell::with_token(&server, server.admin_token.expose_secret(), log);
+    let log = StderrLog::default();
+    let admin = Shell::with_token(&server, server.admin_token.expose_secret(), &log);
     let (_, code) = add_user(&admin, "bob", &[]).await;
-    let bob = enrolled_shell(&server, &code, log).await;
+    let bob = enrolled_shell(&server, &code, &log).await;
 
     // A member is refused every admin command, and the admin sees the attempt in the audit log.
     bob.run(&["user", "list"]).await.code(4).one_line_error("forbidden");
@@ -381,7 +236,7 @@ async fn admins_manage_members_and_members_cannot() {
         table.contains(&second_id) && table.contains("laptop") && !table.contains(&second_token),
         "{table}"
     );
-    let laptop = Shell::with_token(&server, &second_token, log);
+    let laptop = Shell::with_token(&server, &second_token, &log);
     laptop.run(&["whoami"]).await.ok();
     admin.run(&["user", "revoke", "bob", &second_id]).await.ok();
     laptop.run(&["whoami"]).await.code(4);
@@ -396,7 +251,7 @@ async fn admins_manage_members_and_members_cannot() {
     bob.run(&["whoami"]).await.code(4);
 
     assert_never_on_stderr(
-        log,
+        &log,
         &[code, second_token, server.admin_token.expose_secret().to_owned()],
     );
 }
@@ -404,8 +259,8 @@ async fn admins_manage_members_and_members_cannot() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_capped_by_their_parent_and_revocation_cascades() {
     let server = TestVault::start().await;
-    let log = stderrs();
-    let admin = Shell::with_token(&server, server.admin_token.expose_secret(), log);
+    let log = StderrLog::default();
+    let admin = Shell::with_token(&server, server.admin_token.expose_secret(), &log);
 
     // The admin token never expires: nothing to cap.
     let out = admin.run(&["token", "create", "ci", "--expires", "1h"]).await.ok();
@@ -413,7 +268,7 @@ async fn tokens_are_capped_by_their_parent_and_revocation_cascades() {
     assert!(ci.starts_with("vt_") && out.stderr.contains("in 59m"), "{out:?}");
     assert!(!out.stderr.contains("CAPPED"), "{out:?}");
     // A token from the one-hour token, asking for 30 days, is capped, and says so.
-    let ci_sh = Shell::with_token(&server, &ci, log);
+    let ci_sh = Shell::with_token(&server, &ci, &log);
     let out = ci_sh.run(&["token", "create", "child", "--expires", "30d"]).await.ok();
     let child = out.line();
     assert!(
@@ -451,13 +306,13 @@ async fn tokens_are_capped_by_their_parent_and_revocation_cascades() {
     }
 
     // Revoking the one-hour token (from the admin's session) revokes the tokens it created.
-    let child_sh = Shell::with_token(&server, &child, log);
+    let child_sh = Shell::with_token(&server, &child, &log);
     child_sh.run(&["whoami"]).await.ok();
     let out = admin.run(&["token", "revoke", &ci_id]).await.ok();
     assert!(out.stdout.contains("token(s) it created"), "{out:?}");
     assert!(!out.stdout.contains("this session"), "{out:?}");
     for t in [&ci, &child, &child2, &short] {
-        Shell::with_token(&server, t, log).run(&["whoami"]).await.code(4);
+        Shell::with_token(&server, t, &log).run(&["whoami"]).await.code(4);
     }
     admin.run(&["whoami"]).await.ok();
     admin.run(&["token", "revoke", &ci_id]).await.code(3);
@@ -465,19 +320,19 @@ async fn tokens_are_capped_by_their_parent_and_revocation_cascades() {
     // Revoking one's own token: allowed, and said plainly.
     let own = admin.run(&["--json", "token", "create", "own"]).await.ok().json();
     let own_token = own["token"].as_str().unwrap().to_owned();
-    let own_sh = Shell::with_token(&server, &own_token, log);
+    let own_sh = Shell::with_token(&server, &own_token, &log);
     let grandchild = own_sh.run(&["token", "create", "gc"]).await.ok().line();
     let out = own_sh.run(&["token", "revoke", own["id"].as_str().unwrap()]).await.ok();
     assert!(out.stdout.contains("this session's own token"), "{out:?}");
     own_sh.run(&["whoami"]).await.code(4);
-    Shell::with_token(&server, &grandchild, log)
+    Shell::with_token(&server, &grandchild, &log)
         .run(&["whoami"])
         .await
         .code(4);
     admin.run(&["token", "create", "x", "--expires", "0"]).await.code(2);
 
     assert_never_on_stderr(
-        log,
+        &log,
         &[
             ci,
             child,
@@ -501,9 +356,9 @@ async fn login_with_new_token(server: &TestVault, admin: &Shell, sh: &Shell, nam
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_revoke_revokes_on_the_server_first() {
     let server = TestVault::start().await;
-    let log = stderrs();
-    let admin = Shell::with_token(&server, server.admin_token.expose_secret(), log);
-    let sh = Shell::new(log);
+    let log = StderrLog::default();
+    let admin = Shell::with_token(&server, server.admin_token.expose_secret(), &log);
+    let sh = Shell::sharing(&log);
 
     // Plain logout forgets locally only: the token still works.
     let (kept, _) = login_with_new_token(&server, &admin, &sh, "kept").await;
@@ -534,21 +389,22 @@ async fn logout_revoke_revokes_on_the_server_first() {
 
     // VAULTTY_TOKEN is not what --revoke revokes: the stored token is.
     let (token3, _) = login_with_new_token(&server, &admin, &sh, "laptop3").await;
-    let mut with_env = Shell::new(log);
-    with_env.env = sh.env.clone();
-    with_env
-        .env
-        .push(("VAULTTY_TOKEN".into(), server.admin_token.expose_secret().to_owned()));
-    with_env.run(&["logout", "--revoke"]).await.ok();
+    sh.run_with(
+        &["logout", "--revoke"],
+        None,
+        &[("VAULTTY_TOKEN", server.admin_token.expose_secret())],
+    )
+    .await
+    .ok();
     server.admin().me().await.unwrap();
     assert!(server.client(&common::secret(&token3)).me().await.is_err());
 
     // The server is down: nothing is revoked and nothing forgotten; exit 7.
     let other = TestVault::start().await;
-    let sh2 = Shell::new(log);
+    let sh2 = Shell::sharing(&log);
     let (token4, _) = login_with_new_token(
         &other,
-        &Shell::with_token(&other, other.admin_token.expose_secret(), log),
+        &Shell::with_token(&other, other.admin_token.expose_secret(), &log),
         &sh2,
         "gone",
     )
@@ -563,7 +419,7 @@ async fn logout_revoke_revokes_on_the_server_first() {
     assert!(!sh2.token_file("default").exists());
 
     assert_never_on_stderr(
-        log,
+        &log,
         &[
             kept,
             token,
@@ -583,14 +439,14 @@ async fn an_expired_or_unknown_code_is_refused_in_one_line() {
         ..Default::default()
     })
     .await;
-    let log = stderrs();
-    let admin = Shell::with_token(&server, server.admin_token.expose_secret(), log);
+    let log = StderrLog::default();
+    let admin = Shell::with_token(&server, server.admin_token.expose_secret(), &log);
     let url = server.url();
 
     let (_, expired) = add_user(&admin, "bob", &["--expires", "1h"]).await;
     let (_, fresh) = add_user(&admin, "carol", &["--expires", "3h"]).await;
     clock.advance(std::time::Duration::from_secs(2 * 3600));
-    let sh = Shell::new(log);
+    let sh = Shell::sharing(&log);
     sh.stdin(&["login", "--url", &url, "--enroll"], &expired)
         .await
         .code(4)
@@ -620,5 +476,5 @@ async fn an_expired_or_unknown_code_is_refused_in_one_line() {
     admin.run(&["user", "add", "dave", "--expires", "31d"]).await.code(6);
     admin.run(&["user", "add", "dave", "--expires", "soon"]).await.code(2);
 
-    assert_never_on_stderr(log, &[expired, fresh, server.admin_token.expose_secret().to_owned()]);
+    assert_never_on_stderr(&log, &[expired, fresh, server.admin_token.expose_secret().to_owned()]);
 }

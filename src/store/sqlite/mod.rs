@@ -105,7 +105,11 @@ impl Store for SqliteStore {
         let code = *code;
         // Anyone may call enrolment: an unknown code (a guess) is answered from a reader, so
         // that a flood of guesses never queues on the one writer.
-        if !self.readers.read_short(move |c| tokens::enrolment_exists(c, &code)).await? {
+        if !self
+            .readers
+            .read_short(move |c| tokens::enrolment_exists(c, &code))
+            .await?
+        {
             return Ok(EnrolOutcome::Unknown);
         }
         self.writer

@@ -113,18 +113,27 @@ impl Vault {
         match self.store.revoke_token(caller.user.id, id, audit).await {
             Ok(_) => Ok(()),
             Err(StoreError::NotFound) => {
-                // Someone else's token, or none: recorded as refused, naming the id only when
-                // it has an id's shape (a token pasted in its place must not reach the log),
-                // and not echoed back for the same reason.
-                let denied = NewAudit {
-                    target: super::users::token_target(id).map(str::to_owned),
-                    ..audit_for(caller, AuditAction::TokenRevoke, Outcome::Denied, at)
-                };
-                self.store.append_audit(vec![denied]).await?;
+                // Not the id back: a token pasted where its id belongs would be echoed.
+                self.refused_revocation(audit_for(caller, AuditAction::TokenRevoke, Outcome::Ok, at), id)
+                    .await?;
                 Err(VaultError::NotFound("you have no live token with that id".into()))
             }
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+impl Vault {
+    /// Records a revocation refused because the user has no such live token (someone else's,
+    /// or none): `audit` as denied, naming the id only when it has an id's shape, so that a
+    /// token pasted in its place never reaches the log.
+    pub(super) async fn refused_revocation(&self, audit: NewAudit, id: &str) -> VaultResult<()> {
+        let denied = NewAudit {
+            target: super::users::token_target(id).map(str::to_owned),
+            outcome: Outcome::Denied,
+            ..audit
+        };
+        Ok(self.store.append_audit(vec![denied]).await?)
     }
 }
 

@@ -84,16 +84,15 @@ impl Vault {
     /// A new enrolment code for a user who has not enrolled yet (admin only); their earlier
     /// codes stop working.
     pub async fn new_enrolment(&self, caller: &Caller, name: &str, req: &NewEnrolment) -> VaultResult<Enrolment> {
-        let at = self.now_millis();
-        self.require_admin_over(
-            caller,
-            AuditAction::UserEnrolment,
-            user_target(name),
-            at,
-            "only admins issue enrolment codes",
-        )
-        .await?;
-        let user = self.user_named(name).await?;
+        let (at, user) = self
+            .admin_on_user(
+                caller,
+                AuditAction::UserEnrolment,
+                user_target(name),
+                name,
+                "only admins issue enrolment codes",
+            )
+            .await?;
         let (code, row) = new_enrolment(at, req.expires_in)?;
         let expires_at = row.expires_at;
         let audit = NewAudit {
@@ -219,42 +218,35 @@ impl Vault {
 
     /// A user's live tokens (admin only).
     pub async fn user_tokens(&self, caller: &Caller, name: &str) -> VaultResult<Vec<TokenInfo>> {
-        let at = self.now_millis();
-        self.require_admin_over(
-            caller,
-            AuditAction::UserList,
-            user_target(name),
-            at,
-            "only admins list other users' tokens",
-        )
-        .await?;
-        let user = self.user_named(name).await?;
+        let (_, user) = self
+            .admin_on_user(
+                caller,
+                AuditAction::UserList,
+                user_target(name),
+                name,
+                "only admins list other users' tokens",
+            )
+            .await?;
         let current = (user.id == caller.user.id).then_some(caller.token_id.as_str());
         self.live_tokens(user.id, current).await
     }
 
     /// Revokes one of a user's tokens and every token it created (admin only).
     pub async fn revoke_user_token(&self, caller: &Caller, name: &str, id: &str) -> VaultResult<()> {
-        let at = self.now_millis();
-        self.require_admin_over(
-            caller,
-            AuditAction::TokenRevoke,
-            token_target(id),
-            at,
-            "only admins revoke other users' tokens",
-        )
-        .await?;
-        let user = self.user_named(name).await?;
+        let (at, user) = self
+            .admin_on_user(
+                caller,
+                AuditAction::TokenRevoke,
+                token_target(id),
+                name,
+                "only admins revoke other users' tokens",
+            )
+            .await?;
         let audit = audit_for(caller, AuditAction::TokenRevoke, Outcome::Ok, at);
         match self.store.revoke_token(user.id, id, audit.clone()).await {
             Ok(_) => Ok(()),
             Err(StoreError::NotFound) => {
-                let denied = NewAudit {
-                    target: token_target(id).map(str::to_owned),
-                    outcome: Outcome::Denied,
-                    ..audit
-                };
-                self.store.append_audit(vec![denied]).await?;
+                self.refused_revocation(audit, id).await?;
                 Err(VaultError::NotFound(format!("{name} has no live token with that id")))
             }
             Err(e) => Err(e.into()),
@@ -263,21 +255,36 @@ impl Vault {
 
     /// Revokes all of a user's tokens (admin only).
     pub async fn revoke_user_tokens(&self, caller: &Caller, name: &str) -> VaultResult<RevokedTokens> {
-        let at = self.now_millis();
-        self.require_admin_over(
-            caller,
-            AuditAction::TokenRevoke,
-            user_target(name),
-            at,
-            "only admins revoke other users' tokens",
-        )
-        .await?;
-        let user = self.user_named(name).await?;
+        let (at, user) = self
+            .admin_on_user(
+                caller,
+                AuditAction::TokenRevoke,
+                user_target(name),
+                name,
+                "only admins revoke other users' tokens",
+            )
+            .await?;
         let audit = audit_for(caller, AuditAction::TokenRevoke, Outcome::Ok, at);
         let ids = self.store.revoke_user_tokens(user.id, audit).await?;
         Ok(RevokedTokens {
             revoked: u32::try_from(ids.len()).unwrap_or(u32::MAX),
         })
+    }
+
+    /// What every admin action on one user starts with: the caller must be an admin (a
+    /// member's attempt is audited, naming `target`), and the user must exist. Returns the
+    /// action's time and the user.
+    async fn admin_on_user(
+        &self,
+        caller: &Caller,
+        action: AuditAction,
+        target: Option<&str>,
+        name: &str,
+        why: &str,
+    ) -> VaultResult<(Millis, UserRow)> {
+        let at = self.now_millis();
+        self.require_admin_over(caller, action, target, at, why).await?;
+        Ok((at, self.user_named(name).await?))
     }
 
     async fn user_named(&self, name: &str) -> VaultResult<UserRow> {

@@ -209,7 +209,7 @@ fn the_last_admin_refusal_shows_in_the_dialog_and_the_status_line() {
     ch(&mut app, 'p');
     let text = confirm_text(&app);
     assert!(
-        text.contains("Make alice a member?") && text.contains("You are alice"),
+        text.contains("Make alice a member?") && text.contains("This is you"),
         "{text}"
     );
     let cmds = ch(&mut app, 'y');

@@ -265,11 +265,10 @@ pub(super) mod question {
         }
     }
 
-    fn tokens(n: u32) -> String {
+    fn stop_working(n: u32) -> String {
         match n {
-            0 => "They have no live tokens".to_owned(),
-            1 => "Their token".to_owned(),
-            n => format!("Their {n} tokens"),
+            1 => "Their token stops working".to_owned(),
+            n => format!("Their {n} tokens stop working"),
         }
     }
 
@@ -330,29 +329,40 @@ pub(super) mod question {
                 live(user)
             )],
             AccountOp::Patch { user, patch } => {
-                let n = live(user);
+                let info = a.users.items.iter().find(|u| &u.name == user);
+                let n = info.map_or(0, |u| u.tokens);
+                let enrolled = info.is_none_or(|u| u.enrolled);
                 let you = user == me;
-                match patch {
-                    UserChange::Disable if you => vec![format!(
-                        "You are {user}: this session stops working at once. {} stop working; your secrets stay.",
-                        tokens(n)
-                    )],
-                    UserChange::Disable => vec![format!(
-                        "{} stop working at once; their secrets stay. Enabling {user} again restores the same tokens.",
-                        tokens(n)
-                    )],
-                    UserChange::Enable => vec![format!("{user}'s {n} tokens work again.")],
-                    UserChange::MakeAdmin => vec![format!(
+                let first = match patch {
+                    UserChange::Disable if !enrolled => format!(
+                        "{user} has not enrolled yet: their enrolment code does not work while they are disabled."
+                    ),
+                    UserChange::Disable if n == 0 => format!("{user} has no live tokens; their secrets stay."),
+                    UserChange::Disable => format!(
+                        "{} at once; their secrets stay. Enabling {user} again restores the same tokens.",
+                        stop_working(n)
+                    ),
+                    UserChange::Enable if !enrolled => {
+                        format!("{user}'s enrolment code works again, unless it has expired.")
+                    }
+                    UserChange::Enable => format!("{user}'s {n} live tokens work again."),
+                    UserChange::MakeAdmin => format!(
                         "{user} can then manage users and tokens, change org-shared secrets and read the \
                          whole audit log. Nobody, admins included, can reveal another user's private secrets."
-                    )],
-                    UserChange::MakeMember if you => vec![format!(
-                        "You are {user}: you lose the Users view and cannot change org-shared secrets afterwards."
-                    )],
-                    UserChange::MakeMember => vec![format!(
+                    ),
+                    UserChange::MakeMember if you => {
+                        "This is you: you lose the Users view and cannot change org-shared secrets afterwards."
+                            .to_owned()
+                    }
+                    UserChange::MakeMember => format!(
                         "{user} can then no longer manage users or tokens, change org-shared secrets or read \
                          the whole audit log."
-                    )],
+                    ),
+                };
+                if you && *patch == UserChange::Disable {
+                    vec!["This is you: this session stops working at once.".to_owned(), first]
+                } else {
+                    vec![first]
                 }
             }
         };

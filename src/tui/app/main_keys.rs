@@ -97,7 +97,13 @@ pub(super) fn list_table(app: &App) -> ActionTable {
             .row(Action::New, Show::Bar, on_secret)
             .row(Action::Back, back, back_key)
             .row(Action::Filter, Show::Bar, on_secret)
-            .row(Action::Refresh, Show::Bar, |app, _, out| app.refresh(out));
+            .row(Action::Refresh, Show::Bar, |app, _, out| app.refresh(out))
+            .row(Action::Tokens, Show::Bar, |app, _, out| {
+                toggle_pane(app, Pane::Tokens, out)
+            })
+            .row_if(app.is_admin(), Action::Users, Show::Bar, |app, _, out| {
+                toggle_pane(app, Pane::Users, out);
+            });
         ON_SECRET.into_iter().fold(t, |t, a| t.row(a, Show::Hidden, on_secret))
     };
     navigation(t, app.is_admin())

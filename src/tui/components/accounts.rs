@@ -206,6 +206,8 @@ fn draw_table<'a, T>(
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.header()))
         .column_spacing(1)
+        .highlight_symbol(">")
+        .highlight_spacing(ratatui::widgets::HighlightSpacing::Always)
         .row_highlight_style(theme.selected());
     let mut state = TableState::default().with_selected(Some(list.cursor - scroll));
     frame.render_stateful_widget(table, inner, &mut state);

@@ -99,7 +99,7 @@ pub(super) fn list_table(app: &App) -> ActionTable {
             .row(Action::Filter, Show::Bar, on_secret)
             .row(Action::Refresh, Show::Bar, |app, _, out| app.refresh(out))
             .row(Action::Tokens, Show::Bar, |app, _, out| {
-                toggle_pane(app, Pane::Tokens, out)
+                toggle_pane(app, Pane::Tokens, out);
             })
             .row_if(app.is_admin(), Action::Users, Show::Bar, |app, _, out| {
                 toggle_pane(app, Pane::Users, out);

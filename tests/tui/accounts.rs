@@ -282,6 +282,10 @@ fn revoking_the_sessions_own_token_warns_and_then_shows_the_banner() {
     let text = confirm_text(&app);
     assert!(text.contains("the TUI loses access"), "{text}");
     assert!(text.contains("the 2 tokens it created"), "{text}");
+    assert!(
+        text.contains("It is your last token"),
+        "nothing is left to sign in with: {text}"
+    );
     snap("revoke_own_current", &app);
     let cmds = ch(&mut app, 'y');
     let op = account_commands(&cmds).remove(0);
@@ -474,6 +478,7 @@ fn revoke_goes_through_the_confirm_popup_only() {
     press(&mut app, KeyCode::Down);
     assert!(ch(&mut app, 'x').is_empty());
     assert!(matches!(&app.popup, Some(Popup::Confirm(c)) if matches!(c.action, PendingAction::Account(_))));
+    assert!(!confirm_text(&app).contains("last token"), "the session's token stays");
     // Enter does not confirm; only y does.
     assert!(press(&mut app, KeyCode::Enter).is_empty());
     let cmds = ch(&mut app, 'y');

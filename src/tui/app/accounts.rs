@@ -306,14 +306,21 @@ pub(super) mod question {
         let live = |user: &str| a.users.items.iter().find(|u| u.name == user).map_or(0, |u| u.tokens);
         let mut lines = match op {
             AccountOp::RevokeOwn { id, name, current } => {
-                let children = and_children(descendants(&a.tokens.items, id));
+                let gone = descendants(&a.tokens.items, id);
+                let children = and_children(gone);
                 let mut v = vec![format!("{name} ({id}) stops working at once{children}.")];
                 if *current {
+                    v.push("This is the token this session uses: the TUI loses access at once.".to_owned());
+                }
+                // Nothing left to sign in with, and an enrolled user is never enrolled again.
+                if a.tokens.loaded && a.tokens.items.len() <= gone + 1 {
                     v.push(
-                        "This is the token this session uses: the TUI loses access at once, and you \
-                         sign in again with `vaultty login`."
+                        "It is your last token: you cannot sign in again afterwards (a user who has \
+                         enrolled is never enrolled again; an admin would create a new user)."
                             .to_owned(),
                     );
+                } else if *current {
+                    v.push("Sign in again with `vaultty login` and another of your tokens.".to_owned());
                 }
                 v
             }

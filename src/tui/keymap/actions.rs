@@ -95,8 +95,8 @@ actions! {
     New => "new", "new", "create a secret";
     Edit => "edit", "edit", "edit description, category and scope";
     Delete => "delete", "delete", "delete (type the name back to confirm)";
-    NextTab => "next_tab", "next tab", "next category tab (then the audit pane)";
-    PrevTab => "prev_tab", "prev tab", "previous category tab";
+    NextTab => "next_tab", "next tab", "next tab: the categories, then audit, tokens and the other views";
+    PrevTab => "prev_tab", "prev tab", "previous tab";
     TabAll => "tab_all", "all", "show every category";
     TabProvider => "tab_provider", "provider", "show provider secrets";
     TabTool => "tab_tool", "tool", "show tool secrets";

@@ -373,7 +373,14 @@ fn a_401_mid_session_shows_the_banner_and_stops_refreshing() {
     assert!(app.shown.is_none(), "the revealed value is hidden");
     snap("revoked", &app);
     let s = screen(&app, 80, 24);
-    assert!(s.contains("Access revoked: this account is disabled"), "{s}");
+    assert!(
+        s.contains(" Access revoked · press q to quit · `vaultty login` signs in again"),
+        "{s}"
+    );
+    assert!(
+        s.contains("This token no longer works: this account is disabled"),
+        "{s}"
+    );
 
     // Nothing is asked of the vault on its own any more: not in an hour, not after keys.
     for secs in [62, 120, 600, 3_600, 86_400] {
@@ -429,7 +436,7 @@ fn a_dialog_waiting_for_the_vault_closes_on_a_401() {
         },
     );
     assert!(app.popup.is_none());
-    assert!(screen(&app, 80, 24).contains("Access revoked: the token has expired"));
+    assert!(screen(&app, 140, 40).contains("This token no longer works: the token has expired."));
 }
 
 #[test]

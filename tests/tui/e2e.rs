@@ -288,6 +288,7 @@ async fn a_member_disabled_mid_session_sees_the_banner_and_q_quits() {
     let tokens = tmux.wait_for("Your tokens · 1 live").await;
     assert!(tokens.contains("● tok_"), "this session's token is marked:\n{tokens}");
     assert!(!tokens.contains("Users"), "u did nothing:\n{tokens}");
+    save("tokens", &tokens);
 
     admin
         .patch_user(
@@ -299,9 +300,13 @@ async fn a_member_disabled_mid_session_sees_the_banner_and_q_quits() {
         )
         .await
         .unwrap();
-    let banner = tmux.wait_for("Access revoked: this account is disabled").await;
+    let banner = tmux
+        .wait_for("This token no longer works: this account is disabled")
+        .await;
+    assert!(banner.contains("Access revoked · press q to quit"), "{banner}");
     assert!(banner.contains("q quit"), "{banner}");
     assert!(!banner.contains(GITHUB));
+    save("revoked", &banner);
     tmux.keys(&["q"]);
     tmux.wait_for("vaultty exited with 0").await;
 }

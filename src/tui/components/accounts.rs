@@ -260,8 +260,10 @@ pub fn banner_text(app: &App) -> Option<String> {
     } else {
         "Not signed in"
     };
+    // What to do first; the reason last, where a narrow terminal may cut it (the panel below
+    // says it in full).
     Some(format!(
-        " {head}: {} · press {quit} to quit · run `vaultty login` to sign in again",
+        " {head} · press {quit} to quit · `vaultty login` signs in again · {}",
         r.reason
     ))
 }

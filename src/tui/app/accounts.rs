@@ -243,7 +243,8 @@ impl App {
                     UserChange::MakeMember => format!("{user} is a member now"),
                 }
             }
-            (_, _) => String::new(),
+            // An answer of another shape than the call made: not sent by `tasks`.
+            (_, _) => "Done".to_owned(),
         };
         self.say(Tone::Success, text);
         match op {

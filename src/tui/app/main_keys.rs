@@ -185,7 +185,7 @@ pub(super) fn users_table(app: &App) -> ActionTable {
             .labelled(Action::Role, role, Show::Bar, ask_role)
             .row(Action::RevokeAll, Show::Bar, |app, _, _| app.ask_revoke_all())
             .row(Action::Revoke, Show::Hidden, |app, _, _| app.ask_revoke())
-            .labelled(Action::Back, "secrets", Show::Hidden, back_key)
+            .labelled(Action::Back, "secrets", Show::Bar, back_key)
     };
     let t = t
         .row(Action::Up, Show::Hidden, move_cursor)

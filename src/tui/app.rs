@@ -10,6 +10,7 @@
 //! audit pane's, the filter's), the same table the bottom bar is drawn from. Every audited or
 //! destructive action waits in one [`PendingAction`] for its yes.
 
+mod account_questions;
 mod accounts;
 mod action_table;
 mod filter;

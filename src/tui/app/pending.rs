@@ -5,7 +5,7 @@
 
 use time::OffsetDateTime;
 
-use super::accounts::question;
+use super::account_questions as question;
 use super::{AccountOp, App, Command, RevealPurpose, SecretKey, WriteOp};
 use crate::api::UpsertSecret;
 use crate::tui::keymap::{Action, Context};

@@ -6,6 +6,8 @@
 // Helpers here are not #[test] functions, so clippy.toml's test allowance does not reach them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "tui/accounts.rs"]
+mod accounts;
 #[path = "common/mod.rs"]
 mod common;
 #[path = "tui/e2e.rs"]

@@ -10,6 +10,8 @@
 //! audit pane's, the filter's), the same table the bottom bar is drawn from. Every audited or
 //! destructive action waits in one [`PendingAction`] for its yes.
 
+mod account_questions;
+mod accounts;
 mod action_table;
 mod filter;
 mod keys;
@@ -39,11 +41,15 @@ pub use crate::tui::popups::{
     ConfirmPopup, ConflictPopup, Field, FieldId, FieldKind, Form, HelpPopup, OfferCopyPopup, Popup, Purpose,
     RotateTarget, SecretForm, SecretInput, Step,
 };
+pub use accounts::{Accounts, Loaded, descendants};
 pub use action_table::{ActionTable, Handler, Row, Show, TextHandler, TextKey};
 pub use list::{CategoryTab, Counts, ScopeTab, SecretList, SortKey, Tabs, VisibilityFilter, is_stale};
-pub use messages::{CallError, ClearResult, Command, CopyInfo, Msg, Pasted, Reply, RevealPurpose, WriteOp};
+pub use messages::{
+    AccountOp, AccountOutcome, CallError, ClearResult, Command, CopyInfo, Msg, Pasted, Reply, RevealPurpose,
+    UserChange, WriteOp,
+};
 pub use pending::{ConfirmKeys, PendingAction, Seen};
-pub use session::{Offline, Session, Status, Tone};
+pub use session::{Offline, Revoked, Session, Status, Tone};
 pub use values::{Batch, Clip, ClipState, Shown};
 
 /// Which secret: its name and namespace (the same name may exist privately and org-wide).
@@ -95,6 +101,10 @@ pub enum Pane {
     #[default]
     Secrets,
     Audit,
+    /// One's own tokens.
+    Tokens,
+    /// Users and a user's tokens (admins).
+    Users,
 }
 
 /// The selected secret's version history, loaded one request at a time.
@@ -138,6 +148,7 @@ pub struct App {
     pub list: SecretList,
     pub versions: Versions,
     pub audit: AuditLog,
+    pub accounts: Accounts,
     /// A revealed value on screen, with its deadline.
     pub shown: Option<Shown>,
     pub clip: Clip,
@@ -161,6 +172,7 @@ impl App {
             list: SecretList::default(),
             versions: Versions::default(),
             audit: AuditLog::default(),
+            accounts: Accounts::default(),
             shown: None,
             clip: Clip::default(),
             popup: None,
@@ -181,9 +193,14 @@ impl App {
     pub fn action_table(&self) -> ActionTable {
         match &self.popup {
             Some(p) => p.table(self),
+            None if self.session.revoked.is_some() => main_keys::revoked_table(),
             None if self.view.filtering => main_keys::filter_table(),
-            None if self.view.pane == Pane::Audit => main_keys::audit_table(),
-            None => main_keys::list_table(self),
+            None => match self.view.pane {
+                Pane::Audit => main_keys::audit_table(self),
+                Pane::Tokens => main_keys::tokens_table(self),
+                Pane::Users => main_keys::users_table(self),
+                Pane::Secrets => main_keys::list_table(self),
+            },
         }
     }
 

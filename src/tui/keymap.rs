@@ -315,9 +315,9 @@ mod tests {
 
     #[test]
     fn user_overrides_replace_an_action() {
-        let k = user("[keys.main]\nreveal = \"x\"\n").unwrap();
+        let k = user("[keys.main]\nreveal = \"z\"\n").unwrap();
         let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
-        assert_eq!(k.action(Context::Main, &key('x')), Some(Action::Reveal));
+        assert_eq!(k.action(Context::Main, &key('z')), Some(Action::Reveal));
         assert_eq!(k.action(Context::Main, &key('v')), None);
     }
 

@@ -13,7 +13,7 @@ pub const WIDE: u16 = 120;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
     pub title: Rect,
-    /// Zero high unless the vault is unreachable.
+    /// Zero high unless the vault is unreachable or refuses this session's token.
     pub banner: Rect,
     pub categories: Rect,
     pub scopes: Rect,
@@ -31,7 +31,7 @@ pub struct Areas {
 
 impl Areas {
     pub fn of(app: &App, area: Rect) -> Areas {
-        let banner = u16::from(app.session.offline.is_some());
+        let banner = u16::from(app.session.offline.is_some() || app.session.revoked.is_some());
         let filter_line =
             u16::from(app.view.pane == Pane::Secrets && (app.view.filtering || !app.list.query().raw().is_empty()));
         let [title, banner, categories, scopes, filter, main, status, hints] = Layout::vertical([

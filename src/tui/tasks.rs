@@ -10,7 +10,7 @@ use std::future::Future;
 use time::OffsetDateTime;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::app::{CallError, ClearResult, Command, CopyInfo, Msg, Reply, WriteOp};
+use super::app::{AccountOp, AccountOutcome, CallError, ClearResult, Command, CopyInfo, Msg, Reply, WriteOp};
 use super::config::ClipboardChoice;
 use crate::api::{AuditQuery, ListQuery};
 use crate::client::{ClientError, VaultClient};
@@ -120,6 +120,31 @@ impl Tasks {
                 let result = c.delete_secret(&key.name, key.org).await.map_err(call_error);
                 Reply::Deleted { key, result }
             }),
+            Command::LoadTokens => self.spawn(async move { Reply::Tokens(c.list_tokens().await.map_err(call_error)) }),
+            Command::LoadUsers => self.spawn(async move { Reply::Users(c.list_users().await.map_err(call_error)) }),
+            Command::LoadUserTokens(user) => self.spawn(async move {
+                let result = c.user_tokens(&user).await.map_err(call_error);
+                Reply::UserTokens { user, result }
+            }),
+            Command::Account(op) => self.spawn(async move {
+                let result = match &op {
+                    AccountOp::RevokeOwn { id, .. } => c.revoke_token(id).await.map(|()| AccountOutcome::Revoked),
+                    AccountOp::RevokeUserToken { user, id, .. } => {
+                        c.revoke_user_token(user, id).await.map(|()| AccountOutcome::Revoked)
+                    }
+                    AccountOp::RevokeAll { user } => c
+                        .revoke_user_tokens(user)
+                        .await
+                        .map(|r| AccountOutcome::RevokedAll(r.revoked)),
+                    AccountOp::Patch { user, patch } => {
+                        c.patch_user(user, &patch.patch()).await.map(AccountOutcome::User)
+                    }
+                };
+                Reply::AccountDone {
+                    op,
+                    result: result.map_err(call_error),
+                }
+            }),
             Command::Copy { label, value } => {
                 let result = match &mut self.clipboard {
                     Ok(clip) => clip.copy(&value).map_err(|e| e.to_string()),
@@ -172,7 +197,11 @@ impl Tasks {
     }
 }
 
-/// Reduces a client error to what the app decides on, keeping the server's words.
+/// Reduces a client error to what the app decides on, keeping the server's words. A 401 keeps
+/// only them: the banner it raises says what to do next itself.
 pub fn call_error(e: ClientError) -> CallError {
-    CallError::new(e.class(), e.brief())
+    match e {
+        ClientError::Unauthorized(message) => CallError::new(crate::api::FailureClass::Unauthorized, message),
+        e => CallError::new(e.class(), e.brief()),
+    }
 }

@@ -225,3 +225,88 @@ async fn the_binary_in_tmux_reveals_with_an_audit_record_and_rotates() {
     let now = admin.reveal("ANTHROPIC_API_KEY", true, None).await.unwrap();
     assert_eq!((now.value.expose_secret(), now.version), (NEW_VALUE, 2));
 }
+
+/// A member's TUI against the real server; an admin disables the member through the API in the
+/// middle of the session. The periodic refresh (every second here) meets the 401: the banner
+/// says so with the server's words, the TUI stays responsive, and q quits with 0. Before that,
+/// the member sees their tokens with this session's marked, and no Users view.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs tmux; CI runs it with --include-ignored"]
+async fn a_member_disabled_mid_session_sees_the_banner_and_q_quits() {
+    assert!(
+        Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success()),
+        "this test drives the binary in tmux, and tmux cannot be run: install tmux, or run without \
+         --include-ignored / --ignored to leave this test out"
+    );
+    let vault = TestVault::start().await;
+    let admin = vault.admin();
+    let (bob, bob_token) = vault.user("bob", vaultty::api::Role::Member).await;
+    bob.upsert_secret(&UpsertSecret::new("BOB_NOTE", SecretString::from(GITHUB)))
+        .await
+        .unwrap();
+
+    let dirs = tempfile::tempdir().unwrap();
+    let config = dirs.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "[tui]\nrefresh_seconds = 1\n").unwrap();
+    let data = dirs.path().join("data");
+    let tmux = Tmux {
+        socket: format!("vaultty-e2e-revoked-{}", std::process::id()),
+    };
+    let env = |k: &str, v: &str| format!("{k}={v}");
+    let started = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "-e",
+        &env("VAULTTY_URL", &vault.url()),
+        "-e",
+        &env("VAULTTY_TOKEN", bob_token.expose_secret()),
+        "-e",
+        &env("VAULTTY_CONFIG_DIR", &config.display().to_string()),
+        "-e",
+        &env("VAULTTY_DATA_DIR", &data.display().to_string()),
+        "-e",
+        "NO_COLOR=1",
+        &format!("{BIN}; echo vaultty exited with $?; sleep 60"),
+    ]);
+    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+
+    let main = tmux.wait_for("bob @ acme (member)").await;
+    tmux.wait_for("BOB_NOTE").await;
+    assert!(!main.contains("Users"), "a member has no Users tab:\n{main}");
+    tmux.keys(&["u"]);
+    tmux.keys(&["t"]);
+    let tokens = tmux.wait_for("Your tokens · 1 live").await;
+    assert!(tokens.contains("● tok_"), "this session's token is marked:\n{tokens}");
+    assert!(!tokens.contains("Users"), "u did nothing:\n{tokens}");
+    save("tokens", &tokens);
+
+    admin
+        .patch_user(
+            "bob",
+            &vaultty::api::PatchUser {
+                disabled: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let banner = tmux
+        .wait_for("This token no longer works: this account is disabled")
+        .await;
+    assert!(banner.contains("Access revoked · press q to quit"), "{banner}");
+    assert!(banner.contains("q quit"), "{banner}");
+    assert!(!banner.contains(GITHUB));
+    save("revoked", &banner);
+    tmux.keys(&["q"]);
+    tmux.wait_for("vaultty exited with 0").await;
+}

@@ -73,7 +73,14 @@ fn tabs_filter_by_category_scope_and_visibility_with_counts() {
     let cmds = press(&mut app, KeyCode::Tab); // Audit
     assert!(cmds.iter().any(|c| matches!(c, Command::LoadAudit)));
     assert_eq!(app.view.pane, vaultty::tui::app::Pane::Audit);
+    let cmds = press(&mut app, KeyCode::Tab);
+    assert_eq!(app.view.pane, vaultty::tui::app::Pane::Tokens);
+    assert!(cmds.iter().any(|c| matches!(c, Command::LoadTokens)));
+    let cmds = press(&mut app, KeyCode::Tab);
+    assert_eq!(app.view.pane, vaultty::tui::app::Pane::Users, "alice is an admin");
+    assert!(cmds.iter().any(|c| matches!(c, Command::LoadUsers)));
     press(&mut app, KeyCode::Tab);
+    assert_eq!(app.view.pane, vaultty::tui::app::Pane::Secrets);
     assert_eq!(app.list.tabs().category, vaultty::tui::app::CategoryTab::All);
 }
 

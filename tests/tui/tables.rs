@@ -36,6 +36,27 @@ fn every_bound_key_has_a_row_and_every_hint_a_key() {
     agrees(&app, Context::Main, &app.action_table(), "the secrets table");
     ch(&mut app, 'a');
     agrees(&app, Context::Main, &app.action_table(), "the audit pane");
+    ch(&mut app, 't');
+    agrees(&app, Context::Main, &app.action_table(), "the tokens view");
+    ch(&mut app, 'u');
+    agrees(&app, Context::Main, &app.action_table(), "the users view");
+    send(
+        &mut app,
+        Reply::Users(Ok(vec![vaultty::api::UserInfo {
+            name: "bob".into(),
+            role: vaultty::api::Role::Member,
+            disabled: false,
+            enrolled: true,
+            created_at: T0,
+            last_seen_at: None,
+            tokens: 1,
+        }])),
+    );
+    press(&mut app, KeyCode::Enter);
+    agrees(&app, Context::Main, &app.action_table(), "a user's tokens");
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Esc);
+    ch(&mut app, 'a');
     ch(&mut app, 'a');
     ch(&mut app, '/');
     agrees(&app, Context::Filter, &app.action_table(), "the filter");

@@ -7,7 +7,10 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::SecretKey;
-use crate::api::{AuditEvent, FailureClass, Me, PatchSecret, Revealed, SecretMeta, UpsertSecret, VersionInfo};
+use crate::api::{
+    AuditEvent, FailureClass, Me, PatchSecret, PatchUser, Revealed, SecretMeta, TokenInfo, UpsertSecret, UserInfo,
+    VersionInfo,
+};
 use crate::crypto::Alphabet;
 
 /// A failed call, reduced to what the UI needs to decide and to say.
@@ -96,12 +99,104 @@ pub enum Reply {
         key: SecretKey,
         result: Result<(), CallError>,
     },
+    /// `GET /v1/tokens`: the caller's own tokens.
+    Tokens(Result<Vec<TokenInfo>, CallError>),
+    /// `GET /v1/users` (admin).
+    Users(Result<Vec<UserInfo>, CallError>),
+    /// `GET /v1/users/{user}/tokens` (admin).
+    UserTokens {
+        user: String,
+        result: Result<Vec<TokenInfo>, CallError>,
+    },
+    /// The answer to a confirmed account action.
+    AccountDone {
+        op: AccountOp,
+        result: Result<AccountOutcome, CallError>,
+    },
     /// A random value for the form that asked with `ticket` (Ctrl-G); zeroized on drop, `Debug`
     /// shows nothing.
     Generated {
         ticket: u64,
         value: SecretString,
     },
+}
+
+impl Reply {
+    /// The server's words when this reply is a 401: the token no longer works.
+    pub fn refused(&self) -> Option<&str> {
+        fn no<T>(r: &Result<T, CallError>) -> Option<&str> {
+            match r {
+                Err(e) if e.kind == FailureClass::Unauthorized => Some(e.message.as_str()),
+                _ => None,
+            }
+        }
+        match self {
+            Reply::Me(r) => no(r),
+            Reply::Secrets(r) => no(r),
+            Reply::Secret { result, .. } | Reply::Written { result, .. } => no(result),
+            Reply::Versions { result, .. } => no(result),
+            Reply::Audit(r) => no(r),
+            Reply::Revealed { result, .. } => no(result),
+            Reply::Deleted { result, .. } => no(result),
+            Reply::Tokens(r) | Reply::UserTokens { result: r, .. } => no(r),
+            Reply::Users(r) => no(r),
+            Reply::AccountDone { result, .. } => no(result),
+            Reply::Copied { .. } | Reply::Cleared(_) | Reply::Generated { .. } => None,
+        }
+    }
+}
+
+/// A confirmed change to an account or a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountOp {
+    /// One of the caller's own tokens; `current` when it is the one this session uses.
+    RevokeOwn { id: String, name: String, current: bool },
+    /// Another user's token (admin).
+    RevokeUserToken { user: String, id: String, name: String },
+    /// Every token of a user (admin).
+    RevokeAll { user: String },
+    /// `PATCH /v1/users/{user}` (admin).
+    Patch { user: String, patch: UserChange },
+}
+
+/// One change to a user: what the popup asks and what the PATCH sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserChange {
+    Disable,
+    Enable,
+    MakeAdmin,
+    MakeMember,
+}
+
+impl UserChange {
+    pub fn patch(self) -> PatchUser {
+        match self {
+            UserChange::Disable => PatchUser {
+                disabled: Some(true),
+                ..PatchUser::default()
+            },
+            UserChange::Enable => PatchUser {
+                disabled: Some(false),
+                ..PatchUser::default()
+            },
+            UserChange::MakeAdmin => PatchUser {
+                role: Some(crate::api::Role::Admin),
+                ..PatchUser::default()
+            },
+            UserChange::MakeMember => PatchUser {
+                role: Some(crate::api::Role::Member),
+                ..PatchUser::default()
+            },
+        }
+    }
+}
+
+/// What a successful account action answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AccountOutcome {
+    Revoked,
+    RevokedAll(u32),
+    User(UserInfo),
 }
 
 /// Everything that reaches `update`.
@@ -177,6 +272,11 @@ pub enum Command {
         patch: PatchSecret,
     },
     Delete(SecretKey),
+    LoadTokens,
+    LoadUsers,
+    LoadUserTokens(String),
+    /// A confirmed [`AccountOp`].
+    Account(AccountOp),
 }
 
 impl Command {

@@ -1,11 +1,12 @@
 //! [`PendingAction`]: an audited or destructive action waiting for the user's yes. Reveal, copy,
-//! delete and a rotation's write all go through it (and token revocation will): one enum owns
+//! delete, a rotation's write, and every account change (revoke, disable, role) go through it: one enum owns
 //! each one's title and text, its keys, its audit sentence, and the commands a yes runs. The
 //! confirm popup (`popups::confirm`) only draws and dispatches what this says.
 
 use time::OffsetDateTime;
 
-use super::{App, Command, RevealPurpose, SecretKey, WriteOp};
+use super::account_questions as question;
+use super::{AccountOp, App, Command, RevealPurpose, SecretKey, WriteOp};
 use crate::api::UpsertSecret;
 use crate::tui::keymap::{Action, Context};
 use crate::tui::popups::{Popup, RotateTarget, SecretForm};
@@ -29,6 +30,8 @@ pub enum PendingAction {
         target: RotateTarget,
         form: Box<SecretForm>,
     },
+    /// A token revocation or a change to a user (`app::accounts`).
+    Account(AccountOp),
 }
 
 /// The keys of a pending action: the only one that confirms, and the one that cancels, with
@@ -50,22 +53,28 @@ pub fn hhmm_utc(t: OffsetDateTime) -> String {
 }
 
 impl PendingAction {
-    /// The secret it acts on.
-    pub fn key(&self) -> &SecretKey {
+    /// The secret it acts on, if it acts on one.
+    pub fn key(&self) -> Option<&SecretKey> {
         match self {
-            PendingAction::Reveal(s) | PendingAction::Copy(s) => &s.key,
-            PendingAction::Delete(k) => k,
-            PendingAction::WriteRotation { target, .. } => &target.key,
+            PendingAction::Reveal(s) | PendingAction::Copy(s) => Some(&s.key),
+            PendingAction::Delete(k) => Some(k),
+            PendingAction::WriteRotation { target, .. } => Some(&target.key),
+            PendingAction::Account(_) => None,
         }
     }
 
+    /// The name to type back before the yes counts, for the actions that ask for it.
+    pub fn name_to_type(&self) -> &str {
+        self.key().map_or("", |k| k.name.as_str())
+    }
+
     pub fn title(&self, app: &App) -> String {
-        let k = self.key();
         match self {
-            PendingAction::Reveal(_) => format!(" Reveal {}? ", k.name),
-            PendingAction::Copy(_) => format!(" Copy {}? ", k.name),
-            PendingAction::Delete(_) => format!(" Delete {} ({}) ", k.name, k.namespace()),
+            PendingAction::Reveal(s) => format!(" Reveal {}? ", s.key.name),
+            PendingAction::Copy(s) => format!(" Copy {}? ", s.key.name),
+            PendingAction::Delete(k) => format!(" Delete {} ({}) ", k.name, k.namespace()),
             PendingAction::WriteRotation { form, .. } => form.title(app),
+            PendingAction::Account(op) => question::title(op),
         }
     }
 
@@ -77,28 +86,28 @@ impl PendingAction {
             PendingAction::Copy(_) => format!("reveals it, which is recorded in the audit log as {user} at {when}."),
             PendingAction::Delete(_) => format!("The deletion is recorded in the audit log as {user}."),
             PendingAction::WriteRotation { .. } => format!("The rotation is recorded in the audit log as {user}."),
+            PendingAction::Account(_) => format!("Recorded in the audit log as {user}."),
         }
     }
 
     /// The question's sentences (the rotation's old and new previews are drawn by the popup).
     pub fn text(&self, app: &App, at: OffsetDateTime) -> Vec<String> {
         let audit = self.audit_sentence(app.user_label(), at);
-        let k = self.key();
         match self {
             PendingAction::Reveal(s) => vec![format!(
                 "Revealing {} ({}, v{}) {audit}",
-                k.name,
-                k.namespace(),
+                s.key.name,
+                s.key.namespace(),
                 s.version
             )],
             PendingAction::Copy(s) => vec![format!(
                 "Copying {} ({}, v{}) {audit} The clipboard is cleared after {} s if it still holds the value.",
-                k.name,
-                k.namespace(),
+                s.key.name,
+                s.key.namespace(),
                 s.version,
                 app.config.tui.clipboard_clear_seconds
             )],
-            PendingAction::Delete(_) => vec![format!(
+            PendingAction::Delete(k) => vec![format!(
                 "Deleting {} removes every version; it cannot be undone. {audit} Type its name to confirm.",
                 k.name
             )],
@@ -109,6 +118,7 @@ impl PendingAction {
                 ),
                 audit,
             ],
+            PendingAction::Account(op) => question::text(op, app),
         }
     }
 
@@ -122,6 +132,7 @@ impl PendingAction {
         match self {
             PendingAction::Reveal(_) => ask("reveal"),
             PendingAction::Copy(_) => ask("copy"),
+            PendingAction::Account(op) => ask(question::yes(op)),
             PendingAction::WriteRotation { .. } => ConfirmKeys {
                 no: (Action::No, "back to editing"),
                 ..ask("write")
@@ -147,6 +158,7 @@ impl PendingAction {
                 purpose: RevealPurpose::Copy,
             }],
             PendingAction::Delete(k) => vec![Command::Delete(k.clone())],
+            PendingAction::Account(op) => vec![Command::Account(op.clone())],
             PendingAction::WriteRotation { target, form } => {
                 let Some(value) = form.form.secret() else {
                     return Vec::new();
@@ -166,7 +178,10 @@ impl PendingAction {
     /// Whether the popup stays open, working, until the reply (a write or a delete may fail and
     /// is then retried from the same popup); a reveal's result shows elsewhere.
     pub fn waits_for_reply(&self) -> bool {
-        matches!(self, PendingAction::Delete(_) | PendingAction::WriteRotation { .. })
+        matches!(
+            self,
+            PendingAction::Delete(_) | PendingAction::WriteRotation { .. } | PendingAction::Account(_)
+        )
     }
 
     /// What a no leaves on screen: the form again for a rotation, nothing otherwise. Dropping

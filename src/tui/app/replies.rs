@@ -4,11 +4,30 @@ use super::session::backoff;
 use super::{App, CallError, Command, FailureClass, Offline, Reply, Tone};
 
 pub(super) fn on_reply(app: &mut App, reply: Reply, out: &mut Vec<Command>) {
+    // A 401 from any call: the token no longer works. The reply still settles its own state
+    // below; then the banner replaces whatever it would have said.
+    let refused = reply.refused().map(str::to_owned);
+    dispatch(app, reply, out);
+    if let Some(reason) = refused {
+        app.lose_access(&reason, out);
+    }
+}
+
+fn dispatch(app: &mut App, reply: Reply, out: &mut Vec<Command>) {
     match reply {
         Reply::Me(result) => {
             app.settle();
             match result {
-                Ok(me) => app.session.me = Some(me),
+                Ok(me) => {
+                    app.session.me = Some(me);
+                    if !app.is_admin() && app.view.pane == super::Pane::Users {
+                        app.view.pane = super::Pane::Secrets;
+                    }
+                    if app.session.revoked.take().is_some() {
+                        app.refresh(out);
+                        app.say(Tone::Success, "Access restored: this token works again");
+                    }
+                }
                 Err(e) if e.kind == FailureClass::Unreachable => {}
                 Err(e) => app.say(Tone::Error, format!("Could not read who you are: {}", e.message)),
             }
@@ -58,6 +77,10 @@ pub(super) fn on_reply(app: &mut App, reply: Reply, out: &mut Vec<Command>) {
         Reply::Written { op, result } => app.on_written(op, result, out),
         Reply::Deleted { key, result } => app.on_deleted(key, result, out),
         Reply::Generated { ticket, value } => app.on_generated(ticket, &value),
+        Reply::Tokens(result) => app.on_tokens(result),
+        Reply::Users(result) => app.on_users(result),
+        Reply::UserTokens { user, result } => app.on_user_tokens(&user, result),
+        Reply::AccountDone { op, result } => app.on_account_done(op, result, out),
     }
 }
 

@@ -17,6 +17,19 @@ pub struct Session {
     pub next_refresh: Option<OffsetDateTime>,
     /// Why the last list load failed (other than the server being unreachable).
     pub load_error: Option<String>,
+    /// The vault refused this session's token (401) after it was in use, or from the start.
+    pub revoked: Option<Revoked>,
+}
+
+/// The token no longer works: revoked, expired, or its user disabled. The banner says so; no
+/// call is made on its own any more (Ctrl-R asks once whether access is back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revoked {
+    /// The server's words, or what this session did (revoking its own token).
+    pub reason: String,
+    /// Whether the token had worked in this session before: "access revoked" rather than
+    /// "not signed in".
+    pub had_access: bool,
 }
 
 /// The server could not be reached; the list is retried with backoff.
@@ -64,16 +77,23 @@ pub(super) fn tick(app: &mut App, now: OffsetDateTime, out: &mut Vec<Command>) {
         app.issue(out, Command::ClearClipboard);
         changed = true;
     }
-    if app.session.offline.as_ref().is_some_and(|o| o.retry_at <= now) && !app.session.list_loading {
+    // Without access nothing is retried or refreshed: each call would only be refused again.
+    let live = app.session.revoked.is_none();
+    if live && app.session.offline.as_ref().is_some_and(|o| o.retry_at <= now) && !app.session.list_loading {
         if app.session.me.is_none() {
             app.issue(out, Command::LoadMe);
         }
         app.load_secrets(out);
         changed = true;
     }
-    if app.session.next_refresh.is_some_and(|t| t <= now) {
+    if live && app.session.next_refresh.is_some_and(|t| t <= now) {
         app.session.next_refresh = None;
         app.load_secrets(out);
+        match app.view.pane {
+            super::Pane::Tokens => app.load_tokens(out),
+            super::Pane::Users => app.load_users(out),
+            _ => {}
+        }
     }
     if app.status.as_ref().and_then(|s| s.until).is_some_and(|t| t <= now) {
         app.status = None;
@@ -82,6 +102,39 @@ pub(super) fn tick(app: &mut App, now: OffsetDateTime, out: &mut Vec<Command>) {
     let counting = app.shown.is_some() || app.clip.pending.is_some() || app.session.offline.is_some();
     if changed || counting || app.session.in_flight > 0 {
         app.view.dirty = true;
+    }
+}
+
+impl App {
+    /// A call was answered 401: the banner goes up, whatever waited for an answer is closed, the
+    /// periodic refresh and retries stop, and calls already decided on in this update are dropped.
+    pub(crate) fn lose_access(&mut self, reason: &str, out: &mut Vec<Command>) {
+        let dropped = out.iter().filter(|c| c.is_call()).count();
+        out.retain(|c| !c.is_call());
+        self.session.in_flight = self.session.in_flight.saturating_sub(dropped);
+        let had_access = self.session.me.is_some() || self.list.is_loaded();
+        self.session.revoked = Some(Revoked {
+            reason: reason.to_owned(),
+            had_access,
+        });
+        self.session.next_refresh = None;
+        self.session.offline = None;
+        self.session.load_error = None;
+        self.session.list_loading = false;
+        self.session.list_queued = false;
+        self.versions.loading = None;
+        self.audit.loading = false;
+        self.accounts.tokens.loading = false;
+        self.accounts.users.loading = false;
+        self.accounts.user_tokens.loading = false;
+        // A value on screen or a dialog waiting for the vault has nothing more to come.
+        self.shown = None;
+        self.batch = None;
+        if !matches!(self.popup, Some(super::Popup::Help(_))) {
+            self.popup = None;
+        }
+        self.view.filtering = false;
+        self.status = None;
     }
 }
 

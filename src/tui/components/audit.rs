@@ -48,7 +48,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             fmt::minute(e.at).into(),
             e.actor.clone().unwrap_or_else(|| "-".into()).into(),
             e.action.as_str().into(),
-            e.secret.clone().unwrap_or_else(|| "-".into()).into(),
+            // Account actions name the user or token they acted on instead of a secret.
+            e.secret
+                .clone()
+                .or_else(|| e.target.clone())
+                .unwrap_or_else(|| "-".into())
+                .into(),
             e.version.map(|v| format!("v{v}")).unwrap_or_default().into(),
             outcome.into(),
         ];
@@ -60,12 +65,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut widths = vec![
         Constraint::Length(16),
         Constraint::Length(12),
-        Constraint::Length(12),
+        Constraint::Length(14),
         Constraint::Fill(2),
         Constraint::Length(4),
         Constraint::Length(6),
     ];
-    let mut header = vec!["When (UTC)", "Actor", "Action", "Secret", "Ver", "Result"];
+    let mut header = vec!["When (UTC)", "Actor", "Action", "Secret or target", "Ver", "Result"];
     if wide {
         widths.push(Constraint::Fill(1));
         header.push("Client");

@@ -3,6 +3,7 @@
 //! (built from the focused context's action table). They only read the app; popups are drawn
 //! last, over them, by `popups`.
 
+mod accounts;
 mod audit;
 mod detail;
 pub mod fmt;
@@ -15,6 +16,7 @@ use ratatui::Frame;
 
 use super::app::{App, Pane};
 use super::layout::Areas;
+pub use accounts::expires;
 pub use theme::Theme;
 
 /// Draws the whole screen.
@@ -32,7 +34,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
         tabs::filter(frame, a.filter, app, &theme);
     }
     match app.view.pane {
+        _ if app.session.revoked.is_some() => accounts::revoked(frame, a.main, app, &theme),
         Pane::Audit => audit::render(frame, a.main, app, &theme),
+        Pane::Tokens => accounts::own_tokens(frame, a.main, app, &theme),
+        Pane::Users => accounts::users(frame, a.main, app, &theme),
         Pane::Secrets => {
             table::render(frame, a.table, app, &theme);
             detail::render(frame, a.detail, app, &theme, a.wide);

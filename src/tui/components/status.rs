@@ -1,4 +1,4 @@
-//! The unreachable banner, the status line (message, spinner, clipboard countdown) and the
+//! The banner (unreachable, or access revoked), the status line (message, spinner, clipboard countdown) and the
 //! bottom bar of keys for the focused component.
 
 use ratatui::Frame;
@@ -11,6 +11,12 @@ use crate::tui::app::{ActionTable, App, Tone};
 use crate::tui::keymap::{Action, Context};
 
 pub fn banner(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    if let Some(text) = super::accounts::banner_text(app) {
+        return frame.render_widget(
+            Paragraph::new(Span::styled(fmt::fit(&text, area.width.into()), theme.banner())).style(theme.banner()),
+            area,
+        );
+    }
     let Some(o) = &app.session.offline else { return };
     let left = fmt::secs_left(app.now, o.retry_at);
     let retry = app.keymap.hint(Context::Global, Action::Refresh);

@@ -50,17 +50,44 @@ pub fn categories(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     spans.push(Span::styled("│", theme.muted()));
     let audit_count = app.audit.loaded.then_some(app.audit.events.len());
-    spans.push(tab("Audit", audit_count, !secrets, theme));
+    spans.push(tab("Audit", audit_count, app.view.pane == Pane::Audit, theme));
+    spans.push(Span::styled("│", theme.muted()));
+    let a = &app.accounts;
+    let tokens = a.tokens.loaded.then_some(a.tokens.items.len());
+    spans.push(tab("Tokens", tokens, app.view.pane == Pane::Tokens, theme));
+    // Members have no Users view: no tab either.
+    if app.is_admin() {
+        spans.push(Span::styled("│", theme.muted()));
+        let users = a.users.loaded.then_some(a.users.items.len());
+        spans.push(tab("Users", users, app.view.pane == Pane::Users, theme));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 pub fn scopes(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    if app.view.pane == Pane::Audit {
-        let text = if app.is_admin() {
-            " Audit log of the whole org, newest first"
-        } else {
-            " Your audit events, newest first"
-        };
+    if app.session.revoked.is_some() {
+        return;
+    }
+    let text = match app.view.pane {
+        Pane::Audit if app.is_admin() => Some(" Audit log of the whole org, newest first".to_owned()),
+        Pane::Audit => Some(" Your audit events, newest first".to_owned()),
+        Pane::Tokens => Some(" Your live tokens. Revoking one also revokes the tokens it created.".to_owned()),
+        Pane::Users => Some(match app.accounts.user() {
+            Some(u) if app.accounts.opened.is_some() => format!(
+                " {} · {} · {}{}",
+                u.name,
+                u.role,
+                if u.disabled { "disabled" } else { "enabled" },
+                if u.enrolled { "" } else { " · pending enrolment" }
+            ),
+            _ => match &app.session.me {
+                Some(me) => format!(" Users of {}", me.org),
+                None => " Users".to_owned(),
+            },
+        }),
+        Pane::Secrets => None,
+    };
+    if let Some(text) = text {
         frame.render_widget(Paragraph::new(Span::styled(text, theme.muted())), area);
         return;
     }

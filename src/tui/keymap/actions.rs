@@ -38,7 +38,7 @@ impl Context {
     pub fn title(self) -> &'static str {
         match self {
             Context::Global => "Everywhere",
-            Context::Main => "Secrets and audit",
+            Context::Main => "Secrets, audit and tokens",
             Context::Filter => "While filtering",
             Context::Confirm => "Questions",
             Context::Editor => "Dialogs with fields (rotate, new, edit, delete)",
@@ -95,8 +95,8 @@ actions! {
     New => "new", "new", "create a secret";
     Edit => "edit", "edit", "edit description, category and scope";
     Delete => "delete", "delete", "delete (type the name back to confirm)";
-    NextTab => "next_tab", "next tab", "next category tab (then the audit pane)";
-    PrevTab => "prev_tab", "prev tab", "previous category tab";
+    NextTab => "next_tab", "next tab", "next tab: the categories, then audit, tokens and the other views";
+    PrevTab => "prev_tab", "prev tab", "previous tab";
     TabAll => "tab_all", "all", "show every category";
     TabProvider => "tab_provider", "provider", "show provider secrets";
     TabTool => "tab_tool", "tool", "show tool secrets";
@@ -105,6 +105,12 @@ actions! {
     NextScope => "next_scope", "scope", "next scope tab";
     Visibility => "visibility", "mine/org", "show mine, org-shared or both";
     Audit => "audit", "audit", "open or close the audit pane";
+    Tokens => "tokens", "tokens", "open or close your tokens (the one this session uses is marked)";
+    Users => "users", "users", "open or close the users (admins): role, status, last seen, tokens";
+    Revoke => "revoke", "revoke", "revoke the selected token and the tokens it created (asks first)";
+    RevokeAll => "revoke_all", "revoke all", "revoke every token of the selected user (admins; asks first)";
+    Disable => "disable", "disable/enable", "disable or enable the selected user (admins; asks first)";
+    Role => "role", "admin/member", "make the selected user admin or member (admins; asks first)";
     Up => "up", "up", "move up";
     Down => "down", "down", "move down";
     PageUp => "page_up", "page up", "move a page up";
@@ -128,4 +134,12 @@ actions! {
     ClearField => "clear_field", "clear", "clear the field";
     Skip => "skip", "skip", "skip this secret in a batch rotation";
     Close => "close", "close", "close the help";
+}
+
+impl Action {
+    /// Actions only admins have: a member sees neither their hints nor their help lines, and
+    /// their keys do nothing for a member.
+    pub fn admin_only(self) -> bool {
+        matches!(self, Action::Users | Action::RevokeAll | Action::Disable | Action::Role)
+    }
 }

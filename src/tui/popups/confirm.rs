@@ -103,7 +103,12 @@ impl ConfirmPopup {
 
     fn keys_or_spinner<'a>(&self, app: &App, theme: &Theme, table: &ActionTable) -> Line<'a> {
         if self.working {
-            Line::from(Span::styled(format!("{} saving…", fmt::spinner(app.now)), theme.key()))
+            let doing = if matches!(self.action, PendingAction::Account(_)) {
+                "asking the vault…"
+            } else {
+                "saving…"
+            };
+            Line::from(Span::styled(format!("{} {doing}", fmt::spinner(app.now)), theme.key()))
         } else {
             keyline(app, theme, table)
         }
@@ -173,8 +178,8 @@ fn confirm(app: &mut App, _: Action, out: &mut Vec<Command>) {
         return;
     };
     let keys = c.action.keys();
-    if keys.typed_name && c.typed != c.action.key().name {
-        c.error = Some(format!("Type {} exactly to {} it", c.action.key().name, keys.yes.1));
+    if keys.typed_name && c.typed != c.action.name_to_type() {
+        c.error = Some(format!("Type {} exactly to {} it", c.action.name_to_type(), keys.yes.1));
         app.popup = Some(Popup::Confirm(c));
         return;
     }

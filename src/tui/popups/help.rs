@@ -52,18 +52,31 @@ pub fn max_scroll(app: &App, height: Option<u16>) -> usize {
 
 fn lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
+    let admin = app.is_admin();
     for (ctx, rows) in app.keymap.help() {
+        // A member is not offered the admin actions, here or in the bottom bar.
+        let rows: Vec<_> = rows.into_iter().filter(|(_, a)| admin || !a.admin_only()).collect();
         if rows.is_empty() {
             continue;
         }
         if !lines.is_empty() {
             lines.push(Line::raw(""));
         }
-        lines.push(Line::from(Span::styled(ctx.title(), theme.title())));
+        let title = match ctx {
+            Context::Main if admin => "Secrets, audit, tokens and users",
+            _ => ctx.title(),
+        };
+        lines.push(Line::from(Span::styled(title, theme.title())));
         for (keys, action) in rows {
+            let text = match action {
+                Action::Reveal if ctx == Context::Main && admin => {
+                    format!("{}; on a user: their tokens", action.help())
+                }
+                _ => action.help().to_owned(),
+            };
             lines.push(Line::from(vec![
                 Span::styled(format!("  {keys:<15}"), theme.key()),
-                Span::raw(action.help()),
+                Span::raw(text),
             ]));
         }
     }

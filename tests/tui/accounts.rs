@@ -498,3 +498,34 @@ fn revoke_goes_through_the_confirm_popup_only() {
         }]
     );
 }
+
+/// An admin opening their own user in the Users view gets the same warnings as in the Tokens
+/// view: revoking the session's token, or all of theirs, ends this session.
+#[test]
+fn an_admin_revoking_their_own_session_from_the_users_view_is_warned() {
+    let mut app = users_view();
+    press(&mut app, KeyCode::Up);
+    press(&mut app, KeyCode::Enter);
+    send(
+        &mut app,
+        Reply::UserTokens {
+            user: "alice".into(),
+            result: Ok(own_tokens()),
+        },
+    );
+    ch(&mut app, 'x');
+    let text = confirm_text(&app);
+    assert!(text.contains("the TUI loses access at once"), "{text}");
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Down);
+    ch(&mut app, 'x');
+    let text = confirm_text(&app);
+    assert!(!text.contains("loses access"), "not the session's token: {text}");
+    press(&mut app, KeyCode::Esc);
+    ch(&mut app, 'X');
+    let text = confirm_text(&app);
+    assert!(
+        text.contains("This is you: this session stops working at once."),
+        "{text}"
+    );
+}

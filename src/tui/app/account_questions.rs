@@ -73,15 +73,27 @@ pub fn text(op: &AccountOp, app: &App) -> Vec<String> {
         }
         AccountOp::RevokeUserToken { user, id, name } => {
             let children = and_children(descendants(&a.user_tokens.items, id));
-            vec![format!(
+            let mut v = vec![format!(
                 "{user}'s token {name} ({id}) stops working at once{children}. {user} keeps their account and secrets."
-            )]
+            )];
+            // An admin looking at their own tokens from the Users view: the same warning as
+            // in the Tokens view.
+            if a.user_tokens.items.iter().any(|t| &t.id == id && t.current) {
+                v.push("This is the token this session uses: the TUI loses access at once.".to_owned());
+            }
+            v
         }
-        AccountOp::RevokeAll { user } => vec![format!(
-            "{} of {user}'s tokens stop working at once. {user} stays enabled but cannot sign in \
-             again: a user who has enrolled is never enrolled again (create a new user instead).",
-            live(user)
-        )],
+        AccountOp::RevokeAll { user } => {
+            let mut v = vec![format!(
+                "{} of {user}'s tokens stop working at once. {user} stays enabled but cannot sign in \
+                 again: a user who has enrolled is never enrolled again (create a new user instead).",
+                live(user)
+            )];
+            if user == me {
+                v.insert(0, "This is you: this session stops working at once.".to_owned());
+            }
+            v
+        }
         AccountOp::Patch { user, patch } => {
             let info = a.users.items.iter().find(|u| &u.name == user);
             let n = info.map_or(0, |u| u.tokens);

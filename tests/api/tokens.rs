@@ -5,18 +5,12 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use vaultty::api::{AuditAction, AuditQuery, CreateToken};
 use vaultty::client::ClientError;
-use vaultty::vault::ManualClock;
 
-use crate::common::{self, TestVault, secret};
+use crate::common::{TestVault, secret};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tokens_expire_and_revoke_on_the_next_request() {
-    let clock = ManualClock::starting_now();
-    let v = TestVault::start_with(common::Options {
-        clock: clock.clone().into(),
-        ..Default::default()
-    })
-    .await;
+    let (v, clock) = TestVault::with_manual_clock().await;
     let admin = v.admin();
     let created = admin
         .create_token(&CreateToken {

@@ -75,6 +75,17 @@ impl TestVault {
         }
     }
 
+    /// A vault whose clock moves only when the test moves the returned handle.
+    pub async fn with_manual_clock() -> (TestVault, vaultty::vault::ManualClock) {
+        let clock = vaultty::vault::ManualClock::starting_now();
+        let v = TestVault::start_with(Options {
+            clock: clock.clone().into(),
+            ..Default::default()
+        })
+        .await;
+        (v, clock)
+    }
+
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("vault.db")
     }

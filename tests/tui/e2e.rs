@@ -5,6 +5,7 @@
 //!
 //! `VAULTTY_WRITE_SCREENS=1` also writes the captured main views to `assets/tui-*.txt`.
 
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,39 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// The TUI at 80x24 in a detached session of its own tmux server (`socket`), on `url` with
+    /// `token`, its config and data in the given directories. The pane is kept after the app
+    /// exits, to read how it ended.
+    fn start(socket: &str, url: &str, token: &str, config: &Path, data: &Path) -> Tmux {
+        let tmux = Tmux {
+            socket: socket.to_owned(),
+        };
+        let env = |k: &str, v: &str| format!("{k}={v}");
+        let started = tmux.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            "-e",
+            &env("VAULTTY_URL", url),
+            "-e",
+            &env("VAULTTY_TOKEN", token),
+            "-e",
+            &env("VAULTTY_CONFIG_DIR", &config.display().to_string()),
+            "-e",
+            &env("VAULTTY_DATA_DIR", &data.display().to_string()),
+            "-e",
+            "NO_COLOR=1",
+            &format!("{BIN}; echo vaultty exited with $?; sleep 60"),
+        ]);
+        assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+        tmux
+    }
+
     fn cmd(&self, args: &[&str]) -> Output {
         Command::new("tmux")
             .arg("-L")
@@ -116,35 +150,15 @@ async fn the_binary_in_tmux_reveals_with_an_audit_record_and_rotates() {
     admin.upsert_secret(&g).await.unwrap();
 
     let dirs = tempfile::tempdir().unwrap();
-    let tmux = Tmux {
-        socket: format!("vaultty-e2e-{}", std::process::id()),
-    };
-    let env = |k: &str, v: &str| format!("{k}={v}");
     let config = dirs.path().join("config");
     let data = dirs.path().join("data");
-    let started = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "80",
-        "-y",
-        "24",
-        "-e",
-        &env("VAULTTY_URL", &vault.url()),
-        "-e",
-        &env("VAULTTY_TOKEN", vault.admin_token.expose_secret()),
-        "-e",
-        &env("VAULTTY_CONFIG_DIR", &config.display().to_string()),
-        "-e",
-        &env("VAULTTY_DATA_DIR", &data.display().to_string()),
-        "-e",
-        "NO_COLOR=1",
-        // Keep the pane after the app exits, to read how it ended.
-        &format!("{BIN}; echo vaultty exited with $?; sleep 60"),
-    ]);
-    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+    let tmux = Tmux::start(
+        &format!("vaultty-e2e-{}", std::process::id()),
+        &vault.url(),
+        vault.admin_token.expose_secret(),
+        &config,
+        &data,
+    );
 
     // The list, with the first secret's details.
     let main = tmux.wait_for("GITHUB_TOKEN").await;
@@ -253,32 +267,13 @@ async fn a_member_disabled_mid_session_sees_the_banner_and_q_quits() {
     std::fs::create_dir_all(&config).unwrap();
     std::fs::write(config.join("config.toml"), "[tui]\nrefresh_seconds = 1\n").unwrap();
     let data = dirs.path().join("data");
-    let tmux = Tmux {
-        socket: format!("vaultty-e2e-revoked-{}", std::process::id()),
-    };
-    let env = |k: &str, v: &str| format!("{k}={v}");
-    let started = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "80",
-        "-y",
-        "24",
-        "-e",
-        &env("VAULTTY_URL", &vault.url()),
-        "-e",
-        &env("VAULTTY_TOKEN", bob_token.expose_secret()),
-        "-e",
-        &env("VAULTTY_CONFIG_DIR", &config.display().to_string()),
-        "-e",
-        &env("VAULTTY_DATA_DIR", &data.display().to_string()),
-        "-e",
-        "NO_COLOR=1",
-        &format!("{BIN}; echo vaultty exited with $?; sleep 60"),
-    ]);
-    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+    let tmux = Tmux::start(
+        &format!("vaultty-e2e-revoked-{}", std::process::id()),
+        &vault.url(),
+        bob_token.expose_secret(),
+        &config,
+        &data,
+    );
 
     let main = tmux.wait_for("bob @ acme (member)").await;
     tmux.wait_for("BOB_NOTE").await;

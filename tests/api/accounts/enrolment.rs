@@ -7,7 +7,6 @@ use secrecy::SecretString;
 use serde_json::json;
 use vaultty::api::{AuditAction, CreateUser, NewEnrolment, Outcome, Role};
 use vaultty::client::{ClientError, ClientOptions, VaultClient};
-use vaultty::vault::ManualClock;
 
 use super::targeted;
 use crate::common::{self, TestVault};
@@ -81,12 +80,7 @@ async fn an_enrolment_code_works_once_and_the_admin_never_sees_a_token() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_enrolment_code_expires_and_a_new_one_replaces_it() {
-    let clock = ManualClock::starting_now();
-    let v = TestVault::start_with(common::Options {
-        clock: clock.clone().into(),
-        ..Default::default()
-    })
-    .await;
+    let (v, clock) = TestVault::with_manual_clock().await;
     let admin = v.admin();
     let first = admin.create_user(&create("carol", Some(60))).await.unwrap();
     let default = admin.create_user(&create("dave", None)).await.unwrap();

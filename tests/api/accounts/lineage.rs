@@ -6,10 +6,9 @@ use std::time::Duration;
 use secrecy::SecretString;
 use vaultty::api::{AuditAction, CreateToken};
 use vaultty::client::{ClientError, VaultClient};
-use vaultty::vault::ManualClock;
 
 use super::targeted;
-use crate::common::{self, TestVault};
+use crate::common::TestVault;
 
 async fn mint(from: &VaultClient, name: &str, expires_in: Option<u64>) -> (String, SecretString, Option<i64>) {
     let created = from
@@ -26,12 +25,7 @@ async fn mint(from: &VaultClient, name: &str, expires_in: Option<u64>) -> (Strin
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_child_token_expires_no_later_than_its_parent() {
-    let clock = ManualClock::starting_now();
-    let v = TestVault::start_with(common::Options {
-        clock: clock.clone().into(),
-        ..Default::default()
-    })
-    .await;
+    let (v, clock) = TestVault::with_manual_clock().await;
     let admin = v.admin();
     // From a token with no expiry, an omitted lifetime is no expiry, and a given one is kept.
     let (_, _, forever) = mint(&admin, "forever", None).await;

@@ -239,7 +239,7 @@ async fn an_expired_certificate_or_one_for_another_name_is_one_line_each() {
         .code(7)
         .one_line_error("the server's certificate is for another name");
     assert!(
-        out.stderr.contains("vault.elsewhere.example") && out.stderr.contains("127.0.0.1"),
+        out.stderr.contains("(vault.elsewhere.example), not 127.0.0.1"),
         "{out:?}"
     );
 }
@@ -526,6 +526,11 @@ async fn sighup_serves_the_new_certificate_to_new_connections_and_keeps_open_one
     assert_eq!(served_certificate(&still), second.der);
     assert!(healthz(&mut still).await.contains(" 200 "));
     assert!(healthz(&mut before).await.contains(" 200 "));
+    let more_errors: Vec<String> = served.lines.try_iter().filter(|l| l.contains("ERROR")).collect();
+    assert!(
+        more_errors.is_empty(),
+        "one error line per failed reload: {more_errors:?}"
+    );
 
     // The real client agrees.
     let sh = Shell::new();
@@ -537,6 +542,33 @@ async fn sighup_serves_the_new_certificate_to_new_connections_and_keeps_open_one
         )
         .await;
     assert_eq!(out.code, 4, "the TLS part worked, the token did not: {out:?}");
+}
+
+#[test]
+fn files_that_cannot_be_used_are_named() {
+    let pki = Pki::new("acme test CA");
+    let first = pki.issue("first", &["127.0.0.1"], 21, Validity::Current);
+    let second = pki.issue("second", &["127.0.0.1"], 22, Validity::Current);
+
+    let err = Tls::load(&first.cert, &second.key).unwrap_err().to_string();
+    assert!(
+        err.contains(first.cert.to_str().unwrap()) && err.contains(second.key.to_str().unwrap()),
+        "{err}"
+    );
+    let missing = pki.dir.path().join("missing.pem");
+    let err = Tls::load(&missing, &first.key).unwrap_err().to_string();
+    assert!(
+        err.starts_with("cannot read the TLS certificate") && err.contains(missing.to_str().unwrap()),
+        "{err}"
+    );
+    let err = Tls::load(&first.cert, &first.cert).unwrap_err().to_string();
+    assert!(
+        err.starts_with("cannot read the TLS key") && err.contains("no private key"),
+        "{err}"
+    );
+    // A certificate file holding only a key has no certificate to serve.
+    let err = Tls::load(&first.key, &first.key).unwrap_err().to_string();
+    assert!(err.contains("no certificate"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

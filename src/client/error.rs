@@ -200,7 +200,7 @@ fn describe_certificate_error(e: &rustls::CertificateError) -> String {
         }
         C::NotValidForNameContext { expected, presented } => format!(
             "the server's certificate is for another name ({}), not {}; use the address it was made for",
-            one_line(&presented.join(", ")),
+            one_line(&presented.iter().map(|n| bare_name(n)).collect::<Vec<_>>().join(", ")),
             one_line(&expected.to_str())
         ),
         C::NotValidForName => {
@@ -211,6 +211,14 @@ fn describe_certificate_error(e: &rustls::CertificateError) -> String {
             "the server's certificate was refused ({})",
             one_line(&format!("{other:?}"))
         ),
+    }
+}
+
+/// rustls writes a certificate's names as `DnsName("host")` or `IpAddress(10.0.0.1)`: the name alone.
+fn bare_name(presented: &str) -> &str {
+    match (presented.find('('), presented.rfind(')')) {
+        (Some(open), Some(close)) if open < close => presented[open + 1..close].trim_matches('"'),
+        _ => presented,
     }
 }
 
@@ -273,6 +281,25 @@ fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_certificate_is_named_in_words() {
+        use rustls::CertificateError as C;
+        let unknown = describe_certificate_error(&C::UnknownIssuer);
+        assert!(
+            unknown.contains("not signed by a trusted CA") && unknown.contains("--ca-cert"),
+            "{unknown}"
+        );
+        assert!(describe_certificate_error(&C::Expired).contains("has expired"));
+        let other_name = describe_certificate_error(&C::NotValidForNameContext {
+            expected: rustls_pki_types::ServerName::try_from("vault.example.com").unwrap(),
+            presented: vec![r#"DnsName("other.example")"#.into(), "IpAddress(10.0.0.1)".into()],
+        });
+        assert!(
+            other_name.contains("for another name (other.example, 10.0.0.1), not vault.example.com"),
+            "{other_name}"
+        );
+    }
 
     fn body(code: &str, msg: &str, current: Option<i64>) -> Vec<u8> {
         let mut v = serde_json::json!({"error": {"code": code, "message": msg}});

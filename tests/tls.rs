@@ -419,10 +419,19 @@ impl Served {
 /// A TLS connection that trusts `ca`, by hand, so that a test can keep it open and see which
 /// certificate it was served.
 async fn tls_connect(addr: SocketAddr, ca: CertificateDer<'static>) -> TlsStream<TcpStream> {
+    tls_connect_with(addr, ca, rustls::DEFAULT_VERSIONS).await
+}
+
+/// [`tls_connect`] offering only `versions`.
+async fn tls_connect_with(
+    addr: SocketAddr,
+    ca: CertificateDer<'static>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> TlsStream<TcpStream> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca).unwrap();
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
@@ -572,7 +581,7 @@ fn files_that_cannot_be_used_are_named() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_silent_tls_client_is_closed_at_the_head_deadline() {
+async fn a_silent_tls_client_is_closed_at_the_head_deadline_and_tls_1_2_and_1_3_are_served() {
     let pki = Pki::new("acme test CA");
     let cert = pki.issue("server", &["127.0.0.1"], 1, Validity::Current);
     let served = Served::start(&[
@@ -594,9 +603,15 @@ async fn a_silent_tls_client_is_closed_at_the_head_deadline() {
         .await
         .expect("the server never closed a connection that did not handshake");
     assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
-    // And it still serves a client that does.
-    let mut ok = tls_connect(served.addr, pki.ca_der()).await;
-    assert!(healthz(&mut ok).await.contains(" 200 "));
+    // And it still serves clients that do, with TLS 1.3 and with TLS 1.2.
+    for (version, expected) in [
+        (&rustls::version::TLS13, rustls::ProtocolVersion::TLSv1_3),
+        (&rustls::version::TLS12, rustls::ProtocolVersion::TLSv1_2),
+    ] {
+        let mut ok = tls_connect_with(served.addr, pki.ca_der(), &[version]).await;
+        assert_eq!(ok.get_ref().1.protocol_version(), Some(expected));
+        assert!(healthz(&mut ok).await.contains(" 200 "));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

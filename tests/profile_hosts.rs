@@ -58,6 +58,7 @@ impl User {
                 url: PROFILE_URL.into(),
                 token: Some(server.admin_token.clone()),
                 allow_insecure_http: true,
+                ca_cert: None,
             },
         )
         .unwrap();

@@ -22,7 +22,7 @@ pub enum ExitClass {
     Conflict,
     /// A bad name, an empty or too large value, a bad `.env` line.
     Invalid,
-    /// No answer from the server: refused, DNS, TLS, or a timeout.
+    /// No answer from the server: refused, DNS, TLS (its certificate refused), or a timeout.
     Unreachable,
     RateLimited,
     /// `vaultty run` could not start the command: 126 (cannot execute) or 127 (not found).
@@ -55,7 +55,8 @@ Exit codes:
   4  unauthorized or forbidden (bad or expired token, not allowed)
   5  conflict (the secret changed meanwhile; run the command again)
   6  invalid input (bad name, empty or too large value, bad .env line)
-  7  vault unreachable or timed out
+  7  vault unreachable or timed out, or its TLS certificate refused (not signed by a
+     trusted CA: pass --ca-cert; expired; or made for another name)
   8  rate limited (wait and retry)
   `vaultty run` exits with the command's own code (128+N when signal N killed it,
   126 when it cannot be executed, 127 when it is not found).

@@ -2,6 +2,8 @@
 //! `vaultty login --url URL --enroll`: exchanges an admin's single-use enrolment code for the
 //! user's first token (sent with no token), and saves that the same way.
 
+use std::path::PathBuf;
+
 use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -10,7 +12,7 @@ use crate::cli::format::{print, print_json, printable};
 use crate::cli::input::read_secret;
 use crate::cli::{CliError, CliResult, Ctx, ExitClass};
 use crate::client::{Agent, ClientError, ClientOptions, VaultClient};
-use crate::config::{self, DEFAULT_PROFILE, Env, Profile};
+use crate::config::{self, DEFAULT_PROFILE, Env, Profile, ProfileSummary};
 
 #[derive(Debug, Args)]
 #[command(
@@ -44,9 +46,16 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> CliResult<()> {
         })?;
     // A stored allowance was given for the profile's host only, never for a new --url.
     let allow_insecure_http = ctx.global.allow_insecure_http
-        || stored.is_some_and(|p| p.allow_insecure_http && config::same_host(&p.url, &url));
+        || stored
+            .as_ref()
+            .is_some_and(|p| p.allow_insecure_http && config::same_host(&p.url, &url));
+    let ca_cert = ca_cert(ctx, &env, stored.as_ref(), &url)?;
+    let access = Access {
+        allow_insecure_http,
+        ca_cert,
+    };
     if args.enroll {
-        return enroll(ctx, &paths, name, url, allow_insecure_http).await;
+        return enroll(ctx, &paths, name, url, access).await;
     }
     let token = read_secret(&format!("Token for {url} (input hidden): "))?;
     let token = SecretString::from(token.expose_secret().trim().to_owned());
@@ -55,12 +64,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> CliResult<()> {
             "no token given; paste the token your admin gave you (it starts with vt_)",
         ));
     }
-    let opts = ClientOptions {
-        agent: Agent::Cli,
-        allow_insecure_http,
-        ..ClientOptions::default()
-    };
-    let client = VaultClient::new(&url, Some(token.clone()), opts)?;
+    let client = VaultClient::new(&url, Some(token.clone()), access.client_options())?;
     let me = client.me().await.map_err(|e| match e {
         ClientError::Unauthorized(_) => CliError::new(
             ExitClass::Denied,
@@ -74,7 +78,8 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> CliResult<()> {
             name: name.clone(),
             url: url.clone(),
             token: Some(token),
-            allow_insecure_http,
+            allow_insecure_http: access.allow_insecure_http,
+            ca_cert: access.ca_cert,
         },
     )?;
     if ctx.json() {
@@ -90,13 +95,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> CliResult<()> {
 
 /// `login --enroll`: the code from standard input or a hidden prompt, exchanged with a client that
 /// holds no token; the answer's token is saved like `login` saves one. Neither is ever printed.
-async fn enroll(
-    ctx: &Ctx,
-    paths: &config::Paths,
-    name: String,
-    url: String,
-    allow_insecure_http: bool,
-) -> CliResult<()> {
+async fn enroll(ctx: &Ctx, paths: &config::Paths, name: String, url: String, access: Access) -> CliResult<()> {
     let code = read_secret(&format!("Enrolment code for {url} (input hidden): "))?;
     let code = SecretString::from(code.expose_secret().trim().to_owned());
     if code.expose_secret().is_empty() {
@@ -109,12 +108,7 @@ async fn enroll(
             "that is a token, not an enrolment code: run `vaultty login` without --enroll to save it",
         ));
     }
-    let opts = ClientOptions {
-        agent: Agent::Cli,
-        allow_insecure_http,
-        ..ClientOptions::default()
-    };
-    let client = VaultClient::new(&url, None, opts)?;
+    let client = VaultClient::new(&url, None, access.client_options())?;
     let enrolled = client.enroll(code).await.map_err(|e| match e {
         ClientError::Unauthorized(_) => CliError::new(
             ExitClass::Denied,
@@ -131,7 +125,8 @@ async fn enroll(
             name: name.clone(),
             url: url.clone(),
             token: Some(enrolled.token),
-            allow_insecure_http,
+            allow_insecure_http: access.allow_insecure_http,
+            ca_cert: access.ca_cert,
         },
     )?;
     if ctx.json() {
@@ -146,6 +141,36 @@ async fn enroll(
         enrolled.role,
         printable(&enrolled.org)
     ))
+}
+
+/// How the profile reaches its server; checked by the login, then saved with it.
+struct Access {
+    allow_insecure_http: bool,
+    ca_cert: Option<PathBuf>,
+}
+
+impl Access {
+    fn client_options(&self) -> ClientOptions {
+        ClientOptions {
+            agent: Agent::Cli,
+            allow_insecure_http: self.allow_insecure_http,
+            ca_cert: self.ca_cert.clone(),
+            ..ClientOptions::default()
+        }
+    }
+}
+
+/// The CA to trust and save: `--ca-cert`, else `VAULTTY_CA_CERT` (either made absolute, as the
+/// profile is used from any directory), else the stored one if it was for this host.
+fn ca_cert(ctx: &Ctx, env: &Env, stored: Option<&ProfileSummary>, url: &str) -> CliResult<Option<PathBuf>> {
+    match ctx.global.ca_cert.as_ref().or(env.ca_cert.as_ref()) {
+        Some(path) => std::path::absolute(path)
+            .map(Some)
+            .map_err(|e| CliError::usage(format!("cannot use the CA certificate {}: {e}", path.display()))),
+        None => Ok(stored
+            .filter(|p| config::same_host(&p.url, url))
+            .and_then(|p| p.ca_cert.clone())),
+    }
 }
 
 /// `--profile`, else `VAULTTY_PROFILE`, else `default`.

@@ -96,6 +96,7 @@ async fn revoke(ctx: &Ctx, paths: &config::Paths, name: &str) -> CliResult<Optio
     let opts = ClientOptions {
         agent: Agent::Cli,
         allow_insecure_http: ctx.global.allow_insecure_http || profile.allow_insecure_http,
+        ca_cert: ctx.global.ca_cert.clone().or(profile.ca_cert),
         ..ClientOptions::default()
     };
     let client = VaultClient::new(&profile.url, Some(token), opts)?;

@@ -69,6 +69,10 @@ pub struct GlobalArgs {
     /// Allow sending the token over plain http:// to a host other than this machine (unsafe)
     #[arg(long, global = true)]
     pub allow_insecure_http: bool,
+    /// Trust this CA (PEM) for the server's certificate, on top of the system's (also
+    /// VAULTTY_CA_CERT; `login` saves it in the profile)
+    #[arg(long, global = true, value_name = "PEM")]
+    pub ca_cert: Option<std::path::PathBuf>,
     /// Print machine-readable JSON instead of text
     #[arg(long, global = true)]
     pub json: bool,
@@ -197,6 +201,7 @@ impl Ctx {
             profile: self.global.profile.clone(),
             url: self.global.url.clone(),
             allow_insecure_http: self.global.allow_insecure_http,
+            ca_cert: self.global.ca_cert.clone(),
         };
         crate::local::connect(&opts, agent).await.map_err(CliError::from)
     }

@@ -1,6 +1,7 @@
 //! `vaultty serve`: the vault server.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -15,12 +16,20 @@ use crate::server::{self, ConnectionLimits, ServerConfig};
     vaultty admin init --database sqlite:///var/lib/vaultty/vault.db --org acme --admin alice\n  \
     vaultty serve --database sqlite:///var/lib/vaultty/vault.db\n\n\
     At start, serve refuses (exit 2, naming the key ids) a database holding values sealed under a\n\
-    master key it was not given, and re-seals values still in the old v1 format."
+    master key it was not given, and re-seals values still in the old v1 format.\n\n\
+    TLS: on an address other than loopback, serve refuses to start without --tls-cert and\n\
+    --tls-key (exit 2), unless --insecure-no-tls says a TLS proxy in front does it:\n  \
+    vaultty serve --listen 0.0.0.0:8200 --tls-cert /etc/vaultty/cert.pem --tls-key /etc/vaultty/key.pem\n\
+    SIGHUP re-reads both files: new connections get the new certificate, open ones go on. If a file\n\
+    cannot be used, the old certificate stays and one error line names the file.\n\
+    Clients of a private CA trust it with --ca-cert CA.pem (or VAULTTY_CA_CERT; `login` saves it)."
 )]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8200", value_name = "ADDR")]
     pub listen: SocketAddr,
+    #[command(flatten)]
+    pub tls: TlsArgs,
     #[command(flatten)]
     pub db: DatabaseArgs,
     #[command(flatten)]
@@ -40,6 +49,21 @@ pub struct ServeArgs {
     pub auth_failure_limit: u32,
     #[command(flatten)]
     pub connections: ConnectionArgs,
+}
+
+/// HTTPS, and the refusal of plain HTTP beyond this machine.
+#[derive(Debug, Clone, Args)]
+pub struct TlsArgs {
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key. SIGHUP re-reads it.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM); needs --tls-cert. SIGHUP re-reads it.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Listen on an address other than loopback without TLS (tokens then cross the network in
+    /// clear text unless a TLS proxy in front carries them).
+    #[arg(long, conflicts_with = "tls_cert")]
+    pub insecure_no_tls: bool,
 }
 
 /// Timeouts and the connection cap; docs/API.md ("Connections") says what a client sees.
@@ -79,6 +103,25 @@ impl ConnectionArgs {
 
 pub async fn run(args: ServeArgs) -> Result<()> {
     init_logging();
+    let tls = match (&args.tls.tls_cert, &args.tls.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(server::Tls::load(cert, key).map_err(|e| super::CliError::usage(e.to_string()))?)
+        }
+        _ => None,
+    };
+    if tls.is_none() && !args.tls.insecure_no_tls && !is_loopback(args.listen.ip()) {
+        return Err(super::CliError::usage(format!(
+            "refusing to serve plain HTTP on {}, which other machines can reach: tokens would cross the \
+             network in clear text; pass --tls-cert and --tls-key, or --insecure-no-tls if a TLS proxy is in front",
+            args.listen
+        ))
+        .into());
+    }
+    // Before the first line that says we serve: from then on a SIGHUP must reload, not kill.
+    #[cfg(unix)]
+    if let Some(tls) = &tls {
+        reload_on_sighup(tls.clone())?;
+    }
     let keyring = args.keys.keyring()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -90,14 +133,41 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         reveal_rate_limit: args.reveal_rate_limit,
         auth_failure_limit: args.auth_failure_limit,
         connections: args.connections.limits(),
+        tls,
         ..ServerConfig::new(args.db.database, keyring)
     };
-    tracing::info!(listen = %addr, "vaultty serving");
-    eprintln!("vaultty: serving on http://{addr}");
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    tracing::info!(listen = %addr, scheme, "vaultty serving");
+    eprintln!("vaultty: serving on {scheme}://{addr}");
     server::serve(config, listener, shutdown_signal())
         .await
         .map_err(refused_start)?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// 127.0.0.0/8 and ::1 (also IPv4-mapped): no other machine can connect.
+fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => ip.is_loopback(),
+        IpAddr::V6(ip) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    }
+}
+
+/// SIGHUP re-reads the certificate and key; a file that cannot be used leaves the old ones in
+/// place, said in one error line that names it.
+#[cfg(unix)]
+fn reload_on_sighup(tls: server::Tls) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = signal(SignalKind::hangup()).wrap_err("cannot listen for SIGHUP")?;
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            match tls.reload() {
+                Ok(()) => tracing::info!(cert = %tls.cert_path().display(), "reloaded the TLS certificate and key"),
+                Err(e) => tracing::error!("{e}; still serving the previous certificate"),
+            }
+        }
+    });
     Ok(())
 }
 

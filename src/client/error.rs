@@ -18,6 +18,10 @@ pub enum ClientError {
     /// Connection refused, DNS failure, TLS failure: no HTTP answer at all.
     #[error("cannot reach the vault at {url}: {reason}")]
     Unreachable { url: String, reason: String },
+    /// The TLS handshake failed on the server's certificate: not trusted, expired, another name.
+    /// Not retried: asking again gets the same certificate.
+    #[error("cannot reach the vault at {url}: {problem}")]
+    Certificate { url: String, problem: String },
     #[error("the vault at {url} did not answer in time; check that the server is up and the network path to it")]
     Timeout { url: String },
     #[error("unauthorized: {0} (check the token, or log in again with `vaultty login`)")]
@@ -61,7 +65,9 @@ fn conflict_line(message: &str, current: Option<i64>) -> String {
 impl ClientError {
     pub fn class(&self) -> FailureClass {
         match self {
-            ClientError::Unreachable { .. } | ClientError::Timeout { .. } => FailureClass::Unreachable,
+            ClientError::Unreachable { .. } | ClientError::Timeout { .. } | ClientError::Certificate { .. } => {
+                FailureClass::Unreachable
+            }
             ClientError::Unauthorized(_) => FailureClass::Unauthorized,
             ClientError::Forbidden(_) => FailureClass::Forbidden,
             ClientError::NotFound(_) => FailureClass::NotFound,
@@ -81,6 +87,7 @@ impl ClientError {
     pub fn brief(&self) -> String {
         match self {
             ClientError::Unreachable { reason, .. } => reason.clone(),
+            ClientError::Certificate { problem, .. } => problem.clone(),
             ClientError::Timeout { .. } => "no answer in time".to_owned(),
             ClientError::Forbidden(m) | ClientError::NotFound(m) | ClientError::Invalid(m) => m.clone(),
             ClientError::Conflict { message, .. } => message.clone(),
@@ -140,6 +147,12 @@ impl ClientError {
         if err.is_builder() {
             return ClientError::Config(format!("cannot build a request to {url}: {}", root_cause(err)));
         }
+        if let Some(problem) = certificate_problem(err) {
+            return ClientError::Certificate {
+                url: url.to_owned(),
+                problem,
+            };
+        }
         if err.is_connect() || err.is_request() {
             return ClientError::Unreachable {
                 url: url.to_owned(),
@@ -151,6 +164,61 @@ impl ClientError {
             url: url.to_owned(),
             reason: format!("the connection broke: {}", root_cause(err)),
         }
+    }
+}
+
+/// The server's certificate refused during the handshake, in words, when that is why `err` failed.
+/// hyper-rustls hands rustls's error over inside an `io::Error` (itself inside another), and an
+/// `io::Error`'s `source()` skips the error it wraps: hence the look inside each one.
+fn certificate_problem(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let mut inner = e;
+        while let Some(wrapped) = inner.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+            inner = wrapped;
+        }
+        if let Some(rustls::Error::InvalidCertificate(c)) = inner.downcast_ref::<rustls::Error>() {
+            return Some(describe_certificate_error(c));
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// Where to give a client the CA, said in every "not trusted" message.
+const CA_HINT: &str = "pass the CA's certificate with --ca-cert PEM, VAULTTY_CA_CERT or the profile's ca_cert";
+
+fn describe_certificate_error(e: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as C;
+    match e {
+        C::UnknownIssuer => format!("the server's certificate is not signed by a trusted CA ({CA_HINT})"),
+        C::Expired | C::ExpiredContext { .. } => {
+            "the server's certificate has expired; the server needs a new one".to_owned()
+        }
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            "the server's certificate is not valid yet; check this machine's clock".to_owned()
+        }
+        C::NotValidForNameContext { expected, presented } => format!(
+            "the server's certificate is for another name ({}), not {}; use the address it was made for",
+            one_line(&presented.iter().map(|n| bare_name(n)).collect::<Vec<_>>().join(", ")),
+            one_line(&expected.to_str())
+        ),
+        C::NotValidForName => {
+            "the server's certificate is for another name; use the address it was made for".to_owned()
+        }
+        C::Revoked => "the server's certificate has been revoked".to_owned(),
+        other => format!(
+            "the server's certificate was refused ({})",
+            one_line(&format!("{other:?}"))
+        ),
+    }
+}
+
+/// rustls writes a certificate's names as `DnsName("host")` or `IpAddress(10.0.0.1)`: the name alone.
+fn bare_name(presented: &str) -> &str {
+    match (presented.find('('), presented.rfind(')')) {
+        (Some(open), Some(close)) if open < close => presented[open + 1..close].trim_matches('"'),
+        _ => presented,
     }
 }
 
@@ -213,6 +281,25 @@ fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_certificate_is_named_in_words() {
+        use rustls::CertificateError as C;
+        let unknown = describe_certificate_error(&C::UnknownIssuer);
+        assert!(
+            unknown.contains("not signed by a trusted CA") && unknown.contains("--ca-cert"),
+            "{unknown}"
+        );
+        assert!(describe_certificate_error(&C::Expired).contains("has expired"));
+        let other_name = describe_certificate_error(&C::NotValidForNameContext {
+            expected: rustls_pki_types::ServerName::try_from("vault.example.com").unwrap(),
+            presented: vec![r#"DnsName("other.example")"#.into(), "IpAddress(10.0.0.1)".into()],
+        });
+        assert!(
+            other_name.contains("for another name (other.example, 10.0.0.1), not vault.example.com"),
+            "{other_name}"
+        );
+    }
 
     fn body(code: &str, msg: &str, current: Option<i64>) -> Vec<u8> {
         let mut v = serde_json::json!({"error": {"code": code, "message": msg}});

@@ -11,6 +11,7 @@ mod transport;
 
 use std::fmt;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,6 +49,9 @@ pub struct ClientOptions {
     pub allow_insecure_http: bool,
     /// Whole-request timeout (the connect timeout is shorter, see `CONNECT_TIMEOUT`).
     pub timeout: Duration,
+    /// A PEM file of CA certificates trusted for `https://` on top of the system's roots (a
+    /// private CA); `--ca-cert`, `VAULTTY_CA_CERT` or a profile's `ca_cert`.
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl Default for ClientOptions {
@@ -56,6 +60,7 @@ impl Default for ClientOptions {
             agent: Agent::Cli,
             allow_insecure_http: false,
             timeout: Duration::from_secs(10),
+            ca_cert: None,
         }
     }
 }
@@ -113,6 +118,8 @@ impl VaultClient {
             // No TLS to set up: skip loading the system's trusted roots (150-odd PEM files read and
             // parsed, most of a command's start-up). Only the base URL is ever requested.
             builder = builder.tls_certs_only(std::iter::empty());
+        } else if let Some(path) = &opts.ca_cert {
+            builder = builder.tls_certs_merge(read_ca_certs(path)?);
         }
         let http = builder
             .build()
@@ -147,6 +154,19 @@ impl VaultClient {
         }
         Ok(url)
     }
+}
+
+/// The certificates of a `--ca-cert` file; a file that is missing or holds none is a usage error
+/// (a typo must not fall back to the system roots alone and fail later with a vaguer message).
+fn read_ca_certs(path: &std::path::Path) -> ClientResult<Vec<reqwest::Certificate>> {
+    let bad =
+        |reason: String| ClientError::Config(format!("cannot use the CA certificate {}: {reason}", path.display()));
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(format!("not valid PEM ({e})")))?;
+    if certs.is_empty() {
+        return Err(bad("no certificate (BEGIN CERTIFICATE) in it".into()));
+    }
+    Ok(certs)
 }
 
 fn parse_base_url(text: &str) -> ClientResult<Url> {

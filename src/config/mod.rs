@@ -2,8 +2,9 @@
 //!
 //! Owns: the config and data directories (`directories`, overridden by `VAULTTY_CONFIG_DIR` and
 //! `VAULTTY_DATA_DIR`), `<config>/profiles.toml`, the token files `<config>/tokens/<profile>`
-//! (0600), and the environment overrides `VAULTTY_PROFILE`, `VAULTTY_URL`, `VAULTTY_TOKEN`. A URL
-//! naming another server than the profile's gets neither its token nor its `allow_insecure_http`.
+//! (0600), and the environment overrides `VAULTTY_PROFILE`, `VAULTTY_URL`, `VAULTTY_TOKEN`,
+//! `VAULTTY_CA_CERT`. A URL naming another server than the profile's gets neither its token nor its
+//! `allow_insecure_http` nor its `ca_cert`.
 //! Reading never writes a file.
 //!
 //! The environment is read once into an [`Env`], and every function has a form that takes one, so
@@ -66,6 +67,8 @@ pub struct Env {
     pub url: Option<String>,
     /// `VAULTTY_TOKEN`
     pub token: Option<SecretString>,
+    /// `VAULTTY_CA_CERT`: a PEM file of CA certificates trusted on top of the system's roots.
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl Env {
@@ -85,6 +88,7 @@ impl Env {
             profile: text("VAULTTY_PROFILE"),
             url: text("VAULTTY_URL"),
             token: text("VAULTTY_TOKEN").map(SecretString::from),
+            ca_cert: os("VAULTTY_CA_CERT").map(PathBuf::from),
         }
     }
 }
@@ -97,6 +101,7 @@ impl fmt::Debug for Env {
             .field("profile", &self.profile)
             .field("url", &self.url)
             .field("token", &self.token.as_ref().map(|_| "****"))
+            .field("ca_cert", &self.ca_cert)
             .finish()
     }
 }

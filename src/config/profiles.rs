@@ -5,6 +5,7 @@
 //! [profiles.default]
 //! url = "https://vault.example.com"
 //! allow_insecure_http = false
+//! ca_cert = "/etc/vaultty/ca.pem"   # optional: a private CA trusted on top of the system's
 //! ```
 
 use std::collections::BTreeMap;
@@ -28,6 +29,8 @@ pub struct Profile {
     pub url: String,
     pub token: Option<SecretString>,
     pub allow_insecure_http: bool,
+    /// A PEM file of CA certificates trusted for this server on top of the system's roots.
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl fmt::Debug for Profile {
@@ -37,6 +40,7 @@ impl fmt::Debug for Profile {
             .field("url", &self.url)
             .field("token", &self.token.as_ref().map(|_| "****"))
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("ca_cert", &self.ca_cert)
             .finish()
     }
 }
@@ -47,6 +51,7 @@ pub struct ProfileSummary {
     pub name: String,
     pub url: String,
     pub allow_insecure_http: bool,
+    pub ca_cert: Option<PathBuf>,
     pub has_token: bool,
 }
 
@@ -63,6 +68,8 @@ struct StoredProfile {
     url: String,
     #[serde(default)]
     allow_insecure_http: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ca_cert: Option<PathBuf>,
 }
 
 /// The token file of profile `name`.
@@ -163,7 +170,9 @@ pub fn load_profile(paths: &Paths, name: Option<&str>) -> Result<Option<Profile>
 /// The stored token is sent only to the profile's own server: when `VAULTTY_URL` points
 /// elsewhere, only `VAULTTY_TOKEN` is used, so a token never leaks to a server it was not made for.
 /// Likewise the stored `allow_insecure_http` holds only for the profile's own host: permission to
-/// send a token over plain HTTP to one machine is not permission to send it to another.
+/// send a token over plain HTTP to one machine is not permission to send it to another. The stored
+/// `ca_cert` too (a CA trusted for one server is not trusted for any other); `VAULTTY_CA_CERT`
+/// replaces it.
 pub fn load_profile_with(paths: &Paths, name: Option<&str>, env: &Env) -> Result<Option<Profile>, ConfigError> {
     let explicit = name.map(str::to_owned).or_else(|| env.profile.clone());
     let name = explicit.clone().unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
@@ -178,11 +187,16 @@ pub fn load_profile_with(paths: &Paths, name: Option<&str>, env: &Env) -> Result
                 None => None,
             };
             let allow_insecure_http = stored.allow_insecure_http && same_host(&url, &stored.url);
+            let ca_cert = env
+                .ca_cert
+                .clone()
+                .or_else(|| stored.ca_cert.clone().filter(|_| same_host(&url, &stored.url)));
             Ok(Some(Profile {
                 name,
                 url,
                 token,
                 allow_insecure_http,
+                ca_cert,
             }))
         }
         (None, Some(url)) => Ok(Some(Profile {
@@ -190,6 +204,7 @@ pub fn load_profile_with(paths: &Paths, name: Option<&str>, env: &Env) -> Result
             url: url.clone(),
             token: env.token.clone(),
             allow_insecure_http: false,
+            ca_cert: env.ca_cert.clone(),
         })),
         (None, None) if explicit.is_some() => Err(ConfigError::UnknownProfile {
             name,
@@ -219,6 +234,7 @@ pub fn save_profile(paths: &Paths, profile: &Profile) -> Result<(), ConfigError>
         StoredProfile {
             url: profile.url.trim().trim_end_matches('/').to_owned(),
             allow_insecure_http: profile.allow_insecure_http,
+            ca_cert: profile.ca_cert.clone(),
         },
     );
     let text = toml::to_string_pretty(&file).map_err(|e| ConfigError::Parse {
@@ -271,6 +287,7 @@ pub fn list_profiles(paths: &Paths) -> Result<Vec<ProfileSummary>, ConfigError> 
             name,
             url: p.url,
             allow_insecure_http: p.allow_insecure_http,
+            ca_cert: p.ca_cert,
         })
         .collect())
 }
@@ -294,6 +311,7 @@ mod tests {
             url: url.into(),
             token: token.map(SecretString::from),
             allow_insecure_http: false,
+            ca_cert: None,
         }
     }
 

@@ -8,12 +8,15 @@ use super::{LocalError, LocalVault};
 use crate::client::{Agent, ClientError, ClientOptions, VaultClient};
 use crate::config::{self, ConfigError, Env, Paths};
 
-/// What the user asked for on the command line (`--profile`, `--url`, `--allow-insecure-http`).
+/// What the user asked for on the command line (`--profile`, `--url`, `--allow-insecure-http`,
+/// `--ca-cert`). The CLI and the TUI both connect through here, so they trust the same CAs.
 #[derive(Debug, Clone, Default)]
 pub struct ConnectOptions {
     pub profile: Option<String>,
     pub url: Option<String>,
     pub allow_insecure_http: bool,
+    /// Replaces `VAULTTY_CA_CERT` and the profile's `ca_cert`.
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// Where a connection goes, for messages such as "using the local vault in ...".
@@ -88,9 +91,13 @@ pub async fn connect_with(opts: &ConnectOptions, agent: Agent, env: &Env) -> Res
     if let Some(url) = &opts.url {
         env.url = Some(url.clone());
     }
-    let client_opts = |allow_insecure_http| ClientOptions {
+    if let Some(ca) = &opts.ca_cert {
+        env.ca_cert = Some(ca.clone());
+    }
+    let client_opts = |allow_insecure_http, ca_cert| ClientOptions {
         agent,
         allow_insecure_http,
+        ca_cert,
         ..ClientOptions::default()
     };
     match config::load_profile_with(&paths, opts.profile.as_deref(), &env)? {
@@ -99,7 +106,7 @@ pub async fn connect_with(opts: &ConnectOptions, agent: Agent, env: &Env) -> Res
             // The profile's own setting already holds only for its own host (config::same_host);
             // the flag is the user's say-so for this one command, wherever it goes.
             let allow = opts.allow_insecure_http || profile.allow_insecure_http;
-            let client = VaultClient::new(&profile.url, profile.token, client_opts(allow))?;
+            let client = VaultClient::new(&profile.url, profile.token, client_opts(allow, profile.ca_cert))?;
             let target = Target::Remote {
                 url: client.base_url().to_owned(),
                 profile: stored.then_some(profile.name),
@@ -112,7 +119,8 @@ pub async fn connect_with(opts: &ConnectOptions, agent: Agent, env: &Env) -> Res
         }
         None => {
             let local = LocalVault::start(&paths.data_dir).await?;
-            let client = local.client(client_opts(false))?;
+            // Loopback and plain HTTP: no certificate to trust.
+            let client = local.client(client_opts(false, None))?;
             let target = Target::Local {
                 data_dir: local.data_dir().to_path_buf(),
             };

@@ -10,7 +10,10 @@
 //! - Shutdown stops accepting, closes every connection that is not inside a request at once (idle
 //!   or halfway through a head), lets requests in flight finish (the request timeout bounds their
 //!   handlers), and after `request_timeout + SHUTDOWN_SLACK` closes whatever is left.
-//! - HTTP/1.1 only: the client speaks it, and TLS (with HTTP/2) belongs to a proxy in front.
+//! - With TLS (`tls.rs`), the handshake is part of the first request's head: it must be done
+//!   within the head-read deadline, so a slow or silent handshake holds a slot no longer than a
+//!   slow head would. Each handshake takes the certificate current at its accept.
+//! - HTTP/1.1 only, with or without TLS: the client speaks it.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -25,6 +28,7 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
@@ -32,6 +36,7 @@ use tokio::time::Instant;
 use tower::ServiceExt;
 
 use super::deadlines::{ConnWatch, Watched, limit_time};
+use super::tls::Tls;
 
 /// How long a request head may take: from the accept for a connection's first request, from its
 /// first byte for a later one. A real client sends its head in one packet.
@@ -108,6 +113,7 @@ pub(super) async fn serve(
     router: Router,
     listener: TcpListener,
     limits: ConnectionLimits,
+    tls: Option<Tls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let limits = limits.fitted_to_open_files();
@@ -139,7 +145,16 @@ pub(super) async fn serve(
         };
         // Answers are written whole; without this, Nagle's algorithm can hold their last segment.
         let _ = stream.set_nodelay(true);
-        connections.spawn(connection(stream, peer, router.clone(), limits, stopping.clone(), slot));
+        let acceptor = tls.as_ref().map(Tls::acceptor);
+        connections.spawn(connection(
+            stream,
+            acceptor,
+            peer,
+            router.clone(),
+            limits,
+            stopping.clone(),
+            slot,
+        ));
     }
     // New connections are refused from here on.
     drop(listener);
@@ -172,6 +187,7 @@ async fn accept_failed(e: &std::io::Error) {
 /// One connection, from the accept to its close; `_slot` frees its place under the cap.
 async fn connection(
     stream: TcpStream,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     peer: SocketAddr,
     router: Router,
     limits: ConnectionLimits,
@@ -179,7 +195,34 @@ async fn connection(
     _slot: OwnedSemaphorePermit,
 ) {
     let watch = ConnWatch::new(limits);
-    let io = TokioIo::new(Watched::new(stream, Arc::clone(&watch)));
+    let stream = Watched::new(stream, Arc::clone(&watch));
+    let Some(acceptor) = tls else {
+        return http(stream, peer, router, watch, stopping).await;
+    };
+    // The phase is `Head` from the accept: the handshake's bytes do not move it, so the deadline
+    // below is the first head's, shared by the handshake and the head after it.
+    let Some(deadline) = watch.deadline() else {
+        return;
+    };
+    let handshake = tokio::select! {
+        biased;
+        _ = stopping.changed() => return,
+        done = tokio::time::timeout_at(deadline, acceptor.accept(stream)) => done,
+    };
+    match handshake {
+        Ok(Ok(stream)) => http(stream, peer, router, watch, stopping).await,
+        // A client that does not trust the certificate says so with an alert: worth a line at debug.
+        Ok(Err(e)) => tracing::debug!(error = %e, %peer, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%peer, "closing a connection whose TLS handshake took too long"),
+    }
+}
+
+/// HTTP/1.1 on an accepted (and, with TLS, handshaken) connection, under the deadlines of `watch`.
+async fn http<I>(io: I, peer: SocketAddr, router: Router, watch: Arc<ConnWatch>, mut stopping: watch::Receiver<bool>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(io);
     let service = {
         let watch = Arc::clone(&watch);
         hyper::service::service_fn(move |req: hyper::Request<Incoming>| {

@@ -12,6 +12,7 @@ mod openapi;
 #[doc(hidden)]
 pub mod ratelimit;
 mod routes;
+mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -27,6 +28,7 @@ pub use listen::{
     DEFAULT_REQUEST_TIMEOUT,
 };
 pub use openapi::openapi_json;
+pub use tls::{Tls, TlsError};
 
 use crate::crypto::Keyring;
 /// The vault's clock, re-exported so that whoever configures a server needs nothing from `vault`.
@@ -56,6 +58,8 @@ pub struct ServerConfig {
     pub clock: Clock,
     /// Timeouts and the connection cap.
     pub connections: ConnectionLimits,
+    /// HTTPS with this certificate; plain HTTP when `None` (loopback, or `--insecure-no-tls`).
+    pub tls: Option<Tls>,
 }
 
 impl ServerConfig {
@@ -71,6 +75,7 @@ impl ServerConfig {
             auth_failure_limit: DEFAULT_AUTH_FAILURE_LIMIT,
             clock: Clock::System,
             connections: ConnectionLimits::default(),
+            tls: None,
         }
     }
 }
@@ -97,14 +102,16 @@ pub(crate) struct AppState {
 /// A server running in this process.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    tls: bool,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
 
 impl RunningServer {
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT`, or `https://` when it serves TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops accepting connections, closes the idle ones and waits for the requests in flight to
@@ -144,15 +151,18 @@ pub async fn start(config: ServerConfig, listener: TcpListener) -> Result<Runnin
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
     let limits = config.connections;
+    let tls = config.tls.clone();
     let state = build_state(config).await?;
+    let serves_tls = tls.is_some();
     let task = tokio::spawn(async move {
-        run(state, listener, limits, async {
+        run(state, listener, limits, tls, async {
             let _ = stopped.await;
         })
         .await;
     });
     Ok(RunningServer {
         addr,
+        tls: serves_tls,
         stop: Some(stop),
         task,
     })
@@ -165,8 +175,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let limits = config.connections;
+    let tls = config.tls.clone();
     let state = build_state(config).await?;
-    run(state, listener, limits, shutdown).await;
+    run(state, listener, limits, tls, shutdown).await;
     Ok(())
 }
 
@@ -174,10 +185,11 @@ async fn run(
     state: AppState,
     listener: TcpListener,
     limits: ConnectionLimits,
+    tls: Option<Tls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let flusher = ratelimit::Flusher::spawn(state.auth_failures.clone(), state.vault.clone());
-    listen::serve(routes::router(state), listener, limits, shutdown).await;
+    listen::serve(routes::router(state), listener, limits, tls, shutdown).await;
     // After the last request: the summarised failed authentications still pending.
     flusher.finish().await;
 }

@@ -56,6 +56,8 @@ impl Vault {
             "only admins create users",
         )
         .await?;
+        self.require_lasting_token(caller, AuditAction::UserCreate, user_target(&req.name), at)
+            .await?;
         validate::user_name(&req.name).map_err(VaultError::Invalid)?;
         let (code, row) = new_enrolment(at, req.expires_in)?;
         let expires_at = row.expires_at;
@@ -92,6 +94,8 @@ impl Vault {
                 name,
                 "only admins issue enrolment codes",
             )
+            .await?;
+        self.require_lasting_token(caller, AuditAction::UserEnrolment, Some(&user.name), at)
             .await?;
         let (code, row) = new_enrolment(at, req.expires_in)?;
         let expires_at = row.expires_at;
@@ -269,6 +273,31 @@ impl Vault {
         Ok(RevokedTokens {
             revoked: u32::try_from(ids.len()).unwrap_or(u32::MAX),
         })
+    }
+
+    /// Refuses (audited) an enrolment code asked for with a token that expires: the code gives a
+    /// lasting account to whoever exchanges it, so a leaked short-lived admin token could otherwise
+    /// outlive itself through a user it made, which lineage forbids for the tokens it makes.
+    async fn require_lasting_token(
+        &self,
+        caller: &Caller,
+        action: AuditAction,
+        target: Option<&str>,
+        at: Millis,
+    ) -> VaultResult<()> {
+        if caller.token_expires_at.is_none() {
+            return Ok(());
+        }
+        let denied = NewAudit {
+            target: target.map(str::to_owned),
+            ..audit_for(caller, action, Outcome::Denied, at)
+        };
+        self.store.append_audit(vec![denied]).await?;
+        Err(VaultError::Forbidden(
+            "a token that expires cannot add users or issue enrolment codes: the new user's account would \
+             outlive it. Use a token without an expiry (the one `vaultty login` or enrolment gave you)"
+                .into(),
+        ))
     }
 
     /// What every admin action on one user starts with: the caller must be an admin (a

@@ -144,3 +144,44 @@ async fn the_token_listing_shows_kind_parent_last_use_and_never_a_token() {
     assert_eq!(mine["parent"], first["id"]);
     assert!(!body.to_string().contains("vt_"), "no token in a listing");
 }
+
+/// A leaked short-lived admin token cannot outlive itself through a user it adds either: the
+/// enrolment code would give a lasting account, so a token that expires cannot ask for one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_that_expires_cannot_add_users() {
+    let v = TestVault::start().await;
+    let admin = v.admin();
+    let (_, hour, _) = mint(&admin, "ci-hour", Some(3600)).await;
+    let short = v.client(&hour);
+    let create = |name: &str| vaultty::api::CreateUser {
+        name: name.into(),
+        role: vaultty::api::Role::Admin,
+        expires_in: None,
+    };
+    match short.create_user(&create("mallory")).await {
+        Err(ClientError::Forbidden(m)) => assert!(m.contains("expires"), "{m}"),
+        other => panic!("expected forbidden, got {other:?}"),
+    }
+    admin.create_user(&create("dave")).await.unwrap();
+    let again = short
+        .new_enrolment("dave", &vaultty::api::NewEnrolment::default())
+        .await;
+    assert!(matches!(again, Err(ClientError::Forbidden(_))), "{again:?}");
+    assert!(admin.list_users().await.unwrap().iter().all(|u| u.name != "mallory"));
+    let denied: Vec<(AuditAction, Option<String>)> = super::audit(&admin)
+        .await
+        .into_iter()
+        .filter(|e| e.outcome == vaultty::api::Outcome::Denied)
+        .map(|e| (e.action, e.target))
+        .collect();
+    assert_eq!(
+        denied,
+        [
+            (AuditAction::UserEnrolment, Some("dave".to_owned())),
+            (AuditAction::UserCreate, Some("mallory".to_owned())),
+        ]
+    );
+    // A token without an expiry, made from the lasting one, can.
+    let (_, lasting, _) = mint(&admin, "laptop", None).await;
+    v.client(&lasting).create_user(&create("erin")).await.unwrap();
+}

@@ -12,6 +12,7 @@ mod checkpoint;
 mod error;
 mod reader;
 mod schema;
+mod sealing;
 mod secrets;
 mod tokens;
 mod writer;
@@ -285,13 +286,13 @@ impl Store for SqliteStore {
     async fn sealed_not_under(&self, key_id: &str, after: (i64, i64), limit: u32) -> StoreResult<Vec<SealedRow>> {
         let key_id = key_id.to_owned();
         self.readers
-            .read(move |c| secrets::sealed_not_under(c, &key_id, after, limit))
+            .read(move |c| sealing::sealed_not_under(c, &key_id, after, limit))
             .await
     }
 
     async fn sealed_legacy(&self, after: (i64, i64), limit: u32) -> StoreResult<Vec<SealedRow>> {
         self.readers
-            .read(move |c| secrets::sealed_legacy(c, after, limit))
+            .read(move |c| sealing::sealed_legacy(c, after, limit))
             .await
     }
 
@@ -305,15 +306,15 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         let (old, new, preview) = (old.to_owned(), new.to_owned(), preview.to_owned());
         self.writer
-            .write(move |tx| secrets::replace_sealed(tx, secret_id, version, &old, &new, &preview))
+            .write(move |tx| sealing::replace_sealed(tx, secret_id, version, &old, &new, &preview))
             .await
     }
 
     async fn sealing_state(&self) -> StoreResult<SealingState> {
-        self.readers.read(secrets::sealing_state).await
+        self.readers.read(sealing::sealing_state).await
     }
 
     async fn retire_legacy_sealing(&self) -> StoreResult<bool> {
-        self.writer.write(secrets::retire_legacy_sealing).await
+        self.writer.write(sealing::retire_legacy_sealing).await
     }
 }

@@ -51,7 +51,7 @@ const ROUTES: &[&str] = &[
 /// The routes that deliver values, each counted in `vaultty_reveals_total`.
 const VALUE_ROUTES: &[&str] = &["/v1/secrets/{name}/reveal", "/v1/env"];
 
-pub const UNMATCHED: &str = "unmatched";
+const UNMATCHED: &str = "unmatched";
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {

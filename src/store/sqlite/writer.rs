@@ -137,9 +137,9 @@ pub(super) struct WriterMetrics {
     batch_jobs: Histogram,
     /// Seconds from a job's send to its batch's outcome (commit or failure).
     job_wait: Histogram,
-    /// Jobs answered with an error because their transaction did not commit: their audit rows
-    /// were not written either.
-    failed_jobs: Counter,
+    /// Jobs the store failed (see `is_store_failure`), their audit rows with them: a job's own
+    /// storage error, or its transaction not committing. A refusal (a conflict, say) is not one.
+    pub(super) failed_jobs: Counter,
 }
 
 impl Default for WriterMetrics {
@@ -168,7 +168,7 @@ impl WriterMetrics {
         );
         registry.register(
             "vaultty_store_failed_writes",
-            "Write jobs (and their audit rows) lost because their transaction did not commit",
+            "Write jobs the store failed (full disk, I/O, busy, a transaction that did not commit): their audit rows were not written",
             self.failed_jobs.clone(),
         );
     }
@@ -375,6 +375,19 @@ fn writer_loop(
     drop(checkpointer);
 }
 
+/// A failure of the store itself, not a refusal the caller is told about (a conflict, a name
+/// taken, not found): counted in `vaultty_store_failed_writes_total`.
+fn is_store_failure(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Full
+            | StoreError::Busy
+            | StoreError::Backend(_)
+            | StoreError::ChainBroken { .. }
+            | StoreError::NoChainKey
+    )
+}
+
 /// Moves every job already sent into `queue`, up to `MAX_BATCH`.
 fn drain(rx: &Receiver<Box<dyn Job>>, queue: &mut VecDeque<Box<dyn Job>>) {
     while queue.len() < MAX_BATCH {
@@ -405,6 +418,7 @@ fn run_batch(
         }
     };
     let mut done: Vec<(Instant, Box<dyn Pending>)> = Vec::with_capacity(queue.len());
+    let mut own_failures = 0;
     let mut aborted: Option<StoreError> = None;
     while let Some(job) = queue.pop_front() {
         if let Err(e) = exec(conn, "SAVEPOINT job") {
@@ -422,6 +436,9 @@ fn run_batch(
             links,
         });
         let own_error = pending.error();
+        if own_error.as_ref().is_some_and(is_store_failure) {
+            own_failures += 1;
+        }
         let end = if own_error.is_some() {
             chain = before;
             exec(conn, "ROLLBACK TO job").and_then(|()| exec(conn, "RELEASE job"))
@@ -459,9 +476,9 @@ fn run_batch(
     let commit_time = committing.elapsed();
     let finished = Instant::now();
     metrics.batch_jobs.observe(done.len() as f64);
-    if failure.is_some() {
-        metrics.failed_jobs.inc_by(done.len() as u64);
-    }
+    // A failed transaction fails every job in it; a committed one only those that failed alone.
+    let failed = if failure.is_some() { done.len() } else { own_failures };
+    metrics.failed_jobs.inc_by(failed as u64);
     for (sent, pending) in done {
         metrics
             .job_wait

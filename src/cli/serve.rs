@@ -49,6 +49,11 @@ pub struct ServeArgs {
     pub auth_failure_limit: u32,
     #[command(flatten)]
     pub connections: ConnectionArgs,
+    /// Serve Prometheus metrics at http://ADDR/metrics, a listener apart from the API's: plain HTTP
+    /// and NO authentication. The series hold no secret, user name, token or address, but keep the
+    /// address where only your scraper reaches it (loopback, or a private network). Off when not given.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// HTTPS, and the refusal of plain HTTP beyond this machine.
@@ -128,17 +133,35 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .wrap_err_with(|| format!("cannot listen on {}", args.listen))?;
     // With port 0 the kernel picks the port: report the real address, which scripts and tests read.
     let addr = listener.local_addr().wrap_err("cannot read the listening address")?;
+    let metrics_listener = match args.metrics_listen {
+        Some(at) => Some(
+            tokio::net::TcpListener::bind(at)
+                .await
+                .wrap_err_with(|| format!("cannot listen on {at} for metrics"))?,
+        ),
+        None => None,
+    };
+    let metrics_addr = metrics_listener
+        .as_ref()
+        .map(tokio::net::TcpListener::local_addr)
+        .transpose()
+        .wrap_err("cannot read the metrics listening address")?;
     let config = ServerConfig {
         max_versions: args.max_versions,
         reveal_rate_limit: args.reveal_rate_limit,
         auth_failure_limit: args.auth_failure_limit,
         connections: args.connections.limits(),
         tls,
+        metrics_listener,
         ..ServerConfig::new(args.db.database, keyring)
     };
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     tracing::info!(listen = %addr, scheme, "vaultty serving");
     eprintln!("vaultty: serving on {scheme}://{addr}");
+    if let Some(at) = metrics_addr {
+        tracing::info!(metrics_listen = %at, "serving metrics");
+        eprintln!("vaultty: metrics on http://{at}/metrics (no authentication)");
+    }
     server::serve(config, listener, shutdown_signal())
         .await
         .map_err(refused_start)?;

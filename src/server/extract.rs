@@ -255,6 +255,7 @@ async fn failed(
     now: Millis,
     answer: ApiError,
 ) -> ApiError {
+    state.metrics.auth_failure(answer.status);
     let Some(row) = state.auth_failures.record(addr, client, now) else {
         return answer;
     };

@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod handlers;
 mod listen;
+mod metrics;
 mod openapi;
 // Public only for `benches/ratelimit.rs`; not part of the crate's interface.
 #[doc(hidden)]
@@ -60,6 +61,9 @@ pub struct ServerConfig {
     pub connections: ConnectionLimits,
     /// HTTPS with this certificate; plain HTTP when `None` (loopback, or `--insecure-no-tls`).
     pub tls: Option<Tls>,
+    /// Where `/metrics` is served (`--metrics-listen`): plain HTTP, no authentication, never on
+    /// the API's listener. No metrics listener when `None`.
+    pub metrics_listener: Option<TcpListener>,
 }
 
 impl ServerConfig {
@@ -76,6 +80,7 @@ impl ServerConfig {
             clock: Clock::System,
             connections: ConnectionLimits::default(),
             tls: None,
+            metrics_listener: None,
         }
     }
 }
@@ -97,11 +102,14 @@ pub(crate) struct AppState {
     pub reveal_limiter: Arc<ratelimit::RevealLimiter>,
     pub auth_failures: Arc<ratelimit::AuthFailures>,
     pub known_tokens: Arc<ratelimit::KnownTokens>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// A server running in this process.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, when `ServerConfig::metrics_listener` was given.
+    pub metrics_addr: Option<SocketAddr>,
     tls: bool,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
@@ -138,30 +146,41 @@ async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
         },
     );
     vault.prepare().await?;
+    let metrics = Arc::new(metrics::Metrics::new(vault.store()));
     Ok(AppState {
         vault,
-        reveal_limiter: Arc::new(ratelimit::RevealLimiter::new(config.reveal_rate_limit)),
+        reveal_limiter: Arc::new(
+            ratelimit::RevealLimiter::new(config.reveal_rate_limit).counting_refusals(metrics.reveal_limited()),
+        ),
         auth_failures: Arc::new(ratelimit::AuthFailures::new(config.auth_failure_limit)),
         known_tokens: Arc::default(),
+        metrics,
     })
 }
 
 /// Starts the server on `listener` in the background; for tests and the embedded local vault.
-pub async fn start(config: ServerConfig, listener: TcpListener) -> Result<RunningServer, ServeError> {
+pub async fn start(mut config: ServerConfig, listener: TcpListener) -> Result<RunningServer, ServeError> {
     let addr = listener.local_addr()?;
+    let metrics_addr = config
+        .metrics_listener
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()?;
+    let metrics_listener = config.metrics_listener.take();
     let (stop, stopped) = oneshot::channel::<()>();
     let limits = config.connections;
     let tls = config.tls.clone();
     let state = build_state(config).await?;
     let serves_tls = tls.is_some();
     let task = tokio::spawn(async move {
-        run(state, listener, limits, tls, async {
+        run(state, listener, metrics_listener, limits, tls, async {
             let _ = stopped.await;
         })
         .await;
     });
     Ok(RunningServer {
         addr,
+        metrics_addr,
         tls: serves_tls,
         stop: Some(stop),
         task,
@@ -170,26 +189,55 @@ pub async fn start(config: ServerConfig, listener: TcpListener) -> Result<Runnin
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
 pub async fn serve(
-    config: ServerConfig,
+    mut config: ServerConfig,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let limits = config.connections;
     let tls = config.tls.clone();
+    let metrics_listener = config.metrics_listener.take();
     let state = build_state(config).await?;
-    run(state, listener, limits, tls, shutdown).await;
+    run(state, listener, metrics_listener, limits, tls, shutdown).await;
     Ok(())
 }
+
+/// Connections the metrics listener holds at once: a scraper or two.
+const METRICS_CONNECTIONS: usize = 16;
 
 async fn run(
     state: AppState,
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     limits: ConnectionLimits,
     tls: Option<Tls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let flusher = ratelimit::Flusher::spawn(state.auth_failures.clone(), state.vault.clone());
-    listen::serve(routes::router(state), listener, limits, tls, shutdown).await;
+    // The metrics listener has the API's deadlines and a small cap, and stops with it.
+    let (stop_metrics, metrics_stopping) = oneshot::channel::<()>();
+    let metrics_task = metrics_listener.map(|metrics_listener| {
+        let limits = ConnectionLimits {
+            max_connections: METRICS_CONNECTIONS,
+            ..limits
+        };
+        tokio::spawn(listen::serve(
+            metrics::router(Arc::clone(&state.metrics)),
+            metrics_listener,
+            limits,
+            None,
+            async {
+                let _ = metrics_stopping.await;
+            },
+        ))
+    });
+    listen::serve(routes::router(state), listener, limits, tls, async move {
+        shutdown.await;
+        let _ = stop_metrics.send(());
+    })
+    .await;
+    if let Some(task) = metrics_task {
+        let _ = task.await;
+    }
     // After the last request: the summarised failed authentications still pending.
     flusher.finish().await;
 }

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
@@ -42,7 +42,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
 
@@ -59,17 +59,24 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// One line per request: method, path (names only: values never travel in paths), status, time.
-/// Headers and bodies are never logged: they carry tokens and values.
-async fn log_request(req: Request, next: Next) -> Response {
+/// Headers and bodies are never logged: they carry tokens and values. The same request is
+/// counted in `/metrics` by its route TEMPLATE (`MatchedPath`: `Router::layer` wraps each route,
+/// so it is set here), never by its path.
+async fn log_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let matched = req.extensions().get::<MatchedPath>().cloned();
     let started = Instant::now();
     let res = next.run(req).await.into_response();
+    let took = started.elapsed();
+    state
+        .metrics
+        .request(matched.as_ref().map(MatchedPath::as_str), &method, res.status(), took);
     tracing::info!(
         %method,
         path,
         status = res.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64,
+        micros = took.as_micros() as u64,
         "request"
     );
     res

@@ -188,6 +188,10 @@ pub trait Store: Send + Sync + 'static {
     /// The chain given to `use_audit_chain`, if any.
     fn audit_chain(&self) -> Option<&AuditChain>;
 
+    /// Adds the backend's own series (group commit, connection pool) to the server's `/metrics`
+    /// registry; see docs/ARCHITECTURE.md, "Metrics". None by default.
+    fn register_metrics(&self, _registry: &mut prometheus_client::registry::Registry) {}
+
     // ---- master-key rotation and the sealed format ----
 
     /// Up to `limit` version rows not sealed in the current format (`crypto::SEALED_FORMAT`)

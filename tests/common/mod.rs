@@ -39,6 +39,9 @@ pub struct Options {
     pub clock: Clock,
     /// Timeouts and the connection cap (tests/api/connections.rs makes them short).
     pub connections: server::ConnectionLimits,
+    /// Serve `/metrics` on a listener of its own on 127.0.0.1 port 0 (`serve --metrics-listen`);
+    /// its address is `server.metrics_addr`.
+    pub metrics: bool,
 }
 
 impl Default for Options {
@@ -50,6 +53,7 @@ impl Default for Options {
             keys: vec![[7u8; 32]],
             clock: Clock::System,
             connections: server::ConnectionLimits::default(),
+            metrics: false,
         }
     }
 }
@@ -141,6 +145,10 @@ pub async fn enroll_user(admin: &VaultClient, url: &str, name: &str, role: vault
 
 pub async fn start_server(db_url: &str, opts: &Options) -> RunningServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let metrics_listener = match opts.metrics {
+        true => Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()),
+        false => None,
+    };
     server::start(
         ServerConfig {
             max_versions: opts.max_versions,
@@ -148,6 +156,7 @@ pub async fn start_server(db_url: &str, opts: &Options) -> RunningServer {
             auth_failure_limit: opts.auth_failure_limit,
             clock: opts.clock.clone(),
             connections: opts.connections,
+            metrics_listener,
             ..ServerConfig::new(db_url, keyring(&opts.keys))
         },
         listener,

@@ -12,6 +12,8 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
+use prometheus_client::metrics::counter::Counter;
+
 use crate::store::Millis;
 
 /// A bucket refills from empty to full in a minute, whatever its size.
@@ -22,6 +24,8 @@ const SHARDS: i64 = 32;
 pub struct RevealLimiter {
     per_minute: u32,
     shards: Box<[Mutex<Shard>]>,
+    /// Refusals, for `/metrics` (`rate_limited{limiter="reveal"}`).
+    refused: Counter,
 }
 
 #[derive(Default)]
@@ -44,7 +48,15 @@ impl RevealLimiter {
         RevealLimiter {
             per_minute,
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            refused: Counter::default(),
         }
+    }
+
+    /// Counts each refusal on `refused` (a clone of the server's metric).
+    #[must_use]
+    pub fn counting_refusals(mut self, refused: Counter) -> Self {
+        self.refused = refused;
+        self
     }
 
     /// Takes one unit of `user`'s budget at `now` (the vault's clock): `Ok(())` to go ahead, or
@@ -82,6 +94,9 @@ impl RevealLimiter {
             Err((((1.0 - bucket.tokens) / per_ms) / 1000.0).ceil().max(1.0) as u64)
         };
         drop(s);
+        if answer.is_err() {
+            self.refused.inc();
+        }
         // Freed outside the lock: the one O(n) step, paid once per bucket ever made, not per call.
         drop(expired);
         answer

@@ -283,6 +283,11 @@ impl Store for SqliteStore {
         self.links.get()
     }
 
+    fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        self.writer.metrics().register(registry);
+        self.readers.metrics().register(registry);
+    }
+
     async fn sealed_not_under(&self, key_id: &str, after: (i64, i64), limit: u32) -> StoreResult<Vec<SealedRow>> {
         let key_id = key_id.to_owned();
         self.readers

@@ -157,6 +157,11 @@ async fn a_full_disk_acknowledges_nothing_it_did_not_store() {
         }
     }
     assert!(full > 0 && !acked.is_empty(), "{full} full, {} stored", acked.len());
+    assert_eq!(
+        w.metrics().failed_jobs.get(),
+        full,
+        "every job answered Full is counted failed"
+    );
     assert_eq!(stored(&path), acked);
     assert_chain(&path, acked.len());
 }

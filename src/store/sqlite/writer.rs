@@ -27,6 +27,9 @@ use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
 use rusqlite::hooks::Wal;
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
@@ -126,8 +129,55 @@ impl Tx<'_> {
     }
 }
 
+/// What the writer thread records for `/metrics` (docs/ARCHITECTURE.md, "Metrics"). Each is an
+/// `Arc` inside: the thread keeps clones, and the server registers them in its registry.
+#[derive(Clone)]
+pub(super) struct WriterMetrics {
+    /// Jobs per transaction.
+    batch_jobs: Histogram,
+    /// Seconds from a job's send to its batch's outcome (commit or failure).
+    job_wait: Histogram,
+    /// Jobs the store failed (see `is_store_failure`), their audit rows with them: a job's own
+    /// storage error, or its transaction not committing. A refusal (a conflict, say) is not one.
+    pub(super) failed_jobs: Counter,
+}
+
+impl Default for WriterMetrics {
+    fn default() -> Self {
+        WriterMetrics {
+            // 1, 2, 4 … 256 (MAX_BATCH).
+            batch_jobs: Histogram::new(exponential_buckets(1.0, 2.0, 9)),
+            // 50 µs to about 3.3 s.
+            job_wait: Histogram::new(exponential_buckets(0.000_05, 2.0, 17)),
+            failed_jobs: Counter::default(),
+        }
+    }
+}
+
+impl WriterMetrics {
+    pub(super) fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "vaultty_store_batch_jobs",
+            "Write jobs per group-commit transaction",
+            self.batch_jobs.clone(),
+        );
+        registry.register(
+            "vaultty_store_job_wait_seconds",
+            "Time from a write job's send until its batch committed (or failed)",
+            self.job_wait.clone(),
+        );
+        registry.register(
+            "vaultty_store_failed_writes",
+            "Write jobs the store failed (full disk, I/O, busy, a transaction that did not commit): their audit rows were not written",
+            self.failed_jobs.clone(),
+        );
+    }
+}
+
 /// A job as the writer thread sees it, whatever its result type.
 trait Job: Send {
+    /// When the caller sent it.
+    fn sent(&self) -> Instant;
     fn run(self: Box<Self>, tx: &mut Tx<'_>) -> Box<dyn Pending>;
     fn reject(self: Box<Self>, error: StoreError);
 }
@@ -140,6 +190,7 @@ trait Pending: Send {
 }
 
 struct TypedJob<T, F> {
+    sent: Instant,
     work: F,
     reply: oneshot::Sender<StoreResult<T>>,
 }
@@ -154,8 +205,12 @@ where
     T: Send + 'static,
     F: FnOnce(&mut Tx<'_>) -> StoreResult<T> + Send + 'static,
 {
+    fn sent(&self) -> Instant {
+        self.sent
+    }
+
     fn run(self: Box<Self>, tx: &mut Tx<'_>) -> Box<dyn Pending> {
-        let TypedJob { work, reply } = *self;
+        let TypedJob { work, reply, .. } = *self;
         // A bug in one job must not take the writer thread (and every later write) down with it.
         let result = catch_unwind(AssertUnwindSafe(|| work(tx)))
             .unwrap_or_else(|_| Err(StoreError::Backend("a database write failed unexpectedly".into())));
@@ -186,6 +241,7 @@ impl<T: Send> Pending for TypedPending<T> {
 pub(super) struct Writer {
     jobs: Option<Sender<Box<dyn Job>>>,
     thread: Option<JoinHandle<()>>,
+    metrics: WriterMetrics,
 }
 
 impl Writer {
@@ -207,14 +263,21 @@ impl Writer {
         };
         let file = conn.path().filter(|p| !p.is_empty()).and_then(DbFile::of);
         let (jobs, rx) = mpsc::channel();
+        let metrics = WriterMetrics::default();
+        let recorded = metrics.clone();
         let thread = std::thread::Builder::new()
             .name("vaultty-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, checkpointer, wal_frames, links, file))
+            .spawn(move || writer_loop(conn, rx, checkpointer, wal_frames, links, file, &recorded))
             .map_err(|e| StoreError::Backend(format!("cannot start the database writer thread: {e}")))?;
         Ok(Writer {
             jobs: Some(jobs),
             thread: Some(thread),
+            metrics,
         })
+    }
+
+    pub(super) fn metrics(&self) -> &WriterMetrics {
+        &self.metrics
     }
 
     /// Whether the thread still takes jobs (see the module doc for when it stops).
@@ -231,7 +294,9 @@ impl Writer {
         let stopped = || StoreError::Backend("the database writer has stopped".into());
         let (reply, answer) = oneshot::channel();
         let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
-        jobs.send(Box::new(TypedJob { work, reply })).map_err(|_| stopped())?;
+        let sent = Instant::now();
+        jobs.send(Box::new(TypedJob { sent, work, reply }))
+            .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -254,6 +319,7 @@ fn writer_loop(
     wal_frames: Arc<AtomicI32>,
     links: Arc<OnceLock<AuditChain>>,
     file: Option<DbFile>,
+    metrics: &WriterMetrics,
 ) {
     let mut queue: VecDeque<Box<dyn Job>> = VecDeque::with_capacity(MAX_BATCH);
     let mut last_batch = 1;
@@ -283,7 +349,7 @@ fn writer_loop(
             break;
         }
         while !queue.is_empty() {
-            last_commit = run_batch(&conn, &mut queue, links.get());
+            last_commit = run_batch(&conn, &mut queue, links.get(), metrics);
         }
         let frames = wal_frames.load(Ordering::Relaxed);
         if frames >= WAL_RESTART_FRAMES {
@@ -309,6 +375,19 @@ fn writer_loop(
     drop(checkpointer);
 }
 
+/// A failure of the store itself, not a refusal the caller is told about (a conflict, a name
+/// taken, not found): counted in `vaultty_store_failed_writes_total`.
+fn is_store_failure(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Full
+            | StoreError::Busy
+            | StoreError::Backend(_)
+            | StoreError::ChainBroken { .. }
+            | StoreError::NoChainKey
+    )
+}
+
 /// Moves every job already sent into `queue`, up to `MAX_BATCH`.
 fn drain(rx: &Receiver<Box<dyn Job>>, queue: &mut VecDeque<Box<dyn Job>>) {
     while queue.len() < MAX_BATCH {
@@ -321,40 +400,52 @@ fn drain(rx: &Receiver<Box<dyn Job>>, queue: &mut VecDeque<Box<dyn Job>>) {
 
 /// Runs jobs from the front of `queue` in one transaction. Consumes at least one job. Returns how
 /// long its commit took.
-fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>, links: Option<&AuditChain>) -> Duration {
+fn run_batch(
+    conn: &Connection,
+    queue: &mut VecDeque<Box<dyn Job>>,
+    links: Option<&AuditChain>,
+    metrics: &WriterMetrics,
+) -> Duration {
     let mut chain = match begin(conn) {
         Ok(chain) => chain,
         Err(e) => {
             rollback(conn);
+            metrics.failed_jobs.inc_by(queue.len() as u64);
             for job in queue.drain(..) {
                 job.reject(duplicate(&e));
             }
             return Duration::ZERO;
         }
     };
-    let mut done: Vec<Box<dyn Pending>> = Vec::with_capacity(queue.len());
+    let mut done: Vec<(Instant, Box<dyn Pending>)> = Vec::with_capacity(queue.len());
+    let mut own_failures = 0;
     let mut aborted: Option<StoreError> = None;
     while let Some(job) = queue.pop_front() {
         if let Err(e) = exec(conn, "SAVEPOINT job") {
             let e = map(e);
+            metrics.failed_jobs.inc();
             job.reject(duplicate(&e));
             aborted = Some(e);
             break;
         }
         let before = chain;
+        let sent = job.sent();
         let pending = job.run(&mut Tx {
             conn,
             chain: &mut chain,
             links,
         });
         let own_error = pending.error();
+        if own_error.as_ref().is_some_and(is_store_failure) {
+            own_failures += 1;
+        }
         let end = if own_error.is_some() {
             chain = before;
             exec(conn, "ROLLBACK TO job").and_then(|()| exec(conn, "RELEASE job"))
         } else {
             exec(conn, "RELEASE job")
         };
-        done.push(pending);
+        done.push((sent, pending));
         // SQLite rolls the whole transaction back by itself after some errors (SQLITE_FULL,
         // I/O errors): then the earlier jobs of the batch are gone too.
         if conn.is_autocommit() {
@@ -383,7 +474,15 @@ fn run_batch(conn: &Connection, queue: &mut VecDeque<Box<dyn Job>>, links: Optio
         },
     };
     let commit_time = committing.elapsed();
-    for pending in done {
+    let finished = Instant::now();
+    metrics.batch_jobs.observe(done.len() as f64);
+    // A failed transaction fails every job in it; a committed one only those that failed alone.
+    let failed = if failure.is_some() { done.len() } else { own_failures };
+    metrics.failed_jobs.inc_by(failed as u64);
+    for (sent, pending) in done {
+        metrics
+            .job_wait
+            .observe(finished.saturating_duration_since(sent).as_secs_f64());
         pending.finish(failure.as_ref());
     }
     commit_time

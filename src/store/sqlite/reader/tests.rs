@@ -46,6 +46,7 @@ async fn reads_past_the_permits_are_overloaded_after_the_wait() {
         .await
         .unwrap();
     assert!(matches!(late, Err(StoreError::Overloaded)), "{late:?}");
+    assert_eq!(pool.metrics().timeouts.get(), 1);
     drop(release);
     for h in held {
         assert_eq!(h.await.unwrap().unwrap(), 1);
@@ -57,6 +58,7 @@ async fn reads_past_the_permits_are_overloaded_after_the_wait() {
         .await
         .unwrap();
     assert!(matches!(late, Err(StoreError::Overloaded)), "{late:?}");
+    assert_eq!(pool.metrics().timeouts.get(), 2);
     drop(all);
     assert_eq!(pool.read_short(one).await.unwrap(), 1);
 }

@@ -7,11 +7,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
+use common::served::{KEY_B64, Served};
 use common::shell::BIN;
 use common::{Options, TestVault, secret};
 use secrecy::ExposeSecret;
@@ -240,56 +238,26 @@ async fn without_the_option_there_is_no_metrics_listener() {
 async fn serve_takes_metrics_listen() {
     let dir = tempfile::tempdir().unwrap();
     let db_url = format!("sqlite://{}", dir.path().join("vault.db").display());
-    let key = [9u8; 32];
-    vaultty::vault::admin_init(&db_url, &common::keyring(&[key]), "acme", "alice")
-        .await
-        .unwrap();
-    let key_b64 = {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD.encode(key)
-    };
-
     let refused = Command::new(BIN)
         .args(["serve", "--database", &db_url, "--metrics-listen", "not-an-address"])
-        .env("VAULTTY_MASTER_KEY", &key_b64)
+        .env("VAULTTY_MASTER_KEY", KEY_B64)
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--metrics-listen"));
 
-    let mut child = Command::new(BIN)
-        .args(["serve", "--database", &db_url, "--listen", "127.0.0.1:0"])
-        .args(["--metrics-listen", "127.0.0.1:0"])
-        .env("VAULTTY_MASTER_KEY", &key_b64)
-        .env_remove("VAULTTY_LOG")
-        .env_remove("VAULTTY_LOG_FORMAT")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (send, lines) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if send.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    let url = loop {
-        // Only a bound against a hung test, never a timing assertion.
-        let line = lines
-            .recv_timeout(Duration::from_secs(60))
-            .expect("serve never said where its metrics are");
-        if let Some(rest) = line.split("metrics on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let served = Served::start(&["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"]).await;
+    let line = served.wait_for_line("metrics on ");
+    let url = line
+        .split("metrics on ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
     let res = reqwest::get(&url).await.unwrap();
     assert_eq!(res.status(), 200);
     let text = res.text().await.unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(served);
     assert!(
         text.contains(r#"vaultty_rate_limited_total{limiter="reveal"} 0"#),
         "{text}"

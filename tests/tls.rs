@@ -8,15 +8,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::mpsc;
 use std::time::Duration;
 
-use common::shell::{BIN, Shell};
+use common::served::{KEY, KEY_B64, Served};
+use common::shell::Shell;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose, SerialNumber,
     date_time_ymd,
@@ -31,10 +29,6 @@ use vaultty::client::{Agent, ClientError, ClientOptions, VaultClient};
 use vaultty::config::{Env, Paths};
 use vaultty::local::ConnectOptions;
 use vaultty::server::{self, RunningServer, ServerConfig, Tls};
-
-/// The master key of every vault here, as `VAULTTY_MASTER_KEY` gives it to the binary.
-const KEY: [u8; 32] = [1; 32];
-const KEY_B64: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 
 /// How long a certificate is good for, as a test needs it.
 #[derive(Clone, Copy)]
@@ -337,84 +331,6 @@ async fn the_tui_connection_trusts_the_same_ca() {
 }
 
 // ----- `vaultty serve` as a process -----
-
-/// `vaultty serve` running, its address, and its standard error line by line.
-struct Served {
-    child: Child,
-    addr: SocketAddr,
-    url: String,
-    lines: mpsc::Receiver<String>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Served {
-    async fn start(extra: &[&str]) -> Served {
-        let dir = tempfile::tempdir().unwrap();
-        let db_url = format!("sqlite://{}", dir.path().join("vault.db").display());
-        vaultty::vault::admin_init(&db_url, &common::keyring(&[KEY]), "acme", "alice")
-            .await
-            .unwrap();
-        let mut child = Command::new(BIN)
-            .args(["serve", "--database", &db_url])
-            .args(extra)
-            .env("VAULTTY_MASTER_KEY", KEY_B64)
-            .env_remove("VAULTTY_LOG")
-            .env_remove("VAULTTY_LOG_FORMAT")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (send, lines) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { return };
-                if send.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let mut served = Served {
-            child,
-            addr: "127.0.0.1:1".parse().unwrap(),
-            url: String::new(),
-            lines,
-            _dir: dir,
-        };
-        let line = served.wait_for_line("serving on ");
-        let url = line.split("serving on ").nth(1).unwrap().trim().to_owned();
-        served.addr = url.split("://").nth(1).unwrap().parse().unwrap();
-        served.url = url;
-        served
-    }
-
-    /// The next line of standard error containing `needle` (the lines before it are skipped).
-    fn wait_for_line(&self, needle: &str) -> String {
-        loop {
-            // Only a bound against a hung test, never a timing assertion.
-            match self.lines.recv_timeout(Duration::from_secs(60)) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
-                Err(e) => panic!("the server never said {needle:?}: {e}"),
-            }
-        }
-    }
-
-    fn hangup(&self) {
-        let status = Command::new("kill")
-            .args(["-HUP", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-}
 
 /// A TLS connection that trusts `ca`, by hand, so that a test can keep it open and see which
 /// certificate it was served.

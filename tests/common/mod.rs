@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod old_schema;
+pub mod served;
 pub mod shell;
 
 use std::path::PathBuf;

@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Wrap};
 use time::OffsetDateTime;
 
 use super::{Theme, fmt};
@@ -203,14 +203,7 @@ fn draw_table<'a, T>(
 ) {
     let height = usize::from(inner.height.saturating_sub(1)).max(1);
     let scroll = (list.cursor + 1).saturating_sub(height);
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.header()))
-        .column_spacing(1)
-        .highlight_symbol(">")
-        .highlight_spacing(ratatui::widgets::HighlightSpacing::Always)
-        .row_highlight_style(theme.selected());
-    let mut state = TableState::default().with_selected(Some(list.cursor - scroll));
-    frame.render_stateful_widget(table, inner, &mut state);
+    super::table::render_rows(frame, inner, theme, rows, widths, header, list.cursor - scroll);
 }
 
 /// What replaces the main area once the vault refuses this session's token.

@@ -86,13 +86,27 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     });
     let header: Vec<&str> = cols.iter().map(|(c, _)| c.title()).collect();
     let widths: Vec<Constraint> = cols.iter().map(|(_, w)| *w).collect();
+    render_rows(frame, inner, theme, rows, widths, header, cursor - scroll);
+}
+
+/// The rows of one screenful under a header, the `selected`-th of them marked as the cursor: how
+/// every list of the TUI (secrets, tokens, users) is drawn, so that they all look and move alike.
+pub(super) fn render_rows<'a>(
+    frame: &mut Frame,
+    inner: Rect,
+    theme: &Theme,
+    rows: impl IntoIterator<Item = Row<'a>>,
+    widths: Vec<Constraint>,
+    header: Vec<&'a str>,
+    selected: usize,
+) {
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.header()))
         .column_spacing(1)
         .highlight_symbol(">")
         .highlight_spacing(ratatui::widgets::HighlightSpacing::Always)
         .row_highlight_style(theme.selected());
-    let mut state = TableState::default().with_selected(Some(cursor - scroll));
+    let mut state = TableState::default().with_selected(Some(selected));
     frame.render_stateful_widget(table, inner, &mut state);
 }
 

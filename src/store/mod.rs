@@ -7,8 +7,10 @@
 //! commit the change without its audit records, nor report success before both are durable.
 
 mod audit_chain;
+pub mod postgres;
 mod rows;
 pub mod sqlite;
+mod store_metrics;
 
 use std::sync::Arc;
 
@@ -16,6 +18,7 @@ use async_trait::async_trait;
 
 pub use audit_chain::{AuditChain, ChainKeyRecord, GENESIS_HASH, legacy_link_hash, link_hash};
 pub use rows::*;
+pub use store_metrics::{PoolMetrics, WriterMetrics};
 
 use crate::crypto::TokenHash;
 
@@ -55,6 +58,44 @@ pub enum StoreError {
     /// An audit record was to be appended by a store opened without the audit chain key.
     #[error("this store was opened without the audit chain key, so it cannot append audit events")]
     NoChainKey,
+}
+
+impl StoreError {
+    /// A copy of an error, for answering every job of a batch whose transaction failed.
+    /// (`StoreError` is not `Clone`: the trait's error type stays free to carry non-clonable sources.)
+    pub fn duplicate(&self) -> StoreError {
+        match self {
+            StoreError::Conflict { current } => StoreError::Conflict { current: *current },
+            StoreError::NotFound => StoreError::NotFound,
+            StoreError::AlreadyInitialised => StoreError::AlreadyInitialised,
+            StoreError::NotInitialised => StoreError::NotInitialised,
+            StoreError::AlreadyExists(s) => StoreError::AlreadyExists(s.clone()),
+            StoreError::Full => StoreError::Full,
+            StoreError::Busy => StoreError::Busy,
+            StoreError::Overloaded => StoreError::Overloaded,
+            StoreError::Url { url, reason } => StoreError::Url {
+                url: url.clone(),
+                reason: reason.clone(),
+            },
+            StoreError::Backend(s) => StoreError::Backend(s.clone()),
+            StoreError::ChainBroken { id } => StoreError::ChainBroken { id: *id },
+            StoreError::NoChainKey => StoreError::NoChainKey,
+            StoreError::LastAdmin(s) => StoreError::LastAdmin(s.clone()),
+        }
+    }
+
+    /// A failure of the store itself, not a refusal the caller is told about (a conflict, a name
+    /// taken, not found): counted in `vaultty_store_failed_writes_total`.
+    pub fn is_store_failure(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Full
+                | StoreError::Busy
+                | StoreError::Backend(_)
+                | StoreError::ChainBroken { .. }
+                | StoreError::NoChainKey
+        )
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -221,21 +262,19 @@ pub trait Store: Send + Sync + 'static {
 
 pub type DynStore = Arc<dyn Store>;
 
-/// Opens the store a database URL names: `sqlite:///absolute/path.db`, `sqlite://relative.db`
-/// (Postgres, `postgres://...`, is planned beside it).
+/// Opens the store a database URL names: `sqlite:///absolute/path.db`, `sqlite://relative.db`,
+/// or `postgres://user:password@host:port/database` (also `postgresql://`).
 pub async fn open(url: &str) -> StoreResult<DynStore> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let store = sqlite::SqliteStore::open(path).await?;
         Ok(Arc::new(store))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Err(StoreError::Url {
-            url: url.to_owned(),
-            reason: "the Postgres backend is not built yet; use sqlite:///path/vault.db".into(),
-        })
+        let store = postgres::PgStore::open(url).await?;
+        Ok(Arc::new(store))
     } else {
         Err(StoreError::Url {
-            url: url.to_owned(),
-            reason: "expected sqlite:///absolute/path/vault.db or sqlite://relative.db".into(),
+            url: postgres::connect::redacted(url),
+            reason: "expected sqlite:///absolute/path/vault.db, sqlite://relative.db or postgres://user:password@host/database".into(),
         })
     }
 }

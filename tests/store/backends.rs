@@ -1,12 +1,15 @@
 //! The backends the chapters run on. Each gives a fresh, empty database that lives as long as
 //! the `Db` and can be opened as often as a chapter likes (several stores, reopening, a child
-//! process). Postgres joins here, with its own CI, when its store exists.
+//! process). PostgreSQL needs a cluster (`tests/common/postgres.rs`), which CI starts.
 
 use std::any::Any;
 
 use vaultty::crypto::{Keyring, MasterKey};
 use vaultty::store::DynStore;
 use vaultty::vault::VaultError;
+
+#[path = "../common/postgres.rs"]
+pub mod pg;
 
 pub struct Db {
     pub url: String,
@@ -49,4 +52,13 @@ pub fn sqlite() -> Db {
 
 pub fn sqlite_url(dir: &tempfile::TempDir) -> String {
     format!("sqlite://{}", dir.path().join("vault.db").display())
+}
+
+/// A database of its own in the test cluster (see `pg`).
+pub fn postgres() -> Db {
+    let db = pg::PgDatabase::create();
+    Db {
+        url: db.url.clone(),
+        _keep: Box::new(db),
+    }
 }

@@ -23,57 +23,68 @@ mod two_stores;
 mod users_and_tokens;
 
 /// One test per chapter against the backend `backends::$backend()`.
+/// `$attr` goes on every test (the `#[ignore]` of a backend that needs a server).
 macro_rules! every_chapter {
-    ($backend:ident) => {
+    ($backend:ident $(, #[$attr:meta])*) => {
         mod $backend {
             use crate::backends;
 
             #[tokio::test(flavor = "multi_thread")]
+            $(#[$attr])*
             async fn users_and_tokens() {
                 crate::users_and_tokens::chapter(&backends::$backend()).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            $(#[$attr])*
             async fn secrets_rotation_and_check_and_set() {
                 crate::secrets::chapter(&backends::$backend()).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            $(#[$attr])*
             async fn pruning_to_max_versions() {
                 crate::pruning::chapter(&backends::$backend()).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            $(#[$attr])*
             async fn listing_and_delivery() {
                 crate::listing::chapter(&backends::$backend()).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            $(#[$attr])*
             async fn metadata_edits_and_deletes() {
                 crate::edits::chapter(&backends::$backend()).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            $(#[$attr])*
             async fn uses_and_the_audit_log() {
                 crate::audit_log::chapter(&backends::$backend()).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            $(#[$attr])*
             async fn concurrent_writes_and_racing_rotations() {
                 crate::concurrency::chapter(&backends::$backend()).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            $(#[$attr])*
             async fn master_key_rotation_walk() {
                 crate::rekey::chapter(&backends::$backend()).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            $(#[$attr])*
             async fn reopen_keeps_everything() {
                 crate::reopen::chapter(&backends::$backend()).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]
+            $(#[$attr])*
             async fn two_stores_on_one_database() {
                 crate::two_stores::chapter(&backends::$backend()).await;
             }
@@ -81,6 +92,7 @@ macro_rules! every_chapter {
             /// Also the child it runs: the same test, told by the environment to write until killed.
             #[cfg(unix)]
             #[tokio::test(flavor = "multi_thread")]
+            $(#[$attr])*
             async fn acknowledged_writes_survive_kill_9() {
                 const SELF: &str = concat!(stringify!($backend), "::acknowledged_writes_survive_kill_9");
                 crate::kill::chapter(SELF, backends::$backend).await;
@@ -90,3 +102,4 @@ macro_rules! every_chapter {
 }
 
 every_chapter!(sqlite);
+every_chapter!(postgres, #[ignore = "needs PostgreSQL: export VAULTTY_TEST_POSTGRES_URL=$(bash .ci/postgres.sh)"]);

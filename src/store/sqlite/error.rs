@@ -32,29 +32,6 @@ pub(super) fn is_unique_violation(e: &rusqlite::Error, column: &str) -> bool {
     }
 }
 
-/// A copy of an error, for answering every job of a batch whose transaction failed.
-/// (`StoreError` is not `Clone`: the trait's error type stays free to carry non-clonable sources.)
-pub(super) fn duplicate(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Conflict { current } => StoreError::Conflict { current: *current },
-        StoreError::NotFound => StoreError::NotFound,
-        StoreError::AlreadyInitialised => StoreError::AlreadyInitialised,
-        StoreError::NotInitialised => StoreError::NotInitialised,
-        StoreError::AlreadyExists(s) => StoreError::AlreadyExists(s.clone()),
-        StoreError::Full => StoreError::Full,
-        StoreError::Busy => StoreError::Busy,
-        StoreError::Overloaded => StoreError::Overloaded,
-        StoreError::Url { url, reason } => StoreError::Url {
-            url: url.clone(),
-            reason: reason.clone(),
-        },
-        StoreError::Backend(s) => StoreError::Backend(s.clone()),
-        StoreError::ChainBroken { id } => StoreError::ChainBroken { id: *id },
-        StoreError::NoChainKey => StoreError::NoChainKey,
-        StoreError::LastAdmin(s) => StoreError::LastAdmin(s.clone()),
-    }
-}
-
 /// A column held text that is not one of the enum's values (a database edited by hand, or by a
 /// newer vaultty).
 pub(super) fn parse_column<T>(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<T>

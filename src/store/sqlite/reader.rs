@@ -21,16 +21,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
 use rusqlite::Connection;
 use tokio::sync::Semaphore;
-use tokio::time::Instant;
 
 use super::error::map;
 use super::schema::{BUSY_TIMEOUT, open_reader};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{PoolMetrics, StoreError, StoreResult};
 
 /// Blocking reads at once. Two cores: more would only queue inside the kernel.
 const READERS: usize = 4;
@@ -56,61 +52,6 @@ pub(super) struct ReadPool {
     /// Connections opened so far: at most `MAX_CONNECTIONS` unless one was dropped after a failure.
     opened: AtomicUsize,
     metrics: PoolMetrics,
-}
-
-/// What the pool records for `/metrics`: only reads that found no permit free, so that the
-/// common case (a permit at once) costs nothing.
-#[derive(Clone)]
-pub(super) struct PoolMetrics {
-    /// Seconds a read waited for a permit (those that got one).
-    wait: Histogram,
-    /// Reads that waited `PERMIT_WAIT` in vain: answered `Overloaded` (503).
-    timeouts: Counter,
-}
-
-impl Default for PoolMetrics {
-    fn default() -> Self {
-        PoolMetrics {
-            // 50 µs to about 3.3 s: past PERMIT_WAIT.
-            wait: Histogram::new(exponential_buckets(0.000_05, 2.0, 17)),
-            timeouts: Counter::default(),
-        }
-    }
-}
-
-impl PoolMetrics {
-    pub(super) fn register(&self, registry: &mut Registry) {
-        registry.register(
-            "vaultty_store_pool_wait_seconds",
-            "Time a database read waited for a pooled connection, when none was free at once",
-            self.wait.clone(),
-        );
-        registry.register(
-            "vaultty_store_pool_timeouts",
-            "Database reads that found no connection within the wait: answered 503 (overloaded)",
-            self.timeouts.clone(),
-        );
-    }
-
-    /// Waits for `permit` at most `wait`, recording the wait or the timeout.
-    async fn waited<P, E>(
-        &self,
-        wait: Duration,
-        permit: impl std::future::Future<Output = Result<P, E>>,
-    ) -> StoreResult<P> {
-        let started = Instant::now();
-        match tokio::time::timeout(wait, permit).await {
-            Ok(Ok(permit)) => {
-                self.wait.observe(started.elapsed().as_secs_f64());
-                Ok(permit)
-            }
-            Ok(Err(_)) => Err(StoreError::Backend("the read pool is closed".into())),
-            Err(_) => {
-                self.timeouts.inc();
-                Err(StoreError::Overloaded)
-            }
-        }
-    }
 }
 
 impl ReadPool {

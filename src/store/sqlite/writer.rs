@@ -27,9 +27,6 @@ use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
 use rusqlite::hooks::Wal;
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
@@ -37,9 +34,9 @@ use tokio::sync::oneshot;
 use self::db_file::DbFile;
 use self::sql::{begin, exec, rollback};
 use super::checkpoint::Checkpointer;
-use super::error::{duplicate, map};
+use super::error::map;
 use super::schema::BUSY_TIMEOUT;
-use crate::store::{AuditChain, AuditRow, GENESIS_HASH, NewAudit, StoreError, StoreResult, Visibility};
+use crate::store::{AuditChain, AuditRow, GENESIS_HASH, NewAudit, StoreError, StoreResult, Visibility, WriterMetrics};
 
 mod db_file;
 mod sql;
@@ -129,51 +126,6 @@ impl Tx<'_> {
     }
 }
 
-/// What the writer thread records for `/metrics` (docs/ARCHITECTURE.md, "Metrics"). Each is an
-/// `Arc` inside: the thread keeps clones, and the server registers them in its registry.
-#[derive(Clone)]
-pub(super) struct WriterMetrics {
-    /// Jobs per transaction.
-    batch_jobs: Histogram,
-    /// Seconds from a job's send to its batch's outcome (commit or failure).
-    job_wait: Histogram,
-    /// Jobs the store failed (see `is_store_failure`), their audit rows with them: a job's own
-    /// storage error, or its transaction not committing. A refusal (a conflict, say) is not one.
-    pub(super) failed_jobs: Counter,
-}
-
-impl Default for WriterMetrics {
-    fn default() -> Self {
-        WriterMetrics {
-            // 1, 2, 4 … 256 (MAX_BATCH).
-            batch_jobs: Histogram::new(exponential_buckets(1.0, 2.0, 9)),
-            // 50 µs to about 3.3 s.
-            job_wait: Histogram::new(exponential_buckets(0.000_05, 2.0, 17)),
-            failed_jobs: Counter::default(),
-        }
-    }
-}
-
-impl WriterMetrics {
-    pub(super) fn register(&self, registry: &mut Registry) {
-        registry.register(
-            "vaultty_store_batch_jobs",
-            "Write jobs per group-commit transaction",
-            self.batch_jobs.clone(),
-        );
-        registry.register(
-            "vaultty_store_job_wait_seconds",
-            "Time from a write job's send until its batch committed (or failed)",
-            self.job_wait.clone(),
-        );
-        registry.register(
-            "vaultty_store_failed_writes",
-            "Write jobs the store failed (full disk, I/O, busy, a transaction that did not commit): their audit rows were not written",
-            self.failed_jobs.clone(),
-        );
-    }
-}
-
 /// A job as the writer thread sees it, whatever its result type.
 trait Job: Send {
     /// When the caller sent it.
@@ -225,12 +177,12 @@ where
 
 impl<T: Send> Pending for TypedPending<T> {
     fn error(&self) -> Option<StoreError> {
-        self.result.as_ref().err().map(duplicate)
+        self.result.as_ref().err().map(StoreError::duplicate)
     }
 
     fn finish(self: Box<Self>, failure: Option<&StoreError>) {
         let answer = match failure {
-            Some(e) => Err(duplicate(e)),
+            Some(e) => Err(e.duplicate()),
             None => self.result,
         };
         let _ = self.reply.send(answer);
@@ -344,7 +296,7 @@ fn writer_loop(
         last_batch = queue.len();
         if let Some(gone) = file.as_ref().and_then(DbFile::gone) {
             for job in queue.drain(..) {
-                job.reject(duplicate(&gone));
+                job.reject(gone.duplicate());
             }
             break;
         }
@@ -375,19 +327,6 @@ fn writer_loop(
     drop(checkpointer);
 }
 
-/// A failure of the store itself, not a refusal the caller is told about (a conflict, a name
-/// taken, not found): counted in `vaultty_store_failed_writes_total`.
-fn is_store_failure(e: &StoreError) -> bool {
-    matches!(
-        e,
-        StoreError::Full
-            | StoreError::Busy
-            | StoreError::Backend(_)
-            | StoreError::ChainBroken { .. }
-            | StoreError::NoChainKey
-    )
-}
-
 /// Moves every job already sent into `queue`, up to `MAX_BATCH`.
 fn drain(rx: &Receiver<Box<dyn Job>>, queue: &mut VecDeque<Box<dyn Job>>) {
     while queue.len() < MAX_BATCH {
@@ -412,7 +351,7 @@ fn run_batch(
             rollback(conn);
             metrics.failed_jobs.inc_by(queue.len() as u64);
             for job in queue.drain(..) {
-                job.reject(duplicate(&e));
+                job.reject(e.duplicate());
             }
             return Duration::ZERO;
         }
@@ -424,7 +363,7 @@ fn run_batch(
         if let Err(e) = exec(conn, "SAVEPOINT job") {
             let e = map(e);
             metrics.failed_jobs.inc();
-            job.reject(duplicate(&e));
+            job.reject(e.duplicate());
             aborted = Some(e);
             break;
         }
@@ -436,7 +375,7 @@ fn run_batch(
             links,
         });
         let own_error = pending.error();
-        if own_error.as_ref().is_some_and(is_store_failure) {
+        if own_error.as_ref().is_some_and(StoreError::is_store_failure) {
             own_failures += 1;
         }
         let end = if own_error.is_some() {

@@ -15,7 +15,7 @@ use super::error::map;
 use crate::store::{StoreError, StoreResult};
 
 /// The advisory lock key migrations run under: "vaultty" in ASCII, in a bigint.
-const MIGRATION_LOCK: i64 = 0x7661_756c_7474_79;
+const MIGRATION_LOCK: i64 = 0x0076_6175_6c74_7479;
 
 /// Migrations in order; migration `i` brings the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[

@@ -12,6 +12,8 @@ pub const URL_VAR: &str = "VAULTTY_TEST_POSTGRES_URL";
 /// Why a Postgres test is ignored in a bare `cargo test`.
 pub const NEEDS_POSTGRES: &str = "needs PostgreSQL: export VAULTTY_TEST_POSTGRES_URL=$(bash .ci/postgres.sh)";
 
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
 /// A database of its own, dropped (with whatever is still connected to it) when this is.
 pub struct PgDatabase {
     /// The URL to give vaultty: the cluster's, naming this database.
@@ -25,7 +27,6 @@ impl PgDatabase {
     pub fn create() -> PgDatabase {
         let admin_url = std::env::var(URL_VAR)
             .unwrap_or_else(|_| panic!("{URL_VAR} is not set: this test needs PostgreSQL ({NEEDS_POSTGRES})"));
-        static NEXT: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "vt_{}_{}_{}",
             std::process::id(),
@@ -69,10 +70,8 @@ pub fn with_database(url: &str, name: &str) -> String {
         Some((b, q)) => (b, Some(q)),
         None => (url, None),
     };
-    let authority_end = base["postgres://".len()..]
-        .find('/')
-        .map(|i| i + "postgres://".len())
-        .unwrap_or(base.len());
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let authority_end = base[after_scheme..].find('/').map_or(base.len(), |i| i + after_scheme);
     let mut out = format!("{}/{name}", &base[..authority_end]);
     if let Some(q) = query {
         out.push('?');

@@ -73,6 +73,22 @@ pub enum AdminCommand {
         #[arg(long, value_name = "ID:HASH", value_parser = parse_head)]
         expect_head: Option<Head>,
     },
+    /// Copy a whole SQLite vault into an empty PostgreSQL database: sealed values as they are,
+    /// users, tokens, versions and the audit log, whose chain is verified on both sides. Stop the
+    /// server first (the copy is a snapshot: what it writes later is not copied), then start it
+    /// with `--database` naming the PostgreSQL URL. The source is left as it is.
+    ///
+    /// The master keys open only the audit chain key, for the checks; values move sealed.
+    Migrate {
+        /// The vault to copy: sqlite:///absolute/path/vault.db
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The empty database to copy into: postgres://user:password@host:5432/database
+        #[arg(long, value_name = "URL")]
+        to: String,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
 }
 
 pub async fn run(args: AdminArgs) -> Result<()> {
@@ -134,6 +150,20 @@ pub async fn run(args: AdminArgs) -> Result<()> {
         }
         AdminCommand::AuditVerify { db, keys, expect_head } => {
             audit_verify(&db.database, &keys.keyring()?, expect_head).await?;
+        }
+        AdminCommand::Migrate { from, to, keys } => {
+            let report = vault::migrate_sqlite_to_postgres(&from, &to, &keys.keyring()?).await?;
+            for (table, rows) in &report.copied.tables {
+                eprintln!("copied {rows} row(s) of {table}");
+            }
+            println!(
+                "migrated to {}: audit chain verified on both sides, {} event(s)",
+                crate::store::postgres::connect::redacted(&to),
+                report.events
+            );
+            if let Some((id, hash)) = report.head {
+                println!("head {}", Head { id, hash });
+            }
         }
     }
     Ok(())

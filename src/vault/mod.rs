@@ -11,6 +11,7 @@ mod clock;
 mod convert;
 mod error;
 mod identity;
+mod migrate;
 pub mod policy;
 mod reveal;
 mod sealing;
@@ -31,6 +32,7 @@ pub(crate) use convert::ts as millis_to_datetime;
 pub use error::VaultError;
 pub use error::VaultResult;
 pub use identity::FailedAuths;
+pub use migrate::{MigrateReport, migrate_sqlite_to_postgres};
 pub use sealing::{RekeyReport, UnopenableRow};
 pub use users::{DEFAULT_ENROLMENT_SECS, EnrolError, MAX_ENROLMENT_SECS};
 

@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod old_schema;
+pub mod postgres;
 pub mod served;
 pub mod shell;
 

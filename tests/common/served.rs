@@ -1,6 +1,7 @@
 //! `vaultty serve` as a process of its own, for what only the binary does (signals, flags, what it
-//! says on standard error): a fresh initialised database in a temporary directory, and its
-//! standard error read line by line. Killed when dropped.
+//! says on standard error, a replica killed with SIGKILL): by default on a fresh initialised
+//! database in a temporary directory, and its standard error read line by line. Killed when
+//! dropped.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -20,7 +21,8 @@ pub struct Served {
     pub addr: SocketAddr,
     pub url: String,
     pub lines: mpsc::Receiver<String>,
-    _dir: tempfile::TempDir,
+    /// The temporary directory of the database `start` made, kept as long as the server runs.
+    keep_dir: Option<tempfile::TempDir>,
 }
 
 impl Drop for Served {
@@ -38,8 +40,16 @@ impl Served {
         vaultty::vault::admin_init(&db_url, &super::keyring(&[KEY]), "acme", "alice")
             .await
             .unwrap();
+        let mut served = Served::start_on(&db_url, extra);
+        served.keep_dir = Some(dir);
+        served
+    }
+
+    /// `serve --database DB_URL EXTRA...` on a database initialised already (under `KEY`), once
+    /// it says where it serves.
+    pub fn start_on(db_url: &str, extra: &[&str]) -> Served {
         let mut child = Command::new(BIN)
-            .args(["serve", "--database", &db_url])
+            .args(["serve", "--database", db_url])
             .args(extra)
             .env("VAULTTY_MASTER_KEY", KEY_B64)
             .env_remove("VAULTTY_LOG")
@@ -63,7 +73,7 @@ impl Served {
             addr: "127.0.0.1:1".parse().unwrap(),
             url: String::new(),
             lines,
-            _dir: dir,
+            keep_dir: None,
         };
         let line = served.wait_for_line("serving on ");
         let url = line.split("serving on ").nth(1).unwrap().trim().to_owned();

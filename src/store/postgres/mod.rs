@@ -13,6 +13,7 @@ mod accounts;
 mod audit;
 pub mod connect;
 mod error;
+pub mod import;
 pub mod schema;
 mod sealing;
 mod secrets;

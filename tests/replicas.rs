@@ -1,0 +1,225 @@
+//! Two `vaultty serve` replicas on one PostgreSQL database, under concurrent rotations and
+//! reveals through both, one of them killed with SIGKILL in the middle of the load. Afterwards
+//! every acknowledged rotation and every answered reveal has its audit row, each secret's
+//! versions run from 1 to its current one with no gap, every acknowledged version opens to the
+//! value written, and `admin audit-verify` passes over the one chain both replicas appended to.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::postgres::PgDatabase;
+use common::served::{KEY, KEY_B64, Served};
+use common::shell::BIN;
+use common::{keyring, secret};
+use secrecy::{ExposeSecret, SecretString};
+use vaultty::api::{AuditAction, AuditQuery, UpsertSecret};
+use vaultty::client::{ClientOptions, VaultClient};
+
+const NAMES: [&str; 3] = ["HOT_A", "HOT_B", "HOT_C"];
+/// Rotations acknowledged before the kill, and after it (through the replica left).
+const BEFORE_KILL: usize = 150;
+const AFTER_KILL: usize = 100;
+
+#[derive(Default)]
+struct Seen {
+    /// (name, version) → the value that rotation wrote.
+    rotations: Mutex<BTreeMap<(String, i64), String>>,
+    /// (name, version) → how many reveals were answered with it.
+    reveals: Mutex<BTreeMap<(String, i64), usize>>,
+    acked: AtomicUsize,
+}
+
+fn org_write(name: &str, value: &str) -> UpsertSecret {
+    let mut u = UpsertSecret::new(name, secret(value));
+    u.org_wide = Some(true);
+    u
+}
+
+/// Rotates and reveals through one replica until `stop`, or until the replica stops answering
+/// (it was killed: `may_die`). Another failure fails the test.
+async fn load(
+    client: VaultClient,
+    replica: &'static str,
+    worker: usize,
+    seen: Arc<Seen>,
+    stop: Arc<AtomicBool>,
+    may_die: bool,
+) {
+    for i in 0.. {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let name = NAMES[(worker + i) % NAMES.len()];
+        if i % 3 == 2 {
+            match client.reveal(name, true, None).await {
+                Ok(r) => {
+                    *seen
+                        .reveals
+                        .lock()
+                        .unwrap()
+                        .entry((name.to_owned(), r.version))
+                        .or_default() += 1
+                }
+                Err(_) if may_die => return,
+                Err(e) => panic!("a reveal through replica {replica} failed: {e}"),
+            }
+        } else {
+            let value = format!("{name}-{replica}-{worker}-{i}");
+            match client.upsert_secret(&org_write(name, &value)).await {
+                Ok((meta, _)) => {
+                    let before = seen
+                        .rotations
+                        .lock()
+                        .unwrap()
+                        .insert((name.to_owned(), meta.version), value);
+                    assert!(
+                        before.is_none(),
+                        "two acknowledged rotations of {name} got version {}",
+                        meta.version
+                    );
+                    seen.acked.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(_) if may_die => return,
+                Err(e) => panic!("a rotation through replica {replica} failed: {e}"),
+            }
+        }
+    }
+}
+
+async fn wait_for(seen: &Seen, acked: usize) {
+    // Only a bound against a hung test, never a timing assertion.
+    for _ in 0..6000 {
+        if seen.acked.load(Ordering::Relaxed) >= acked {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the load never reached {acked} acknowledged rotations");
+}
+
+/// Every audit event, newest first, page by page.
+async fn all_events(client: &VaultClient) -> Vec<vaultty::api::AuditEvent> {
+    let mut events = Vec::new();
+    let mut before = None;
+    loop {
+        let page = client
+            .audit(&AuditQuery {
+                limit: Some(1000),
+                before,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { return events };
+        before = Some(last.id);
+        events.extend(page);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: export VAULTTY_TEST_POSTGRES_URL=$(bash .ci/postgres.sh)"]
+async fn two_replicas_lose_nothing_acknowledged_when_one_is_killed() {
+    let db = PgDatabase::create();
+    let token: SecretString = vaultty::vault::admin_init(&db.url, &keyring(&[KEY]), "acme", "alice")
+        .await
+        .unwrap();
+    let flags = [
+        "--listen",
+        "127.0.0.1:0",
+        "--max-versions",
+        "100000",
+        "--reveal-rate-limit",
+        "0",
+    ];
+    let mut a = Served::start_on(&db.url, &flags);
+    let b = Served::start_on(&db.url, &flags);
+    let client = |url: &str| VaultClient::new(url, Some(token.clone()), ClientOptions::default()).unwrap();
+    for name in NAMES {
+        client(&a.url).upsert_secret(&org_write(name, "first")).await.unwrap();
+    }
+
+    let seen = Arc::new(Seen::default());
+    let (stop_a, stop_b) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let mut workers = Vec::new();
+    for w in 0..4 {
+        let (s, stop) = (Arc::clone(&seen), Arc::clone(&stop_a));
+        workers.push(tokio::spawn(load(client(&a.url), "a", w, s, stop, true)));
+        let (s, stop) = (Arc::clone(&seen), Arc::clone(&stop_b));
+        workers.push(tokio::spawn(load(client(&b.url), "b", w, s, stop, false)));
+    }
+    wait_for(&seen, BEFORE_KILL).await;
+    a.child.kill().unwrap(); // SIGKILL, mid-load: A's open transaction dies with its connection.
+    a.child.wait().unwrap();
+    stop_a.store(true, Ordering::Relaxed);
+    let at_kill = seen.acked.load(Ordering::Relaxed);
+    wait_for(&seen, at_kill + AFTER_KILL).await;
+    stop_b.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.await.unwrap();
+    }
+
+    let survivor = client(&b.url);
+    let rotations = seen.rotations.lock().unwrap().clone();
+    let reveals = seen.reveals.lock().unwrap().clone();
+    for name in NAMES {
+        // Versions 1..=current, each once: no gap, whichever replica wrote which.
+        let versions: BTreeSet<i64> = survivor
+            .versions(name, true)
+            .await
+            .unwrap()
+            .iter()
+            .map(|v| v.version)
+            .collect();
+        let current = *versions.last().unwrap();
+        assert_eq!(versions, (1..=current).collect(), "{name}'s versions have a gap");
+    }
+    for ((name, version), value) in &rotations {
+        let opened = survivor.reveal(name, true, Some(*version)).await.unwrap();
+        assert_eq!(opened.value.expose_secret(), value, "{name} v{version}");
+    }
+
+    let events = all_events(&survivor).await;
+    let written: BTreeSet<(String, i64)> = events
+        .iter()
+        .filter(|e| matches!(e.action, AuditAction::Rotate | AuditAction::Create))
+        .filter_map(|e| Some((e.secret.clone()?, e.version?)))
+        .collect();
+    for key in rotations.keys() {
+        assert!(
+            written.contains(key),
+            "the acknowledged rotation {key:?} has no audit row"
+        );
+    }
+    let mut revealed: BTreeMap<(String, i64), usize> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.action == AuditAction::Reveal) {
+        if let (Some(name), Some(version)) = (&e.secret, e.version) {
+            *revealed.entry((name.clone(), version)).or_default() += 1;
+        }
+    }
+    for (key, answered) in &reveals {
+        let rows = revealed.get(key).copied().unwrap_or(0);
+        assert!(
+            rows >= *answered,
+            "{answered} reveal(s) of {key:?} answered, {rows} audit row(s)"
+        );
+    }
+    drop(b);
+
+    let verify = Command::new(BIN)
+        .args(["admin", "audit-verify", "--database", &db.url])
+        .env("VAULTTY_MASTER_KEY", KEY_B64)
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "audit-verify failed: {}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}

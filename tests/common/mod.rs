@@ -1,5 +1,7 @@
 //! A real vault for tests: the server on 127.0.0.1 port 0 over a SQLite file in a temporary
 //! directory, initialised with an org and an admin, and the real client pointed at it.
+//! With `VAULTTY_TEST_BACKEND=postgres` the database is instead a fresh PostgreSQL database in
+//! the cluster `VAULTTY_TEST_POSTGRES_URL` names (.ci/run runs the API tests so a second time).
 #![allow(dead_code)]
 
 pub mod http;
@@ -18,6 +20,8 @@ use vaultty::server::{self, RunningServer, ServerConfig};
 use vaultty::vault::Clock;
 
 pub struct TestVault {
+    /// The vault's own directory: its SQLite file, or (on PostgreSQL) nothing, but the database
+    /// lives as long as it does (`postgres::database_tied_to`).
     pub dir: tempfile::TempDir,
     pub db_url: String,
     pub server: RunningServer,
@@ -28,6 +32,29 @@ pub struct TestVault {
 
 pub fn keyring(keys: &[[u8; 32]]) -> Keyring {
     Keyring::new(keys.iter().map(|k| MasterKey::from_bytes(*k)).collect()).unwrap()
+}
+
+/// The database `TestVault` runs on, from `VAULTTY_TEST_BACKEND`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Unset or `sqlite`: a file in the vault's temporary directory.
+    Sqlite,
+    /// `postgres`: a database of its own in `VAULTTY_TEST_POSTGRES_URL`'s cluster.
+    Postgres,
+}
+
+impl Backend {
+    pub const VAR: &str = "VAULTTY_TEST_BACKEND";
+
+    /// Panics on any other value: a typo must not quietly test SQLite a second time.
+    pub fn from_env() -> Backend {
+        match std::env::var_os(Backend::VAR) {
+            None => Backend::Sqlite,
+            Some(v) if v == "sqlite" => Backend::Sqlite,
+            Some(v) if v == "postgres" => Backend::Postgres,
+            Some(v) => panic!("{}={v:?}: expected unset, `sqlite` or `postgres`", Backend::VAR),
+        }
+    }
 }
 
 pub struct Options {
@@ -67,7 +94,10 @@ impl TestVault {
 
     pub async fn start_with(opts: Options) -> TestVault {
         let dir = tempfile::tempdir().unwrap();
-        let db_url = format!("sqlite://{}", dir.path().join("vault.db").display());
+        let db_url = match Backend::from_env() {
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("vault.db").display()),
+            Backend::Postgres => postgres::database_tied_to(dir.path()),
+        };
         let admin_token = vaultty::vault::admin_init(&db_url, &keyring(&opts.keys), "acme", "alice")
             .await
             .unwrap();
@@ -92,7 +122,12 @@ impl TestVault {
         (v, clock)
     }
 
+    /// The SQLite file, for tests that open or damage it behind the server's back.
     pub fn db_path(&self) -> PathBuf {
+        assert!(
+            self.db_url.starts_with("sqlite://"),
+            "this test is SQLite-only: skip it in the Postgres run in .ci/run"
+        );
         self.dir.path().join("vault.db")
     }
 

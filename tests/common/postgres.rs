@@ -4,6 +4,8 @@
 //! loudly, never pass having done nothing.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The variable naming a superuser URL of the test cluster.
@@ -11,6 +13,12 @@ pub const URL_VAR: &str = "VAULTTY_TEST_POSTGRES_URL";
 
 /// Why a Postgres test is ignored in a bare `cargo test`.
 pub const NEEDS_POSTGRES: &str = "needs PostgreSQL: export VAULTTY_TEST_POSTGRES_URL=$(bash .ci/postgres.sh)";
+
+/// The test cluster's superuser URL. Panics, naming the variable, when none is configured.
+pub fn cluster_url() -> String {
+    std::env::var(URL_VAR)
+        .unwrap_or_else(|_| panic!("{URL_VAR} is not set: this test needs PostgreSQL ({NEEDS_POSTGRES})"))
+}
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
@@ -25,8 +33,7 @@ pub struct PgDatabase {
 impl PgDatabase {
     /// Creates an empty database. Panics, naming the variable, when no cluster is configured.
     pub fn create() -> PgDatabase {
-        let admin_url = std::env::var(URL_VAR)
-            .unwrap_or_else(|_| panic!("{URL_VAR} is not set: this test needs PostgreSQL ({NEEDS_POSTGRES})"));
+        let admin_url = cluster_url();
         let name = format!(
             "vt_{}_{}_{}",
             std::process::id(),
@@ -62,6 +69,30 @@ impl Drop for PgDatabase {
             &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
         );
     }
+}
+
+/// Databases kept for as long as a directory exists, oldest first.
+static TIED: Mutex<Vec<(PathBuf, PgDatabase)>> = Mutex::new(Vec::new());
+
+/// A fresh database that lives as long as `dir` does, as a SQLite file in `dir` would: the API
+/// tests' `TestVault` hands its fields out one by one (tests destructure it, keep the directory
+/// and the URL, restart servers on them), so a field of its own would not know when to go. Those
+/// whose directory is gone are dropped at the next call; the last few of a run stay in the
+/// throwaway cluster.
+pub fn database_tied_to(dir: &Path) -> String {
+    let gone: Vec<PgDatabase> = {
+        let mut tied = TIED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (gone, kept) = std::mem::take(&mut *tied).into_iter().partition(|(d, _)| !d.exists());
+        *tied = kept;
+        gone.into_iter().map(|(_, db)| db).collect()
+    };
+    drop(gone);
+    let db = PgDatabase::create();
+    let url = db.url.clone();
+    TIED.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push((dir.to_owned(), db));
+    url
 }
 
 /// `url` naming database `name` instead of its own.

@@ -87,12 +87,19 @@ impl ServerConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    // The cause is in the message, not a `source`: a report would print it twice.
     #[error("cannot open the database: {0}")]
-    Database(#[from] VaultError),
+    Database(VaultError),
     #[error("the vault at {0} is not initialised: run `vaultty admin init --org NAME --admin NAME` first")]
     NotInitialised(String),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
+}
+
+impl From<VaultError> for ServeError {
+    fn from(e: VaultError) -> Self {
+        ServeError::Database(e)
+    }
 }
 
 /// Shared by every handler.
@@ -135,7 +142,10 @@ impl RunningServer {
 async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
     let store = crate::vault::open_store(&config.database_url, &config.keyring).await?;
     if store.org().await.map_err(VaultError::from)?.is_none() {
-        return Err(ServeError::NotInitialised(config.database_url));
+        // Named without its password (a PostgreSQL URL may carry one).
+        return Err(ServeError::NotInitialised(crate::store::postgres::connect::redacted(
+            &config.database_url,
+        )));
     }
     let vault = Vault::new(
         store,

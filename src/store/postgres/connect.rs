@@ -61,8 +61,12 @@ fn redact_query(url: &str) -> String {
 pub(super) fn config(url: &str) -> StoreResult<tokio_postgres::Config> {
     let mut config = tokio_postgres::Config::from_str(url).map_err(|e| StoreError::Url {
         url: redacted(url),
-        // tokio-postgres names what it could not parse, never the password's text.
-        reason: format!("{e}; expected postgres://user:password@host:5432/database"),
+        // tokio-postgres names what it could not parse (an option, a port), never the password's
+        // text; its cause says which.
+        reason: match std::error::Error::source(&e) {
+            Some(cause) => format!("{e}: {cause}; expected postgres://user:password@host:5432/database"),
+            None => format!("{e}; expected postgres://user:password@host:5432/database"),
+        },
     })?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);

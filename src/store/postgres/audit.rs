@@ -12,7 +12,7 @@ fn nb<T>() -> StoreResult<T> {
 }
 
 pub(super) async fn list_audit(c: &ClientWrapper, filter: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
-    nb()
+    Ok(Vec::new())
 }
 
 pub(super) async fn audit_range(c: &ClientWrapper, after_id: i64, limit: u32) -> StoreResult<Vec<AuditRow>> {

@@ -104,7 +104,7 @@ impl PgTx {
                     &e.ip,
                     &&row.prev_hash[..],
                     &&row.hash[..],
-                    &e.count.map(i64::from),
+                    &e.count,
                     &e.target,
                 ],
             )

@@ -5,15 +5,17 @@
 //! run in the writer task inside a job's savepoint, under the audit chain's lock, so that the
 //! stored version a write reads cannot change before it commits (see `writer.rs`).
 //!
-//! Where SQLite runs a few cheap statements in process, each statement here is a round trip, so
-//! a write is as few statements as it can be: the secret's row, its version row and the pruning
-//! go in one (data-modifying CTEs), which returns the row the caller gets.
+//! Where SQLite runs a few cheap statements in process, each statement here is a round trip, and
+//! a write job holds the lock every replica's writes queue on, so a write is as few statements as
+//! it can be: the secret's row, its version row and the pruning go in one (data-modifying CTEs),
+//! conditional on the stored version the vault read, which returns the row the caller gets. The
+//! stored secret is read only when that write did not apply (a conflict, or a racing "latest").
 
 use compact_str::CompactString;
 use deadpool_postgres::ClientWrapper;
 use tokio_postgres::Row;
 
-use super::error::{is_unique_violation, map, parse};
+use super::error::{map, parse};
 use super::writer::PgTx;
 use crate::store::{
     AuditAction, Category, MetaPatch, Millis, NewAudit, Owner, Reseal, Scope, SecretFilter, SecretRow, SecretWrite,
@@ -160,110 +162,65 @@ pub(super) async fn deliverable(
         .collect()
 }
 
+/// A check-and-set write: one statement when the stored version is the expected one (the
+/// common case); a stored secret is read only to tell the caller what it conflicts with.
 pub(super) async fn write_secret(tx: &mut PgTx, w: SecretWrite, audit: NewAudit) -> StoreResult<SecretRow> {
-    let stored = stored_secret(tx, &w).await?;
-    let current = stored.as_ref().map(|s| s.version);
-    // The same version of another secret of that name (deleted and created again meanwhile)
-    // is a change too: the value was sealed for the one that was read.
-    if current != w.expected || stored.as_ref().is_some_and(|s| s.identity != w.identity) {
+    check_new_version(&w)?;
+    let Some(row) = put_secret(tx, &w).await? else {
+        // The stored version is not the expected one, or it is, of another secret of that name
+        // (deleted and created again meanwhile): the value was sealed for the one that was read.
+        let current = stored_secret(tx, &w).await?.map(|s| s.version);
         return Err(StoreError::Conflict { current });
-    }
-    put_secret(tx, stored, w, audit).await
+    };
+    tx.append_audit(audit).await?;
+    Ok(row)
 }
 
-/// The unconditional write: on top of the version stored now, read in the same transaction as
-/// the write, which holds the audit chain's lock, so that no other writer can come in between.
+/// The unconditional write: on top of the version stored now. It is tried as the vault read it
+/// (one statement); when another writer got in since, the stored secret is read and the write
+/// goes after it, in the same transaction, which holds the audit chain's lock, so that no other
+/// writer can come in between the read and the write.
 pub(super) async fn write_secret_latest(
     tx: &mut PgTx,
     mut w: SecretWrite,
     reseal: Reseal,
     mut audit: NewAudit,
 ) -> StoreResult<(SecretRow, bool)> {
-    let stored = stored_secret(tx, &w).await?;
-    let current = stored.as_ref().map(|s| s.version);
-    let identity = match &stored {
-        Some(s) => s.identity.clone(),
-        // Created here, though the vault saw a secret that is gone now: a new secret, so a new
-        // identity (the one read belonged to the deleted one).
-        None if w.expected.is_some() => crate::crypto::new_identity(),
-        None => w.identity.clone(),
+    check_new_version(&w)?;
+    let (row, created) = match put_secret(tx, &w).await? {
+        Some(row) => (row, w.expected.is_none()),
+        None => {
+            let stored = stored_secret(tx, &w).await?;
+            let identity = match &stored {
+                Some(s) => s.identity.clone(),
+                // Created here, though the vault saw a secret that is gone now: a new secret, so
+                // a new identity (the one read belonged to the deleted one).
+                None if w.expected.is_some() => crate::crypto::new_identity(),
+                None => w.identity.clone(),
+            };
+            // Write the version after theirs, of the secret as it is now.
+            w.expected = stored.as_ref().map(|s| s.version);
+            w.new_version = w.expected.map_or(1, |v| v + 1);
+            w.sealed = reseal(&identity, w.new_version);
+            w.identity = identity;
+            let row = put_secret(tx, &w).await?.ok_or_else(|| {
+                // Read under the lock every writer holds to its commit: it cannot have changed.
+                StoreError::Backend("the secret changed under the audit chain's lock".into())
+            })?;
+            (row, stored.is_none())
+        }
     };
-    if current != w.expected || identity != w.identity {
-        // Another writer got in after the vault read: write the version after theirs, of the
-        // secret as it is now.
-        w.expected = current;
-        w.new_version = current.map_or(1, |v| v + 1);
-        w.sealed = reseal(&identity, w.new_version);
-        w.identity = identity;
-    }
     audit.version = Some(w.new_version);
-    audit.action = if stored.is_some() {
-        AuditAction::Rotate
-    } else {
+    audit.action = if created {
         AuditAction::Create
+    } else {
+        AuditAction::Rotate
     };
-    let created = stored.is_none();
-    let row = put_secret(tx, stored, w, audit).await?;
+    tx.append_audit(audit).await?;
     Ok((row, created))
 }
 
-/// A secret as stored now, read in the writing transaction: what a write settles against. The
-/// metadata is not read: the write's statement keeps what is stored where the write leaves a
-/// field out.
-struct Stored {
-    id: i64,
-    version: i64,
-    identity: String,
-}
-
-async fn stored_secret(tx: &PgTx, w: &SecretWrite) -> StoreResult<Option<Stored>> {
-    let c = tx.client();
-    let st = c
-        .prepare_cached("SELECT id, version, uid FROM secrets WHERE owner_id = $1 AND name = $2")
-        .await
-        .map_err(map)?;
-    let Some(r) = c.query_opt(&st, &[&w.owner.db_id(), &w.name]).await.map_err(map)? else {
-        return Ok(None);
-    };
-    Ok(Some(Stored {
-        id: r.try_get(0).map_err(map)?,
-        version: r.try_get(1).map_err(map)?,
-        identity: r.try_get(2).map_err(map)?,
-    }))
-}
-
-/// Creates a secret and its first version in one statement. (The version row's foreign key is
-/// checked at the statement's end, when the secret's row is there.)
-const CREATE_SECRET: &str = concat!(
-    "WITH s AS (INSERT INTO secrets (owner_id, name, category, scope, description, revealable, version, \
-     preview, created_at, created_by, uid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *), \
-     v AS (INSERT INTO secret_versions (secret_id, version, sealed, preview, created_at, created_by) \
-     SELECT s.id, s.version, $12::text, s.preview, s.created_at, s.created_by FROM s) \
-     SELECT ",
-    secret_columns!(),
-    " FROM s"
-);
-
-/// Rotates a secret: its row, the new version row and the pruning, in one statement. A field the
-/// write leaves out (NULL) keeps what is stored; `revealable` only ever goes from true to false.
-const ROTATE_SECRET: &str = concat!(
-    "WITH s AS (UPDATE secrets SET category = COALESCE($2::text, category), scope = COALESCE($3::text, scope), \
-     description = CASE WHEN $4::boolean THEN $5::text ELSE description END, revealable = revealable AND $6::boolean, \
-     version = $7, preview = $8, rotated_at = $9, rotated_by = $10 WHERE id = $1 RETURNING *), \
-     v AS (INSERT INTO secret_versions (secret_id, version, sealed, preview, created_at, created_by) \
-     SELECT s.id, s.version, $11::text, s.preview, s.rotated_at, s.rotated_by FROM s), \
-     pruned AS (DELETE FROM secret_versions WHERE secret_id = $1 AND version < $12) \
-     SELECT ",
-    secret_columns!(),
-    " FROM s"
-);
-
-/// Writes `w` over `stored` (read in this transaction, and `w.expected` matches its version): the
-/// secret's row, the version row, the pruning and the audit record. The metadata `w` leaves out
-/// is what is stored now, not what the vault read before (a concurrent edit is kept), and a
-/// write-only secret stays write-only whatever the write says: the vault refuses to make it
-/// revealable, and a write that raced with the edit making it write-only must not undo it.
-async fn put_secret(tx: &mut PgTx, stored: Option<Stored>, w: SecretWrite, audit: NewAudit) -> StoreResult<SecretRow> {
+fn check_new_version(w: &SecretWrite) -> StoreResult<()> {
     if w.new_version != w.expected.map_or(1, |v| v + 1) {
         return Err(StoreError::Backend(format!(
             "bug: a write from version {:?} must create version {}, not {}",
@@ -272,16 +229,80 @@ async fn put_secret(tx: &mut PgTx, stored: Option<Stored>, w: SecretWrite, audit
             w.new_version
         )));
     }
+    Ok(())
+}
+
+/// A secret as stored now, read in the writing transaction: what a write that did not apply
+/// settles against.
+struct Stored {
+    version: i64,
+    identity: String,
+}
+
+async fn stored_secret(tx: &PgTx, w: &SecretWrite) -> StoreResult<Option<Stored>> {
     let c = tx.client();
-    let written = match stored {
+    let st = c
+        .prepare_cached("SELECT version, uid FROM secrets WHERE owner_id = $1 AND name = $2")
+        .await
+        .map_err(map)?;
+    let Some(r) = c.query_opt(&st, &[&w.owner.db_id(), &w.name]).await.map_err(map)? else {
+        return Ok(None);
+    };
+    Ok(Some(Stored {
+        version: r.try_get(0).map_err(map)?,
+        identity: r.try_get(1).map_err(map)?,
+    }))
+}
+
+/// Creates a secret and its first version in one statement, if the name is free. (The version
+/// row's foreign key is checked at the statement's end, when the secret's row is there.) Not
+/// `ON CONFLICT DO NOTHING`, which draws an id even when it inserts nothing: ids stay dense, as
+/// SQLite's are.
+const CREATE_SECRET: &str = concat!(
+    "WITH s AS (INSERT INTO secrets (owner_id, name, category, scope, description, revealable, version, \
+     preview, created_at, created_by, uid) SELECT $1::bigint, $2::text, $3::text, $4::text, $5::text, \
+     $6::boolean, $7::bigint, $8::text, $9::bigint, $10::text, $11::text \
+     WHERE NOT EXISTS (SELECT 1 FROM secrets WHERE owner_id = $1 AND name = $2) RETURNING *), \
+     v AS (INSERT INTO secret_versions (secret_id, version, sealed, preview, created_at, created_by) \
+     SELECT s.id, s.version, $12::text, s.preview, s.created_at, s.created_by FROM s) \
+     SELECT ",
+    secret_columns!(),
+    " FROM s"
+);
+
+/// Rotates a secret if it is still at the expected version and identity: its row, the new
+/// version row and the pruning, in one statement. A field the write leaves out (NULL) keeps what
+/// is stored; `revealable` only ever goes from true to false.
+const ROTATE_SECRET: &str = concat!(
+    "WITH s AS (UPDATE secrets SET category = COALESCE($5::text, category), scope = COALESCE($6::text, scope), \
+     description = CASE WHEN $7::boolean THEN $8::text ELSE description END, revealable = revealable AND $9::boolean, \
+     version = $10, preview = $11, rotated_at = $12, rotated_by = $13 \
+     WHERE owner_id = $1 AND name = $2 AND version = $3 AND uid = $4 RETURNING *), \
+     v AS (INSERT INTO secret_versions (secret_id, version, sealed, preview, created_at, created_by) \
+     SELECT s.id, s.version, $14::text, s.preview, s.rotated_at, s.rotated_by FROM s), \
+     pruned AS (DELETE FROM secret_versions WHERE secret_id IN (SELECT id FROM s) AND version < $15) \
+     SELECT ",
+    secret_columns!(),
+    " FROM s"
+);
+
+/// Writes `w` if the stored secret is the one it expects (`w.expected`, and `w.identity` for a
+/// rotation): the secret's row, the version row and the pruning, in one statement. `None` when
+/// it is not (nothing written). The metadata `w` leaves out is what is stored now, not what the
+/// vault read before (a concurrent edit is kept), and a write-only secret stays write-only
+/// whatever the write says: the vault refuses to make it revealable, and a write that raced with
+/// the edit making it write-only must not undo it. The caller appends the audit record.
+async fn put_secret(tx: &PgTx, w: &SecretWrite) -> StoreResult<Option<SecretRow>> {
+    let c = tx.client();
+    let row = match w.expected {
         // A create is version 1: nothing to prune.
         None => {
             let category = w.category.unwrap_or_default();
             let scope = w.scope.unwrap_or_default();
-            let description = w.description.flatten();
+            let description = w.description.clone().flatten();
             let revealable = w.revealable.unwrap_or(true);
             let st = c.prepare_cached(CREATE_SECRET).await.map_err(map)?;
-            c.query_one(
+            c.query_opt(
                 &st,
                 &[
                     &w.owner.db_id(),
@@ -300,7 +321,7 @@ async fn put_secret(tx: &mut PgTx, stored: Option<Stored>, w: SecretWrite, audit
             )
             .await
         }
-        Some(s) => {
+        Some(expected) => {
             // Keep the newest `max_versions` (at least the current one).
             let oldest_kept = w.new_version - i64::from(w.max_versions.max(1)) + 1;
             let (set_description, description) = match &w.description {
@@ -308,10 +329,13 @@ async fn put_secret(tx: &mut PgTx, stored: Option<Stored>, w: SecretWrite, audit
                 None => (false, None),
             };
             let st = c.prepare_cached(ROTATE_SECRET).await.map_err(map)?;
-            c.query_one(
+            c.query_opt(
                 &st,
                 &[
-                    &s.id,
+                    &w.owner.db_id(),
+                    &w.name,
+                    &expected,
+                    &w.identity,
                     &w.category.map(Category::as_str),
                     &w.scope.map(Scope::as_str),
                     &set_description,
@@ -328,19 +352,7 @@ async fn put_secret(tx: &mut PgTx, stored: Option<Stored>, w: SecretWrite, audit
             .await
         }
     };
-    let row = written.map_err(|e| {
-        // Every writer holds the audit chain's lock from its read of the stored secret to its
-        // commit, so a name taken in between is not expected; if it ever is, reading again
-        // (the caller's retry) sees the secret.
-        if is_unique_violation(&e, "secrets_owner_id_name_key") {
-            StoreError::Busy
-        } else {
-            map(e)
-        }
-    })?;
-    let row = secret_row(&row)?;
-    tx.append_audit(audit).await?;
-    Ok(row)
+    row.map_err(map)?.as_ref().map(secret_row).transpose()
 }
 
 /// A metadata edit in one statement: a field the patch leaves out (NULL) keeps what is stored,

@@ -30,7 +30,13 @@ pub(super) async fn org(c: &ClientWrapper) -> StoreResult<Option<OrgRow>> {
     }))
 }
 
-pub(super) async fn init(tx: &mut PgTx, org_name: &str, admin: &str, token: NewToken, at: Millis) -> StoreResult<UserRow> {
+pub(super) async fn init(
+    tx: &mut PgTx,
+    org_name: &str,
+    admin: &str,
+    token: NewToken,
+    at: Millis,
+) -> StoreResult<UserRow> {
     let c = tx.client();
     if org(c).await?.is_some() {
         return Err(StoreError::AlreadyInitialised);
@@ -58,11 +64,7 @@ pub(super) async fn update_org(tx: &mut PgTx, members_can_reveal: bool, audit: N
         .prepare_cached("UPDATE org SET members_can_reveal = $1 WHERE id = 1")
         .await
         .map_err(map)?;
-    let changed = tx
-        .client()
-        .execute(&st, &[&members_can_reveal])
-        .await
-        .map_err(map)?;
+    let changed = tx.client().execute(&st, &[&members_can_reveal]).await.map_err(map)?;
     if changed == 0 {
         return Err(StoreError::NotInitialised);
     }
@@ -88,20 +90,23 @@ pub(super) async fn create_user(
 }
 
 async fn insert_user(c: &ClientWrapper, name: &str, role: Role, at: Millis) -> StoreResult<UserRow> {
+    // Checked first rather than left to the unique constraint: a failed INSERT would still draw an
+    // id from the identity, and the next user would get a later id than under SQLite. (The check
+    // cannot race: every write holds the audit chain's lock.)
+    if user_by_name(c, name).await?.is_some() {
+        return Err(StoreError::AlreadyExists(name.to_owned()));
+    }
     let st = c
         .prepare_cached("INSERT INTO users (name, role, created_at) VALUES ($1, $2, $3) RETURNING id")
         .await
         .map_err(map)?;
-    let row = c
-        .query_one(&st, &[&name, &role.as_str(), &at])
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e, "users_name_key") {
-                StoreError::AlreadyExists(name.to_owned())
-            } else {
-                map(e)
-            }
-        })?;
+    let row = c.query_one(&st, &[&name, &role.as_str(), &at]).await.map_err(|e| {
+        if is_unique_violation(&e, "users_name_key") {
+            StoreError::AlreadyExists(name.to_owned())
+        } else {
+            map(e)
+        }
+    })?;
     Ok(UserRow {
         id: row.try_get(0).map_err(map)?,
         name: name.to_owned(),
@@ -224,11 +229,7 @@ async fn other_active_admins(c: &ClientWrapper, except: i64) -> StoreResult<i64>
         )
         .await
         .map_err(map)?;
-    c.query_one(&st, &[&except])
-        .await
-        .map_err(map)?
-        .try_get(0)
-        .map_err(map)
+    c.query_one(&st, &[&except]).await.map_err(map)?.try_get(0).map_err(map)
 }
 
 /// A user from the columns `id, name, role, created_at, disabled`, starting at column `at`.

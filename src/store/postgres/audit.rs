@@ -9,7 +9,8 @@ use super::error::{map, parse};
 use super::writer::PgTx;
 use crate::api::AUDIT_DEFAULT_LIMIT;
 use crate::store::{
-    AuditFilter, AuditRow, ChainKeyRecord, GENESIS_HASH, NewAudit, StoreError, StoreResult, legacy_link_hash,
+    AuditAction, AuditFilter, AuditRow, ChainKeyRecord, GENESIS_HASH, NewAudit, StoreError, StoreResult,
+    legacy_link_hash,
 };
 
 /// Events read per batch while checking a legacy chain before keying it.
@@ -58,7 +59,7 @@ pub(super) async fn list_audit(c: &ClientWrapper, filter: &AuditFilter) -> Store
     // Only the conditions in use go into the statement, so the planner can pick the matching
     // index; the text is built from fixed fragments and numbered parameters, every value is bound.
     const CONDITIONS: [&str; 4] = ["actor = $", "secret = $", "action = $", "id < $"];
-    let action = filter.action.map(|a| a.as_str());
+    let action = filter.action.map(AuditAction::as_str);
     let limit = i64::from(if filter.limit == 0 {
         AUDIT_DEFAULT_LIMIT
     } else {
@@ -93,10 +94,7 @@ pub(super) async fn audit_range(c: &ClientWrapper, after_id: i64, limit: u32) ->
         .prepare_cached(&format!("{AUDIT_SELECT} WHERE id > $1 ORDER BY id LIMIT $2"))
         .await
         .map_err(map)?;
-    let rows = c
-        .query(&st, &[&after_id, &i64::from(limit)])
-        .await
-        .map_err(map)?;
+    let rows = c.query(&st, &[&after_id, &i64::from(limit)]).await.map_err(map)?;
     rows.iter().map(audit_row).collect()
 }
 

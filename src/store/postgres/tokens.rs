@@ -1,5 +1,8 @@
 //! Tokens (their hashes, lineage and use) and enrolment codes: the queries behind those `Store`
 //! methods, a port of `sqlite/tokens.rs`. Neither a token nor a code is ever stored, only its hash.
+//!
+//! Token ids are ordered `COLLATE "C"` (bytewise, as SQLite orders them): the column has the
+//! cluster's collation, which could order ties on `created_at` differently.
 
 use deadpool_postgres::ClientWrapper;
 use tokio_postgres::Row;
@@ -85,7 +88,7 @@ pub(super) async fn insert_token(c: &ClientWrapper, t: &NewToken) -> StoreResult
 pub(super) async fn list_tokens(c: &ClientWrapper, user_id: i64) -> StoreResult<Vec<TokenRow>> {
     let st = c
         .prepare_cached(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.user_id = $1 ORDER BY t.created_at, t.id"
+            "SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.user_id = $1 ORDER BY t.created_at, t.id COLLATE \"C\""
         ))
         .await
         .map_err(map)?;
@@ -118,7 +121,7 @@ pub(super) async fn revoke_token(
                 UNION SELECT t.id FROM tokens t JOIN tree ON t.parent_id = tree.id
              )
              SELECT t.id FROM tokens t JOIN tree ON t.id = tree.id
-             WHERE t.revoked_at IS NULL ORDER BY t.created_at, t.id",
+             WHERE t.revoked_at IS NULL ORDER BY t.created_at, t.id COLLATE \"C\"",
         )
         .await
         .map_err(map)?;
@@ -132,7 +135,7 @@ pub(super) async fn revoke_user_tokens(tx: &mut PgTx, user_id: i64, audit: NewAu
     let st = c
         .prepare_cached(
             "SELECT id FROM tokens WHERE user_id = $1 AND revoked_at IS NULL \
-             AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at, id",
+             AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at, id COLLATE \"C\"",
         )
         .await
         .map_err(map)?;

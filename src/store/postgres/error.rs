@@ -1,4 +1,3 @@
-#![allow(dead_code)] // STUB period: removed once the query modules use every helper.
 //! Maps PostgreSQL errors onto `StoreError`.
 //!
 //! Messages carry the server's short message and its SQLSTATE, never its DETAIL: PostgreSQL puts

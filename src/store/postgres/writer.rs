@@ -57,7 +57,6 @@ pub(super) type JobFuture<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> +
 
 impl PgTx {
     /// The connection, inside the batch's transaction and the job's savepoint.
-    #[allow(dead_code)] // STUB period: the query modules use it.
     pub(super) fn client(&self) -> &ClientWrapper {
         &self.client
     }

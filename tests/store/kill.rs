@@ -55,7 +55,13 @@ async fn kill_a_writer(test_name: &str, db: &Db) {
         .unwrap();
 
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", test_name, "--nocapture", "--test-threads=1", "--include-ignored"])
+        .args([
+            "--exact",
+            test_name,
+            "--nocapture",
+            "--test-threads=1",
+            "--include-ignored",
+        ])
         .env(CRASH_DB, &db.url)
         .stdout(Stdio::piped())
         .spawn()

@@ -65,7 +65,7 @@ async fn load(
                         .lock()
                         .unwrap()
                         .entry((name.to_owned(), r.version))
-                        .or_default() += 1
+                        .or_default() += 1;
                 }
                 Err(_) if may_die => return,
                 Err(e) => panic!("a reveal through replica {replica} failed: {e}"),

@@ -42,7 +42,9 @@ pub struct EventStream {
 
 impl std::fmt::Debug for EventStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventStream").field("base", &self.base).finish_non_exhaustive()
+        f.debug_struct("EventStream")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
     }
 }
 
@@ -192,11 +194,14 @@ impl Parser {
             return;
         }
         match event.as_str() {
-            EVENT_SECRET => self.ready.push_back(
-                serde_json::from_str(&data)
-                    .map(ServerEvent::Secret)
-                    .map_err(|e| not_sse(&format!("a `secret` event that does not decode ({:?} error)", e.classify()))),
-            ),
+            EVENT_SECRET => self
+                .ready
+                .push_back(serde_json::from_str(&data).map(ServerEvent::Secret).map_err(|e| {
+                    not_sse(&format!(
+                        "a `secret` event that does not decode ({:?} error)",
+                        e.classify()
+                    ))
+                })),
             EVENT_RESYNC => self.ready.push_back(Ok(ServerEvent::Resync)),
             _ => {}
         }
@@ -231,7 +236,8 @@ mod tests {
 
     #[test]
     fn reads_events_across_chunks_and_line_ends() {
-        let whole = format!(": subscribed\n\nevent: secret\ndata: {SECRET}\n\n: keep-alive\n\nevent: resync\ndata: {{}}\n\n");
+        let whole =
+            format!(": subscribed\n\nevent: secret\ndata: {SECRET}\n\n: keep-alive\n\nevent: resync\ndata: {{}}\n\n");
         let expected = parse(&[whole.as_bytes()]);
         assert_eq!(expected.len(), 2);
         assert!(matches!(&expected[0], ServerEvent::Secret(e) if e.name == "A" && e.version == Some(2)));

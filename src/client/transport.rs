@@ -153,10 +153,14 @@ impl VaultClient {
         if resp.status().is_success() {
             Ok(resp)
         } else {
-            Err(self.read_answer(resp).await.err().unwrap_or_else(|| ClientError::Server {
-                status: 0,
-                message: "an error answer that reads as a success".into(),
-            }))
+            Err(self
+                .read_answer(resp)
+                .await
+                .err()
+                .unwrap_or_else(|| ClientError::Server {
+                    status: 0,
+                    message: "an error answer that reads as a success".into(),
+                }))
         }
     }
 

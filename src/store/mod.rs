@@ -243,7 +243,10 @@ pub trait Store: Send + Sync + 'static {
     /// this process, is not heard); PostgreSQL those of every replica of the database. A receiver
     /// that falls behind gets `RecvError::Lagged`: changes were dropped, and it must re-read the
     /// state it cares about rather than trust what it has. A notification is a hint to re-read,
-    /// never the data itself.
+    /// never the data itself. A backend that may have missed changes itself (PostgreSQL, once
+    /// its listening connection is restored) drops its sender for a new one: its receivers get
+    /// `RecvError::Closed`, subscribe again, and re-read. A receiver that is closed at once means
+    /// nothing will be heard.
     fn changes(&self) -> tokio::sync::broadcast::Receiver<SecretChange>;
 
     /// Adds the backend's own series (group commit, connection pool) to the server's `/metrics`

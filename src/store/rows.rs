@@ -262,7 +262,11 @@ pub struct SecretChange {
 impl SecretChange {
     /// The change a create or rotation made (`created` tells which).
     pub fn written(row: &SecretRow, created: bool, at: Millis) -> SecretChange {
-        let action = if created { AuditAction::Create } else { AuditAction::Rotate };
+        let action = if created {
+            AuditAction::Create
+        } else {
+            AuditAction::Rotate
+        };
         SecretChange::of_row(row, action, at)
     }
 

@@ -75,18 +75,29 @@ async fn subscribers_hear_the_changes_they_may_see_and_never_a_value() {
     let admin = v.admin();
     let (bob, bob_token) = v.user("bob", Role::Member).await;
     let (carol, _) = v.user("carol", Role::Member).await;
-    admin.upsert_secret(&org_upsert("SHARED", "shared-value-one")).await.unwrap();
+    admin
+        .upsert_secret(&org_upsert("SHARED", "shared-value-one"))
+        .await
+        .unwrap();
 
     let mut bob_events = bob.events().await.unwrap();
     let mut admin_events = admin.events().await.unwrap();
     let mut raw = RawStream::open(&v, &bob_token).await;
 
     // Another user's private secret: heard by nobody else, an admin included.
-    carol.upsert_secret(&upsert("CAROL_ONLY", "carol-private-value")).await.unwrap();
+    carol
+        .upsert_secret(&upsert("CAROL_ONLY", "carol-private-value"))
+        .await
+        .unwrap();
     // A rotation of the org's secret by another user.
-    admin.upsert_secret(&org_upsert("SHARED", "shared-value-two")).await.unwrap();
+    admin
+        .upsert_secret(&org_upsert("SHARED", "shared-value-two"))
+        .await
+        .unwrap();
     // Bob's own private secret: heard by bob only.
-    bob.upsert_secret(&upsert("BOB_OWN", "bob-private-value")).await.unwrap();
+    bob.upsert_secret(&upsert("BOB_OWN", "bob-private-value"))
+        .await
+        .unwrap();
     let describe = PatchSecret {
         description: Some("the shared one".into()),
         ..Default::default()
@@ -97,7 +108,10 @@ async fn subscribers_hear_the_changes_they_may_see_and_never_a_value() {
     let e = next_event(&mut bob_events).await;
     assert!(is(&e, "SHARED", Visibility::Org, AuditAction::Rotate, Some(2)), "{e:?}");
     let e = next_event(&mut bob_events).await;
-    assert!(is(&e, "BOB_OWN", Visibility::User, AuditAction::Create, Some(1)), "{e:?}");
+    assert!(
+        is(&e, "BOB_OWN", Visibility::User, AuditAction::Create, Some(1)),
+        "{e:?}"
+    );
     let e = next_event(&mut bob_events).await;
     assert!(is(&e, "SHARED", Visibility::Org, AuditAction::Update, Some(2)), "{e:?}");
     let e = next_event(&mut bob_events).await;

@@ -27,8 +27,8 @@ use crate::server::deadlines::LongLived;
 use crate::server::error::ApiError;
 use crate::server::extract::{Authed, bearer_hash};
 use crate::server::openapi::AuthedErrors;
-use crate::store::{Millis, Owner, SecretChange};
-use crate::vault::{Caller, Origin, millis_to_datetime};
+use crate::store::{Millis, SecretChange};
+use crate::vault::{Caller, Origin};
 
 /// How often a quiet stream sends a comment: proxies and clients see a live connection, and the
 /// token is checked again.
@@ -44,7 +44,11 @@ pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(15);
         description = "A Server-Sent Events stream: `event: secret` with a SecretEvent as `data`, `event: resync` with `{}`, and keep-alive comments"),
         AuthedErrors),
     security(("bearer" = [])))]
-pub async fn events(State(s): State<AppState>, Authed(caller): Authed, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn events(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     // `Authed` has just accepted this header: it is there.
     let Some(hash) = bearer_hash(&headers) else {
         return Err(ApiError::from(crate::vault::VaultError::Unauthorized(
@@ -53,7 +57,7 @@ pub async fn events(State(s): State<AppState>, Authed(caller): Authed, headers: 
     };
     // Subscribed before the answer's head goes out: a client that has the head hears every change
     // committed after it.
-    let changes = s.vault.store().changes();
+    let changes = s.vault.subscribe_changes();
     let expiry = caller.token_expires_at.map(|at| until(at, s.vault.now_millis()));
     let mut keep_alive = tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
     keep_alive.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -128,7 +132,9 @@ impl Subscription {
                     return Some(Bytes::from_static(b": keep-alive\n\n"));
                 }
                 Wake::Change(Ok(change)) => {
-                    let Some(event) = self.visible(change) else { continue };
+                    let Some(event) = self.state.vault.change_event(&self.caller, change) else {
+                        continue;
+                    };
                     self.still_authenticated().await?;
                     return Some(frame(EVENT_SECRET, &serde_json::to_string(&event).ok()?));
                 }
@@ -136,25 +142,20 @@ impl Subscription {
                     self.still_authenticated().await?;
                     return Some(frame(EVENT_RESYNC, "{}"));
                 }
-                // The store is gone: the server is stopping.
-                Wake::Change(Err(RecvError::Closed)) => return None,
+                // The backend lost track of changes (PostgreSQL: its listening connection was
+                // restored) and started a new channel: changes in between may be missed.
+                Wake::Change(Err(RecvError::Closed)) => {
+                    let fresh = self.state.vault.subscribe_changes();
+                    if fresh.is_closed() {
+                        // No new channel: nothing more will be heard here.
+                        return None;
+                    }
+                    self.changes = fresh;
+                    self.still_authenticated().await?;
+                    return Some(frame(EVENT_RESYNC, "{}"));
+                }
             }
         }
-    }
-
-    /// The event for `change` if the caller may see it: the org's secrets and its own, by the
-    /// rule of the default listing (an admin does not see other users' private names either).
-    fn visible(&self, change: SecretChange) -> Option<SecretEvent> {
-        if change.owner != Owner::Org && change.owner != Owner::User(self.caller.user.id) {
-            return None;
-        }
-        Some(SecretEvent {
-            name: change.name,
-            visibility: change.owner.visibility(),
-            version: change.version,
-            action: change.action,
-            at: millis_to_datetime(change.at),
-        })
     }
 
     /// `Some(())` while the stream's token still authenticates (not revoked, not expired, its user

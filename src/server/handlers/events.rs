@@ -35,8 +35,8 @@ use crate::vault::{Caller, Origin};
 pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// A Server-Sent Events stream (`text/event-stream`) of the changes to the secrets the caller can
-/// see (the org's and its own; an admin's too: another user's private secrets never appear), after
-/// they are committed. Event `secret` carries a `SecretEvent`; event `resync` (data `{}`) says
+/// see (the org's and its own; never another user's private secret, an admin's stream included),
+/// after they are committed. Event `secret` carries a `SecretEvent`; event `resync` (data `{}`) says
 /// changes were missed: re-list. A comment every 15 s keeps the connection alive. The stream ends
 /// when the token expires or stops authenticating. Never a value.
 #[utoipa::path(get, path = "/v1/events", tag = "secrets",

@@ -4,6 +4,7 @@
 
 mod audit;
 mod error;
+mod events;
 mod json_integer;
 mod secret;
 mod secret_serde;
@@ -13,6 +14,7 @@ pub mod validate;
 
 pub use audit::*;
 pub use error::*;
+pub use events::*;
 pub use secret::*;
 pub use users::*;
 

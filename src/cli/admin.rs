@@ -158,7 +158,7 @@ pub async fn run(args: AdminArgs) -> Result<()> {
             }
             println!(
                 "migrated to {}: audit chain verified on both sides, {} event(s)",
-                crate::store::postgres::connect::redacted(&to),
+                report.target,
                 report.events
             );
             if let Some((id, hash)) = report.head {

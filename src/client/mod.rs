@@ -6,6 +6,7 @@
 
 mod endpoints;
 mod error;
+mod events;
 mod stream_decode;
 mod transport;
 
@@ -22,6 +23,7 @@ use secrecy::SecretString;
 // The classification lives in `api` so that `tui::app`, which may not import `client`, shares it.
 pub use crate::api::FailureClass;
 pub use error::{ClientError, ClientResult};
+pub use events::{EventStream, ServerEvent};
 
 /// Which program is calling; sent as the User-Agent so the audit log tells a TUI reveal from a
 /// script's.
@@ -81,6 +83,8 @@ struct Inner {
     /// `base` as shown to users: no trailing slash.
     base_str: String,
     token: Option<SecretString>,
+    /// `ClientOptions::timeout`, for the calls that set their own (`events`).
+    timeout: Duration,
 }
 
 impl fmt::Debug for VaultClient {
@@ -130,6 +134,7 @@ impl VaultClient {
                 base,
                 base_str,
                 token,
+                timeout: opts.timeout,
             }),
         })
     }

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
-use reqwest::{Method, Response, StatusCode, Url};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
+use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -132,7 +132,40 @@ impl VaultClient {
 
     /// Sends one request; a redirect is refused with the address to use instead.
     async fn send(&self, method: Method, url: Url, body: Option<&[u8]>, auth: Auth) -> ClientResult<Response> {
-        let base = &self.inner.base_str;
+        let req = self.request(method, url, body, auth)?;
+        self.dispatch(req).await
+    }
+
+    /// A GET whose answer is a stream that lasts (`/v1/events`): the whole-request timeout would
+    /// cut it, so only the connection and the answer's head are held to it; the caller bounds the
+    /// quiet between chunks itself. A non-2xx answer becomes its error.
+    pub(super) async fn send_long_lived(&self, url: Url) -> ClientResult<Response> {
+        // reqwest's sleep saturates a duration this long to "never".
+        let req = self
+            .request(Method::GET, url, None, Auth::Token)?
+            .header(ACCEPT, "text/event-stream")
+            .timeout(Duration::MAX);
+        let resp = tokio::time::timeout(self.inner.timeout, self.dispatch(req))
+            .await
+            .map_err(|_| ClientError::Timeout {
+                url: self.inner.base_str.clone(),
+            })??;
+        if resp.status().is_success() {
+            Ok(resp)
+        } else {
+            Err(self
+                .read_answer(resp)
+                .await
+                .err()
+                .unwrap_or_else(|| ClientError::Server {
+                    status: 0,
+                    message: "an error answer that reads as a success".into(),
+                }))
+        }
+    }
+
+    /// A request with the bearer header (for `Auth::Token`) and a JSON body, not sent yet.
+    fn request(&self, method: Method, url: Url, body: Option<&[u8]>, auth: Auth) -> ClientResult<RequestBuilder> {
         let mut req = self.inner.http.request(method, url);
         if auth == Auth::Token
             && let Some(token) = &self.inner.token
@@ -146,6 +179,12 @@ impl VaultClient {
         if let Some(bytes) = body {
             req = req.header(CONTENT_TYPE, "application/json").body(bytes.to_vec());
         }
+        Ok(req)
+    }
+
+    /// Sends a request; a redirect is refused with the address to use instead.
+    async fn dispatch(&self, req: RequestBuilder) -> ClientResult<Response> {
+        let base = &self.inner.base_str;
         let resp = req.send().await.map_err(|e| ClientError::from_transport(base, &e))?;
         let status = resp.status();
         if status.is_redirection() {

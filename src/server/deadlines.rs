@@ -13,6 +13,12 @@
 //! | `Idle` | a byte of the next request arrives | from the end of the last answer: `idle_timeout` |
 //! | `Handling` | the handler answers | none here: `limit_time` answers 503 after `request_timeout` |
 //! | `Answering` | the answer is written out (hyper's buffer flushed) | `request_timeout` without the client taking a byte of it |
+//!
+//! A long-lived answer (the event stream of `GET /v1/events`) marks itself with [`LongLived`]: it
+//! is written for as long as it lasts, so no total time can bound it; it writes at least every
+//! `quiet`, and the connection is closed once the socket has taken nothing for `request_timeout`
+//! past that (a client that stopped reading). It keeps its connection, and its place under the
+//! connection cap, while it lasts.
 
 use std::io;
 use std::pin::Pin;
@@ -46,7 +52,16 @@ enum Phase {
     Answering {
         progress: Instant,
         handed_over: bool,
+        /// How long the socket may take nothing: `request_timeout`, more for a [`LongLived`] answer.
+        patience: Duration,
     },
+}
+
+/// A response extension: this answer's body is a stream that lasts (Server-Sent Events), writing
+/// something at least every `quiet`. See the module doc.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LongLived {
+    pub quiet: Duration,
 }
 
 /// One connection's phase, shared by its socket, its service and its task.
@@ -83,7 +98,7 @@ impl ConnWatch {
             Phase::Head { since } => Some(since + l.header_read_timeout),
             Phase::Idle { since } => Some(since + l.idle_timeout),
             Phase::Handling => None,
-            Phase::Answering { progress, .. } => Some(progress + l.request_timeout),
+            Phase::Answering { progress, patience, .. } => Some(progress + patience),
         }
     }
 
@@ -142,9 +157,15 @@ pub(super) struct RequestGuard(Arc<ConnWatch>);
 impl RequestGuard {
     /// The handler has answered; hyper now writes the answer, with `body` holding this guard.
     pub(super) fn answering(self, res: Response) -> Response {
+        let timeout = self.0.limits.request_timeout;
+        let patience = res
+            .extensions()
+            .get::<LongLived>()
+            .map_or(timeout, |long| timeout + long.quiet);
         self.0.set(Phase::Answering {
             progress: Instant::now(),
             handed_over: false,
+            patience,
         });
         res.map(|inner| Body::new(GuardedBody { inner, _guard: self }))
     }
@@ -156,9 +177,10 @@ impl Drop for RequestGuard {
         let mut phase = watch.phase.lock().unwrap_or_else(PoisonError::into_inner);
         *phase = match *phase {
             // hyper has the whole body; it may still be writing it (see `flushed`).
-            Phase::Answering { progress, .. } => Phase::Answering {
+            Phase::Answering { progress, patience, .. } => Phase::Answering {
                 progress,
                 handed_over: true,
+                patience,
             },
             // No answer (the connection is going away): nothing more to wait for.
             _ => Phase::Idle { since: Instant::now() },

@@ -15,7 +15,7 @@ use serde_path_to_error::Segment;
 use super::error::ApiError;
 use super::{AppState, ratelimit};
 use crate::api::ErrorCode;
-use crate::crypto::hash_token;
+use crate::crypto::{TokenHash, hash_token};
 use crate::store::Millis;
 use crate::vault::{Caller, Origin, VaultError};
 
@@ -160,12 +160,7 @@ impl FromRequestParts<AppState> for Authed {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let ClientOrigin { addr, client } = ClientOrigin::of(parts);
-        let hash = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(|t| hash_token(&SecretString::from(t.trim().to_owned())));
+        let hash = bearer_hash(&parts.headers);
         let now = state.vault.now_millis();
         let limited = state.auth_failures.retry_after(addr, now);
         if let Some(secs) = limited
@@ -191,6 +186,16 @@ impl FromRequestParts<AppState> for Authed {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// The hash of the request's bearer token, if it sends one: what authentication looks up. A
+/// handler that authenticates again later (an event stream re-checks its token) hashes it here too.
+pub fn bearer_hash(headers: &HeaderMap) -> Option<TokenHash> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|t| hash_token(&SecretString::from(t.trim().to_owned())))
 }
 
 /// Where an unauthenticated request comes from: the client address the failed-authentication

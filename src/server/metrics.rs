@@ -36,6 +36,7 @@ const ROUTES: &[&str] = &[
     "/v1/secrets/{name}/reveal",
     "/v1/secrets/{name}/versions",
     "/v1/env",
+    "/v1/events",
     "/v1/audit",
     "/v1/org",
     "/v1/users",

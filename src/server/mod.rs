@@ -110,6 +110,9 @@ pub(crate) struct AppState {
     pub auth_failures: Arc<ratelimit::AuthFailures>,
     pub known_tokens: Arc<ratelimit::KnownTokens>,
     pub metrics: Arc<metrics::Metrics>,
+    /// Set at shutdown: the event streams (`GET /v1/events`), which would otherwise last until
+    /// their tokens expire, end then, so that shutdown does not wait out the request timeout.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// A server running in this process.
@@ -165,6 +168,7 @@ async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
         auth_failures: Arc::new(ratelimit::AuthFailures::new(config.auth_failure_limit)),
         known_tokens: Arc::default(),
         metrics,
+        stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
     })
 }
 
@@ -240,8 +244,10 @@ async fn run(
             },
         ))
     });
+    let stopping = Arc::clone(&state.stopping);
     listen::serve(routes::router(state), listener, limits, tls, async move {
         shutdown.await;
+        stopping.send_replace(true);
         let _ = stop_metrics.send(());
     })
     .await;

@@ -15,7 +15,7 @@ use utoipa::openapi::{
 };
 use utoipa::{IntoResponses, Modify, OpenApi, ToResponse, ToSchema};
 
-use super::handlers::{identity, secrets, users, values};
+use super::handlers::{events, identity, secrets, users, values};
 use crate::api::ErrorBody;
 
 #[derive(OpenApi)]
@@ -28,7 +28,7 @@ use crate::api::ErrorBody;
         users::revoke_user_tokens, users::revoke_user_token, users::enroll,
         identity::audit,
         secrets::list, secrets::upsert, secrets::get_one, secrets::patch, secrets::remove, secrets::versions,
-        values::reveal, values::env,
+        values::reveal, values::env, events::events,
     ),
     components(schemas(ErrorBody), responses(
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PayloadTooLarge, Unprocessable, RateLimited,

@@ -10,7 +10,7 @@ use axum::routing::{delete, get, patch, post};
 
 use super::AppState;
 use super::error::ApiError;
-use super::handlers::{identity, secrets, users, values};
+use super::handlers::{events, identity, secrets, users, values};
 use crate::api::MAX_BODY_BYTES;
 
 pub(crate) fn router(state: AppState) -> Router {
@@ -26,6 +26,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/secrets/{name}/reveal", post(values::reveal))
         .route("/v1/secrets/{name}/versions", get(secrets::versions))
         .route("/v1/env", post(values::env))
+        .route("/v1/events", get(events::events))
         .route("/v1/audit", get(identity::audit))
         .route("/v1/org", get(identity::org).patch(identity::patch_org))
         .route("/v1/users", get(users::list_users).post(users::create_user))

@@ -22,6 +22,10 @@ pub use store_metrics::{PoolMetrics, WriterMetrics};
 
 use crate::crypto::TokenHash;
 
+/// Changes buffered per subscriber before the slowest one lags (and is told to re-read): a burst
+/// of this many writes between two reads of a stream.
+pub const CHANGES_CAPACITY: usize = 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Check-and-set failed: the stored version (None: no such secret) is not the expected one.
@@ -228,6 +232,22 @@ pub trait Store: Send + Sync + 'static {
     fn use_audit_chain(&self, chain: AuditChain) -> StoreResult<()>;
     /// The chain given to `use_audit_chain`, if any.
     fn audit_chain(&self) -> Option<&AuditChain>;
+
+    // ---- change events (`GET /v1/events`) ----
+
+    /// A subscription to the secret changes (create, rotate, metadata update, delete) committed
+    /// from now on, each delivered after its transaction has committed. Never a value.
+    ///
+    /// Which writers it hears is the backend's: SQLite announces the changes made through this
+    /// store (one process serves a SQLite vault: another `SqliteStore` on the same file, even in
+    /// this process, is not heard); PostgreSQL those of every replica of the database. A receiver
+    /// that falls behind gets `RecvError::Lagged`: changes were dropped, and it must re-read the
+    /// state it cares about rather than trust what it has. A notification is a hint to re-read,
+    /// never the data itself. A backend that may have missed changes itself (PostgreSQL, once
+    /// its listening connection is restored) drops its sender for a new one: its receivers get
+    /// `RecvError::Closed`, subscribe again, and re-read. A receiver that is closed at once means
+    /// nothing will be heard.
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<SecretChange>;
 
     /// Adds the backend's own series (group commit, connection pool) to the server's `/metrics`
     /// registry; see docs/ARCHITECTURE.md, "Metrics". None by default.

@@ -246,6 +246,56 @@ pub struct SecretFilter {
     pub scope: Option<Scope>,
 }
 
+/// A committed change to a secret, as `Store::changes` announces it: which secret, what happened
+/// and when. Never a value, a preview or sealed text: subscribers are told to re-read, not fed data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretChange {
+    pub owner: Owner,
+    pub name: String,
+    /// The version now current; `None` after a delete.
+    pub version: Option<i64>,
+    /// `Create`, `Rotate`, `Update` (metadata only) or `Delete`.
+    pub action: AuditAction,
+    pub at: Millis,
+}
+
+impl SecretChange {
+    /// The change a create or rotation made (`created` tells which).
+    pub fn written(row: &SecretRow, created: bool, at: Millis) -> SecretChange {
+        let action = if created {
+            AuditAction::Create
+        } else {
+            AuditAction::Rotate
+        };
+        SecretChange::of_row(row, action, at)
+    }
+
+    /// The change to the metadata (not the value) of `row`.
+    pub fn updated(row: &SecretRow, at: Millis) -> SecretChange {
+        SecretChange::of_row(row, AuditAction::Update, at)
+    }
+
+    pub fn deleted(owner: Owner, name: &str, at: Millis) -> SecretChange {
+        SecretChange {
+            owner,
+            name: name.to_owned(),
+            version: None,
+            action: AuditAction::Delete,
+            at,
+        }
+    }
+
+    fn of_row(row: &SecretRow, action: AuditAction, at: Millis) -> SecretChange {
+        SecretChange {
+            owner: row.owner,
+            name: row.name.to_string(),
+            version: Some(row.version),
+            action,
+            at,
+        }
+    }
+}
+
 /// An audit record: who did what to which secret, when, and how it went. The vault fills one in and
 /// hands it to the store with the change it describes; the store appends it as an [`AuditRow`].
 #[derive(Debug, Clone, PartialEq, Eq)]

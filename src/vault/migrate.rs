@@ -15,6 +15,8 @@ use crate::store::postgres::import::{CopyReport, copy_from_sqlite};
 /// What was copied, and the verified chain head both sides share (`None`: no event yet).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrateReport {
+    /// The target's URL with its password replaced: what may be printed.
+    pub target: String,
     pub copied: CopyReport,
     pub events: u64,
     pub head: Option<(i64, [u8; 32])>,
@@ -63,6 +65,7 @@ pub async fn migrate_sqlite_to_postgres(from: &str, to: &str, keyring: &Keyring)
         )));
     }
     Ok(MigrateReport {
+        target: crate::store::postgres::connect::redacted(to),
         copied,
         events: after.events,
         head: after.head,

@@ -10,6 +10,7 @@ mod audit_chain;
 mod clock;
 mod convert;
 mod error;
+mod events;
 mod identity;
 mod migrate;
 pub mod policy;

@@ -13,6 +13,7 @@ mod auth_limits;
 mod connections;
 mod crypto_at_rest;
 mod env;
+mod events;
 mod health;
 mod hot_secret;
 mod limits;

@@ -10,6 +10,7 @@ mod backends;
 mod fixtures;
 
 mod audit_log;
+mod changes;
 mod concurrency;
 mod edits;
 mod kill;
@@ -81,6 +82,12 @@ macro_rules! every_chapter {
             $(#[$attr])*
             async fn reopen_keeps_everything() {
                 crate::reopen::chapter(&backends::$backend()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            $(#[$attr])*
+            async fn change_events_after_commit() {
+                crate::changes::chapter(&backends::$backend()).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]

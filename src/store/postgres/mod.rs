@@ -34,6 +34,8 @@ pub struct PgStore {
     read_metrics: PoolMetrics,
     /// Set once by `use_audit_chain`; the writer task reads it for every append.
     links: Arc<OnceLock<AuditChain>>,
+    // LISTEN/NOTIFY: the coordinator wires it (issue 11 item 3).
+    changes: tokio::sync::broadcast::Sender<SecretChange>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -62,6 +64,7 @@ impl PgStore {
             readers,
             read_metrics,
             links,
+            changes: tokio::sync::broadcast::Sender::new(CHANGES_CAPACITY),
         })
     }
 
@@ -75,6 +78,11 @@ impl PgStore {
 impl Store for PgStore {
     fn healthy(&self) -> bool {
         self.writer.is_running()
+    }
+
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<SecretChange> {
+        // LISTEN/NOTIFY: the coordinator wires it (issue 11 item 3).
+        self.changes.subscribe()
     }
 
     async fn init(&self, org: &str, admin: &str, token: NewToken, at: Millis) -> StoreResult<UserRow> {

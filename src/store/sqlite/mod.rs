@@ -5,6 +5,9 @@
 //! beside it (`reader.rs`): point lookups on the calling task, longer reads on blocking threads. Several processes may open the same file:
 //! SQLite's locks (waited on for `schema::BUSY_TIMEOUT`) serialise their writers, and each
 //! transaction re-reads the audit chain's tail.
+//!
+//! Change events (`Store::changes`) are in-process: a SQLite vault is served by one process, and
+//! each `SqliteStore` hears only the writes made through itself.
 
 mod accounts;
 mod audit;
@@ -34,6 +37,9 @@ pub struct SqliteStore {
     readers: Arc<ReadPool>,
     /// Set once by `use_audit_chain`; the writer thread reads it for every batch.
     links: Arc<OnceLock<AuditChain>>,
+    /// `Store::changes`: in-process only. Published once the writer has committed, so that a
+    /// subscriber that re-reads on an event sees the change.
+    changes: tokio::sync::broadcast::Sender<SecretChange>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -43,6 +49,11 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Announces a committed change. No subscriber is not an error: nobody is listening.
+    fn announce(&self, change: SecretChange) {
+        let _ = self.changes.send(change);
+    }
+
     /// Opens (creating if needed) the database file at `path`, what follows `sqlite://`. The
     /// directory must exist. Applies the embedded migrations.
     pub async fn open(path: &str) -> StoreResult<SqliteStore> {
@@ -56,6 +67,7 @@ impl SqliteStore {
             writer: Writer::start(conn, Arc::clone(&links))?,
             readers: ReadPool::new(path),
             links,
+            changes: tokio::sync::broadcast::Sender::new(CHANGES_CAPACITY),
         })
     }
 }
@@ -182,9 +194,13 @@ impl Store for SqliteStore {
     }
 
     async fn write_secret(&self, write: SecretWrite, audit: NewAudit) -> StoreResult<SecretRow> {
-        self.writer
+        let (created, at) = (write.expected.is_none(), audit.at);
+        let row = self
+            .writer
             .write(move |tx| secrets::write_secret(tx, write, audit))
-            .await
+            .await?;
+        self.announce(SecretChange::written(&row, created, at));
+        Ok(row)
     }
 
     async fn write_secret_latest(
@@ -193,9 +209,13 @@ impl Store for SqliteStore {
         reseal: Reseal,
         audit: NewAudit,
     ) -> StoreResult<(SecretRow, bool)> {
-        self.writer
+        let at = audit.at;
+        let (row, created) = self
+            .writer
             .write(move |tx| secrets::write_secret_latest(tx, write, reseal, audit))
-            .await
+            .await?;
+        self.announce(SecretChange::written(&row, created, at));
+        Ok((row, created))
     }
 
     async fn update_secret(
@@ -205,17 +225,22 @@ impl Store for SqliteStore {
         patch: MetaPatch,
         audit: NewAudit,
     ) -> StoreResult<SecretRow> {
-        let name = name.to_owned();
-        self.writer
+        let (name, at) = (name.to_owned(), audit.at);
+        let row = self
+            .writer
             .write(move |tx| secrets::update_secret(tx, owner, &name, patch, audit))
-            .await
+            .await?;
+        self.announce(SecretChange::updated(&row, at));
+        Ok(row)
     }
 
     async fn delete_secret(&self, owner: Owner, name: &str, audit: NewAudit) -> StoreResult<()> {
-        let name = name.to_owned();
+        let (owned, at) = (name.to_owned(), audit.at);
         self.writer
-            .write(move |tx| secrets::delete_secret(tx, owner, &name, audit))
-            .await
+            .write(move |tx| secrets::delete_secret(tx, owner, &owned, audit))
+            .await?;
+        self.announce(SecretChange::deleted(owner, name, at));
+        Ok(())
     }
 
     async fn versions(&self, secret_id: i64) -> StoreResult<Vec<VersionRow>> {
@@ -281,6 +306,10 @@ impl Store for SqliteStore {
 
     fn audit_chain(&self) -> Option<&AuditChain> {
         self.links.get()
+    }
+
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<SecretChange> {
+        self.changes.subscribe()
     }
 
     fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {

@@ -223,3 +223,79 @@ async fn two_replicas_lose_nothing_acknowledged_when_one_is_killed() {
         String::from_utf8_lossy(&verify.stderr)
     );
 }
+
+/// The next event of `stream`, within a bound against a hung test (never a timing assertion).
+async fn next_event(stream: &mut vaultty::client::EventStream) -> vaultty::client::ServerEvent {
+    tokio::time::timeout(Duration::from_secs(20), stream.next())
+        .await
+        .expect("no event arrived")
+        .expect("the stream ended")
+        .unwrap()
+}
+
+/// The next secret event, skipping resyncs.
+async fn next_change(stream: &mut vaultty::client::EventStream) -> vaultty::api::SecretEvent {
+    loop {
+        if let vaultty::client::ServerEvent::Secret(e) = next_event(stream).await {
+            return e;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: export VAULTTY_TEST_POSTGRES_URL=$(bash .ci/postgres.sh)"]
+async fn a_change_through_one_replica_reaches_the_other_replicas_subscribers_even_after_it_lost_its_listener() {
+    let db = PgDatabase::create();
+    let token: SecretString = vaultty::vault::admin_init(&db.url, &keyring(&[KEY]), "acme", "alice")
+        .await
+        .unwrap();
+    let flags = ["--listen", "127.0.0.1:0"];
+    let a = Served::start_on(&db.url, &flags);
+    let b = Served::start_on(&db.url, &flags);
+    let client = |url: &str| VaultClient::new(url, Some(token.clone()), ClientOptions::default()).unwrap();
+    let (through_a, through_b) = (client(&a.url), client(&b.url));
+    let mut heard_on_b = through_b.events().await.unwrap();
+
+    through_a.upsert_secret(&org_write("SHARED", "v1-value")).await.unwrap();
+    let e = next_change(&mut heard_on_b).await;
+    assert_eq!(
+        (e.name.as_str(), e.version, e.action),
+        ("SHARED", Some(1), AuditAction::Create)
+    );
+    through_a.upsert_secret(&org_write("SHARED", "v2-value")).await.unwrap();
+    let e = next_change(&mut heard_on_b).await;
+    assert_eq!(
+        (e.name.as_str(), e.version, e.action),
+        ("SHARED", Some(2), AuditAction::Rotate)
+    );
+
+    // B's listening connection dies (a database restart, a network cut): its subscribers are told
+    // to re-read, and once it listens again the next change through A reaches them.
+    db.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query = 'LISTEN vaultty_changes'",
+    );
+    assert!(matches!(
+        next_event(&mut heard_on_b).await,
+        vaultty::client::ServerEvent::Resync
+    ));
+    // Rotate until B has listened again and hears one (each rotation is a new version).
+    let mut version = 2;
+    let heard = loop {
+        version += 1;
+        through_a
+            .upsert_secret(&org_write("SHARED", &format!("v{version}-value")))
+            .await
+            .unwrap();
+        match tokio::time::timeout(Duration::from_millis(500), heard_on_b.next()).await {
+            Ok(Some(Ok(vaultty::client::ServerEvent::Secret(e)))) => break e,
+            Ok(Some(Ok(vaultty::client::ServerEvent::Resync))) | Err(_) => {}
+            other => panic!("the stream broke: {other:?}"),
+        }
+        assert!(version < 200, "B never heard a change again");
+    };
+    assert_eq!(heard.name, "SHARED");
+    assert!(heard.version >= Some(3), "{heard:?}");
+    let raw = format!("{heard:?}");
+    assert!(!raw.contains("-value"), "an event carries no value: {raw}");
+}

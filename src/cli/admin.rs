@@ -158,8 +158,7 @@ pub async fn run(args: AdminArgs) -> Result<()> {
             }
             println!(
                 "migrated to {}: audit chain verified on both sides, {} event(s)",
-                report.target,
-                report.events
+                report.target, report.events
             );
             if let Some((id, hash)) = report.head {
                 println!("head {}", Head { id, hash });

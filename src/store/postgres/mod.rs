@@ -11,6 +11,7 @@
 
 mod accounts;
 mod audit;
+mod changes;
 pub mod connect;
 mod error;
 pub mod import;
@@ -34,8 +35,8 @@ pub struct PgStore {
     read_metrics: PoolMetrics,
     /// Set once by `use_audit_chain`; the writer task reads it for every append.
     links: Arc<OnceLock<AuditChain>>,
-    // LISTEN/NOTIFY: the coordinator wires it (issue 11 item 3).
-    changes: tokio::sync::broadcast::Sender<SecretChange>,
+    /// `Store::changes`: every replica's, heard through LISTEN/NOTIFY (`changes.rs`).
+    changes: changes::Listener,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -57,14 +58,15 @@ impl PgStore {
         schema::migrate(&mut first).await?;
         drop(first);
         // The writer's own pool of one: a batch never waits behind reads for a connection.
-        let writes = connect::pool(config, 1, None)?;
+        let writes = connect::pool(config.clone(), 1, None)?;
+        let changes = changes::Listener::start(config, readers.clone()).await?;
         let links = Arc::new(OnceLock::new());
         Ok(PgStore {
             writer: Writer::start(writes, read_metrics.clone(), Arc::clone(&links)),
             readers,
             read_metrics,
             links,
-            changes: tokio::sync::broadcast::Sender::new(CHANGES_CAPACITY),
+            changes,
         })
     }
 
@@ -81,7 +83,6 @@ impl Store for PgStore {
     }
 
     fn changes(&self) -> tokio::sync::broadcast::Receiver<SecretChange> {
-        // LISTEN/NOTIFY: the coordinator wires it (issue 11 item 3).
         self.changes.subscribe()
     }
 
@@ -192,9 +193,19 @@ impl Store for PgStore {
         secrets::list_secrets(&*self.read().await?, filter).await
     }
 
+    // The four writes that change a secret send their change's hint in their own transaction
+    // (`changes.rs`): it goes out if and only if the change commits.
+
     async fn write_secret(&self, write: SecretWrite, audit: NewAudit) -> StoreResult<SecretRow> {
+        let (created, at) = (write.expected.is_none(), audit.at);
         self.writer
-            .write(move |tx| Box::pin(secrets::write_secret(tx, write, audit)))
+            .write(move |tx| {
+                Box::pin(async move {
+                    let row = secrets::write_secret(tx, write, audit).await?;
+                    changes::notify(tx, &SecretChange::written(&row, created, at)).await?;
+                    Ok(row)
+                })
+            })
             .await
     }
 
@@ -204,8 +215,15 @@ impl Store for PgStore {
         reseal: Reseal,
         audit: NewAudit,
     ) -> StoreResult<(SecretRow, bool)> {
+        let at = audit.at;
         self.writer
-            .write(move |tx| Box::pin(secrets::write_secret_latest(tx, write, reseal, audit)))
+            .write(move |tx| {
+                Box::pin(async move {
+                    let (row, created) = secrets::write_secret_latest(tx, write, reseal, audit).await?;
+                    changes::notify(tx, &SecretChange::written(&row, created, at)).await?;
+                    Ok((row, created))
+                })
+            })
             .await
     }
 
@@ -216,16 +234,27 @@ impl Store for PgStore {
         patch: MetaPatch,
         audit: NewAudit,
     ) -> StoreResult<SecretRow> {
-        let name = name.to_owned();
+        let (name, at) = (name.to_owned(), audit.at);
         self.writer
-            .write(move |tx| Box::pin(async move { secrets::update_secret(tx, owner, &name, patch, audit).await }))
+            .write(move |tx| {
+                Box::pin(async move {
+                    let row = secrets::update_secret(tx, owner, &name, patch, audit).await?;
+                    changes::notify(tx, &SecretChange::updated(&row, at)).await?;
+                    Ok(row)
+                })
+            })
             .await
     }
 
     async fn delete_secret(&self, owner: Owner, name: &str, audit: NewAudit) -> StoreResult<()> {
-        let name = name.to_owned();
+        let (name, at) = (name.to_owned(), audit.at);
         self.writer
-            .write(move |tx| Box::pin(async move { secrets::delete_secret(tx, owner, &name, audit).await }))
+            .write(move |tx| {
+                Box::pin(async move {
+                    secrets::delete_secret(tx, owner, &name, audit).await?;
+                    changes::notify(tx, &SecretChange::deleted(owner, &name, at)).await
+                })
+            })
             .await
     }
 

@@ -97,6 +97,30 @@ pub(super) fn pool(config: tokio_postgres::Config, size: usize, wait: Option<Dur
         .map_err(|e| StoreError::Backend(format!("cannot make the PostgreSQL pool: {e}")))
 }
 
+/// How long a batch waits for the audit chain's lock (held by another replica's batch) before it
+/// fails `Busy` (503, "try again"): a replica that hangs while holding it must not stall the
+/// others' writes for longer.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long PostgreSQL lets a session sit idle inside a transaction before ending it, and with it
+/// its locks: a replica frozen mid-batch (stopped, partitioned away) releases the chain's lock.
+const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(30);
+
+/// The writer's pool: one connection, with `LOCK_TIMEOUT` and `IDLE_IN_TRANSACTION` set for it.
+pub(super) fn writer_pool(mut config: tokio_postgres::Config) -> StoreResult<Pool> {
+    let ours = format!(
+        "-c lock_timeout={} -c idle_in_transaction_session_timeout={}",
+        LOCK_TIMEOUT.as_millis(),
+        IDLE_IN_TRANSACTION.as_millis()
+    );
+    let options = match config.get_options() {
+        Some(given) if !given.trim().is_empty() => format!("{given} {ours}"),
+        _ => ours,
+    };
+    config.options(options);
+    pool(config, 1, None)
+}
+
 /// The read pool, with `WAIT`.
 pub(super) fn read_pool(config: tokio_postgres::Config) -> StoreResult<Pool> {
     pool(config, READERS, Some(WAIT))

@@ -58,7 +58,7 @@ impl PgStore {
         schema::migrate(&mut first).await?;
         drop(first);
         // The writer's own pool of one: a batch never waits behind reads for a connection.
-        let writes = connect::pool(config.clone(), 1, None)?;
+        let writes = connect::writer_pool(config.clone())?;
         let changes = changes::Listener::start(config, readers.clone()).await?;
         let links = Arc::new(OnceLock::new());
         Ok(PgStore {

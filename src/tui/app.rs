@@ -16,6 +16,7 @@ mod action_table;
 mod filter;
 mod keys;
 mod list;
+mod live;
 mod main_keys;
 mod messages;
 mod pending;
@@ -44,8 +45,9 @@ pub use crate::tui::popups::{
 pub use accounts::{Accounts, Loaded, descendants};
 pub use action_table::{ActionTable, Handler, Row, Show, TextHandler, TextKey};
 pub use list::{CategoryTab, Counts, ScopeTab, SecretList, SortKey, Tabs, VisibilityFilter, is_stale};
+pub use live::{Live, LiveState, QUIET_WINDOW};
 pub use messages::{
-    AccountOp, AccountOutcome, CallError, ClearResult, Command, CopyInfo, Msg, Pasted, Reply, RevealPurpose,
+    AccountOp, AccountOutcome, CallError, ClearResult, Command, CopyInfo, LiveEvent, Msg, Pasted, Reply, RevealPurpose,
     UserChange, WriteOp,
 };
 pub use pending::{ConfirmKeys, PendingAction, Seen};
@@ -145,6 +147,8 @@ pub struct App {
     pub now: OffsetDateTime,
     pub view: View,
     pub session: Session,
+    /// The subscription to changes: on, off (and why), and the reads it asked for.
+    pub live: Live,
     pub list: SecretList,
     pub versions: Versions,
     pub audit: AuditLog,
@@ -169,6 +173,7 @@ impl App {
                 ..View::default()
             },
             session: Session::default(),
+            live: Live::default(),
             list: SecretList::default(),
             versions: Versions::default(),
             audit: AuditLog::default(),
@@ -181,11 +186,12 @@ impl App {
         }
     }
 
-    /// The first commands: who am I, and the list.
+    /// The first commands: who am I, the list, and the subscription to changes.
     pub fn start(&mut self) -> Vec<Command> {
         let mut out = Vec::new();
         self.issue(&mut out, Command::LoadMe);
         self.load_secrets(&mut out);
+        self.issue(&mut out, Command::Subscribe);
         out
     }
 
@@ -210,7 +216,8 @@ impl App {
     }
 
     /// When the loop must wake even if nothing else happens: the next countdown second, the
-    /// spinner's next frame, a retry, the periodic refresh, a status message expiring.
+    /// spinner's next frame, a retry, the periodic refresh, a live update's read, a status
+    /// message expiring.
     pub fn next_wakeup(&self) -> Option<OffsetDateTime> {
         let second = self.now + time::Duration::seconds(1);
         let mut at: Option<OffsetDateTime> = None;
@@ -228,6 +235,9 @@ impl App {
             consider(o.retry_at.min(second));
         }
         if let Some(t) = self.session.next_refresh {
+            consider(t);
+        }
+        if let Some(t) = self.live.next_due() {
             consider(t);
         }
         if let Some(t) = self.status.as_ref().and_then(|s| s.until) {

@@ -95,6 +95,11 @@ pub struct AppConfig {
     /// Why nothing can be copied (clipboard off, or none available), if so: said before a copy
     /// would reveal the value for nothing.
     pub no_clipboard: Option<String>,
+    /// Whether to subscribe to changes (`GET /v1/events`). Not for the local vault: its server
+    /// lives in this process and hears only this process's writes, so a `vaultty secret rotate`
+    /// in another shell (another process, another server) would never be heard; the periodic
+    /// refresh covers it, and the status line says that instead of "live".
+    pub live_updates: bool,
 }
 
 /// Which pane fills the main area.
@@ -191,7 +196,7 @@ impl App {
         let mut out = Vec::new();
         self.issue(&mut out, Command::LoadMe);
         self.load_secrets(&mut out);
-        self.issue(&mut out, Command::Subscribe);
+        self.subscribe(&mut out);
         out
     }
 
@@ -246,6 +251,15 @@ impl App {
         // Relative times ("5m ago") move on at least once a minute.
         consider(self.now + time::Duration::seconds(60));
         at
+    }
+
+    /// Starts the subscription to changes, where there is one to have.
+    pub(crate) fn subscribe(&mut self, out: &mut Vec<Command>) {
+        if self.config.live_updates {
+            self.issue(out, Command::Subscribe);
+        } else {
+            self.live.state = LiveState::NotOffered;
+        }
     }
 
     /// Sends a command, counting calls for the spinner.

@@ -265,7 +265,9 @@ fn the_status_line_says_live_and_falls_back_to_the_refresh_when_the_stream_is_do
     assert!(status_line(&s).ends_with("live"), "{s}");
 
     let cmds = send(&mut app, stream_down("connection refused"));
-    assert!(cmds.is_empty(), "the task reconnects by itself: {cmds:?}");
+    // The task reconnects by itself; the list is read at once (is the server there at all?).
+    assert!(matches!(&cmds[..], [Command::LoadSecrets]), "{cmds:?}");
+    send(&mut app, Reply::Secrets(Ok(secrets())));
     assert!(matches!(app.live.state, LiveState::Off { .. }));
     let s = screen(&app, 80, 24);
     let line = status_line(&s);
@@ -280,8 +282,9 @@ fn the_status_line_says_live_and_falls_back_to_the_refresh_when_the_stream_is_do
 
     // Reconnected: live again, and the list read again for what was missed.
     tick(&mut app, next + Duration::seconds(30));
-    send(&mut app, stream_down("connection refused"));
+    let cmds = send(&mut app, stream_down("connection refused"));
     assert!(app.status.is_none(), "a failed reconnection is not said again");
+    assert!(cmds.is_empty(), "nor the list read again: {cmds:?}");
     let cmds = send(&mut app, Reply::Live(LiveEvent::Up));
     assert!(cmds.iter().any(|c| matches!(c, Command::LoadSecrets)), "{cmds:?}");
     assert!(status_line(&screen(&app, 80, 24)).ends_with("live"));
@@ -335,4 +338,20 @@ fn stream_down(why: &str) -> Reply {
 fn status_line(screen: &str) -> String {
     let lines: Vec<&str> = screen.lines().collect();
     lines[lines.len() - 2].trim_matches('"').trim_end().to_owned()
+}
+
+#[test]
+fn the_local_vault_does_not_subscribe_and_says_it_refreshes() {
+    // Its server lives in this process: another process's writes would never be heard.
+    let mut cfg = config();
+    cfg.live_updates = false;
+    let mut app = App::new(cfg, vaultty::tui::keymap::Keymap::defaults().unwrap(), T0);
+    let cmds = app.start();
+    assert!(!cmds.iter().any(|c| matches!(c, Command::Subscribe)), "{cmds:?}");
+    send(&mut app, Reply::Me(Ok(me(vaultty::api::Role::Admin))));
+    send(&mut app, Reply::Secrets(Ok(secrets())));
+    assert_eq!(app.live.state, LiveState::NotOffered);
+    let s = screen(&app, 80, 24);
+    assert!(status_line(&s).ends_with("   refreshing every 60s"), "{s}");
+    assert!(!s.contains("live"), "{s}");
 }

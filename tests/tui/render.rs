@@ -315,6 +315,8 @@ fn live_updates_on_and_off() {
             retry_in: Some(std::time::Duration::from_secs(2)),
         }),
     );
+    // The list is read at once when the stream goes down.
+    send(&mut app, Reply::Secrets(Ok(secrets())));
     snap("live_down", &app);
     tick(&mut app, at(30));
     snap("live_off", &app);

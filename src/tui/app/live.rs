@@ -27,6 +27,9 @@ pub enum LiveState {
     #[default]
     Connecting,
     On,
+    /// Not subscribed by design (the local vault, see `AppConfig::live_updates`): the periodic
+    /// refresh is what keeps the list current.
+    NotOffered,
     /// The stream is down (the reason, in the client's words); the task is trying again and the
     /// periodic refresh is what keeps the list current meanwhile.
     Off {
@@ -61,7 +64,9 @@ impl Live {
     /// The token stopped working: the subscription has stopped and pending reads are dropped
     /// (their commands with them); it starts again from scratch with access.
     pub(super) fn stop(&mut self) {
-        self.state = LiveState::Connecting;
+        if self.state != LiveState::NotOffered {
+            self.state = LiveState::Connecting;
+        }
         self.due.clear();
         self.reading.clear();
     }
@@ -112,11 +117,11 @@ impl App {
                     self.live.due.entry(key).or_insert(self.now + QUIET_WINDOW);
                 }
             }
-            LiveEvent::Down { error, .. } => self.live_down(error),
+            LiveEvent::Down { error, .. } => self.live_down(error, out),
         }
     }
 
-    fn live_down(&mut self, error: CallError) {
+    fn live_down(&mut self, error: CallError, out: &mut Vec<Command>) {
         if error.kind == FailureClass::Unauthorized {
             // The banner says it (`lose_access`); the task has stopped until access is back.
             return;
@@ -129,6 +134,10 @@ impl App {
         // already speaks for a server that is down.
         if !was_off && self.session.offline.is_none() {
             self.say(Tone::Info, format!("No live updates: {}", error.message));
+            // Changes from here on are not heard, and the stream often ends because the server
+            // went away: reading the list at once tells which (the unreachable banner) rather
+            // than at the next periodic refresh.
+            self.load_secrets(out);
         }
     }
 

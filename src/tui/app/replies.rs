@@ -26,7 +26,7 @@ fn dispatch(app: &mut App, reply: Reply, out: &mut Vec<Command>) {
                     if app.session.revoked.take().is_some() {
                         app.refresh(out);
                         // The subscription stopped at the 401; it starts again with access.
-                        app.issue(out, Command::Subscribe);
+                        app.subscribe(out);
                         app.say(Tone::Success, "Access restored: this token works again");
                     }
                 }

@@ -106,7 +106,8 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// "live" while changes arrive as they happen; otherwise that they do not and what keeps the
 /// list current instead, in the longest wording that fits `room`. Nothing while subscribing, or
-/// when the banner already says the token no longer works.
+/// when the banner already says the token no longer works. The local vault, which has no
+/// stream worth having, says only how often it refreshes.
 fn live_label(app: &App, room: usize) -> Option<String> {
     if app.session.revoked.is_some() {
         return None;
@@ -124,6 +125,9 @@ fn live_label(app: &App, room: usize) -> Option<String> {
             let key = app.keymap.hint(Context::Global, Action::Refresh);
             vec![format!("live updates off · {key} refreshes"), "live off".to_owned()]
         }
+        // The local vault: nothing is off, there is simply no stream to have.
+        LiveState::NotOffered if every > 0 => vec![format!("refreshing every {every}s"), format!("refresh {every}s")],
+        LiveState::NotOffered => return None,
     };
     wordings.into_iter().find(|t| t.chars().count() <= room)
 }

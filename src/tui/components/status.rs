@@ -114,7 +114,6 @@ fn live_label(app: &App, room: usize) -> Option<String> {
     }
     let every = app.config.tui.refresh_seconds;
     let wordings = match &app.live.state {
-        LiveState::Connecting => return None,
         LiveState::On => vec!["live".to_owned()],
         LiveState::Off { .. } if every > 0 => vec![
             format!("live updates off · refreshing every {every}s"),
@@ -127,7 +126,8 @@ fn live_label(app: &App, room: usize) -> Option<String> {
         }
         // The local vault: nothing is off, there is simply no stream to have.
         LiveState::NotOffered if every > 0 => vec![format!("refreshing every {every}s"), format!("refresh {every}s")],
-        LiveState::NotOffered => return None,
+        // Subscribing (nothing to say yet), or the local vault without a periodic refresh.
+        LiveState::Connecting | LiveState::NotOffered => return None,
     };
     wordings.into_iter().find(|t| t.chars().count() <= room)
 }

@@ -45,7 +45,7 @@ pub use crate::tui::popups::{
 pub use accounts::{Accounts, Loaded, descendants};
 pub use action_table::{ActionTable, Handler, Row, Show, TextHandler, TextKey};
 pub use list::{CategoryTab, Counts, ScopeTab, SecretList, SortKey, Tabs, VisibilityFilter, is_stale};
-pub use live::{Live, LiveState, QUIET_WINDOW};
+pub use live::{Live, LiveState, MAX_READS, QUIET_WINDOW};
 pub use messages::{
     AccountOp, AccountOutcome, CallError, ClearResult, Command, CopyInfo, LiveEvent, Msg, Pasted, Reply, RevealPurpose,
     UserChange, WriteOp,

@@ -355,3 +355,15 @@ fn the_local_vault_does_not_subscribe_and_says_it_refreshes() {
     assert!(status_line(&s).ends_with("   refreshing every 60s"), "{s}");
     assert!(!s.contains("live"), "{s}");
 }
+
+#[test]
+fn many_secrets_changed_at_once_are_re_listed_in_one_call() {
+    let mut app = live();
+    for i in 0..=vaultty::tui::app::MAX_READS {
+        send(&mut app, event(&format!("GEN_{i}"), true, AuditAction::Create, Some(1)));
+    }
+    let cmds = after_window(&mut app);
+    assert!(refetches(&cmds).is_empty(), "{cmds:?}");
+    assert!(matches!(&cmds[..], [Command::LoadSecrets]), "{cmds:?}");
+    assert!(!app.live.is_pending(&key("GEN_0", true)));
+}

@@ -5,7 +5,8 @@
 //! an open popup stay as they are; a deleted one loses its row; a resync, or subscribing again
 //! after a gap, re-lists. A burst of events for one secret becomes one read: the first event opens
 //! a short quiet window, and one that arrives while a read is in flight asks for one more read
-//! after it (the read in flight may have been answered before that change).
+//! after it (the read in flight may have been answered before that change). Many secrets at once
+//! are re-listed instead.
 //!
 //! Without the stream the periodic refresh goes on as before; the status line says which holds.
 
@@ -19,6 +20,11 @@ use crate::api::{AuditAction, SecretMeta, Visibility};
 /// How long events for one secret are gathered before it is read again: short enough to feel
 /// immediate, long enough to fold a script's burst of rotations into one read.
 pub const QUIET_WINDOW: Duration = Duration::milliseconds(150);
+
+/// More secrets than this due at once (a script rotating many) are re-listed in one call rather
+/// than read one by one: each read replaces a row, which at 100,000 rows under a time sort
+/// re-sorts the list.
+pub const MAX_READS: usize = 16;
 
 /// Whether changes arrive as they happen.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -155,6 +161,13 @@ impl App {
             .filter(|(_, at)| **at <= now)
             .map(|(k, _)| k.clone())
             .collect();
+        if ready.len() + self.live.reading.len() > MAX_READS {
+            for key in &ready {
+                self.live.due.remove(key);
+            }
+            self.load_secrets(out);
+            return;
+        }
         for key in ready {
             self.live.due.remove(&key);
             self.refetch(key, out);

@@ -367,3 +367,37 @@ fn many_secrets_changed_at_once_are_re_listed_in_one_call() {
     assert!(matches!(&cmds[..], [Command::LoadSecrets]), "{cmds:?}");
     assert!(!app.live.is_pending(&key("GEN_0", true)));
 }
+
+#[test]
+fn a_rotation_being_typed_is_told_that_the_secret_moved_on() {
+    let mut app = live();
+    select(&mut app, "GITHUB_TOKEN");
+    ch(&mut app, 'r');
+    assert!(matches!(app.popup, Some(Popup::Form(_))));
+    send(&mut app, event("GITHUB_TOKEN", false, AuditAction::Rotate, Some(4)));
+    after_window(&mut app);
+    send(
+        &mut app,
+        Reply::Refetched {
+            key: key("GITHUB_TOKEN", false),
+            result: Ok(fresh_row("GITHUB_TOKEN", 4)),
+        },
+    );
+    let Some(Popup::Form(f)) = &app.popup else {
+        panic!("the form stays open")
+    };
+    assert_eq!(
+        f.error.as_deref(),
+        Some("Changed elsewhere, now v4: writing will ask you to review against it")
+    );
+    let s = screen(&app, 80, 24);
+    assert!(flat_text(&s).contains("Changed elsewhere, now v4"), "{s}");
+}
+
+fn flat_text(screen: &str) -> String {
+    screen
+        .split(|c: char| c.is_whitespace() || "│┌┐└┘─\"".contains(c))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use time::{Duration, OffsetDateTime};
 
-use super::{App, CallError, Command, FailureClass, LiveEvent, Popup, SecretKey, Tone};
+use super::{App, CallError, Command, FailureClass, LiveEvent, Popup, Purpose, SecretKey, Tone};
 use crate::api::{AuditAction, SecretMeta, Visibility};
 
 /// How long events for one secret are gathered before it is read again: short enough to feel
@@ -215,6 +215,17 @@ impl App {
         }
         let old = self.list.find(key).map(|m| m.version);
         let version = meta.version;
+        // A rotation being typed replaces the version it opened on; its write will be refused
+        // (check-and-set) and the conflict dialog will offer to review against the new one: say
+        // so now, rather than only after the value is typed and reviewed.
+        if let Some(Popup::Form(f)) = &mut self.popup
+            && let Purpose::Rotate(t) = &f.purpose
+            && &t.key == key
+            && t.version != version
+        {
+            let warning = format!("Changed elsewhere, now v{version}: writing will ask you to review against it");
+            f.error = Some(warning);
+        }
         self.list.upsert(meta, false);
         if self
             .shown

@@ -18,6 +18,8 @@ mod fixtures;
 mod flows;
 #[path = "tui/flows_list.rs"]
 mod flows_list;
+#[path = "tui/flows_live.rs"]
+mod flows_live;
 #[path = "tui/flows_writes.rs"]
 mod flows_writes;
 #[path = "tui/render.rs"]

@@ -16,6 +16,7 @@ mod action_table;
 mod filter;
 mod keys;
 mod list;
+mod live;
 mod main_keys;
 mod messages;
 mod pending;
@@ -44,8 +45,9 @@ pub use crate::tui::popups::{
 pub use accounts::{Accounts, Loaded, descendants};
 pub use action_table::{ActionTable, Handler, Row, Show, TextHandler, TextKey};
 pub use list::{CategoryTab, Counts, ScopeTab, SecretList, SortKey, Tabs, VisibilityFilter, is_stale};
+pub use live::{Live, LiveState, MAX_READS, QUIET_WINDOW};
 pub use messages::{
-    AccountOp, AccountOutcome, CallError, ClearResult, Command, CopyInfo, Msg, Pasted, Reply, RevealPurpose,
+    AccountOp, AccountOutcome, CallError, ClearResult, Command, CopyInfo, LiveEvent, Msg, Pasted, Reply, RevealPurpose,
     UserChange, WriteOp,
 };
 pub use pending::{ConfirmKeys, PendingAction, Seen};
@@ -93,6 +95,11 @@ pub struct AppConfig {
     /// Why nothing can be copied (clipboard off, or none available), if so: said before a copy
     /// would reveal the value for nothing.
     pub no_clipboard: Option<String>,
+    /// Whether to subscribe to changes (`GET /v1/events`). Not for the local vault: its server
+    /// lives in this process and hears only this process's writes, so a `vaultty secret rotate`
+    /// in another shell (another process, another server) would never be heard; the periodic
+    /// refresh covers it, and the status line says that instead of "live".
+    pub live_updates: bool,
 }
 
 /// Which pane fills the main area.
@@ -145,6 +152,8 @@ pub struct App {
     pub now: OffsetDateTime,
     pub view: View,
     pub session: Session,
+    /// The subscription to changes: on, off (and why), and the reads it asked for.
+    pub live: Live,
     pub list: SecretList,
     pub versions: Versions,
     pub audit: AuditLog,
@@ -169,6 +178,7 @@ impl App {
                 ..View::default()
             },
             session: Session::default(),
+            live: Live::default(),
             list: SecretList::default(),
             versions: Versions::default(),
             audit: AuditLog::default(),
@@ -181,11 +191,12 @@ impl App {
         }
     }
 
-    /// The first commands: who am I, and the list.
+    /// The first commands: who am I, the list, and the subscription to changes.
     pub fn start(&mut self) -> Vec<Command> {
         let mut out = Vec::new();
         self.issue(&mut out, Command::LoadMe);
         self.load_secrets(&mut out);
+        self.subscribe(&mut out);
         out
     }
 
@@ -210,7 +221,8 @@ impl App {
     }
 
     /// When the loop must wake even if nothing else happens: the next countdown second, the
-    /// spinner's next frame, a retry, the periodic refresh, a status message expiring.
+    /// spinner's next frame, a retry, the periodic refresh, a live update's read, a status
+    /// message expiring.
     pub fn next_wakeup(&self) -> Option<OffsetDateTime> {
         let second = self.now + time::Duration::seconds(1);
         let mut at: Option<OffsetDateTime> = None;
@@ -230,12 +242,24 @@ impl App {
         if let Some(t) = self.session.next_refresh {
             consider(t);
         }
+        if let Some(t) = self.live.next_due() {
+            consider(t);
+        }
         if let Some(t) = self.status.as_ref().and_then(|s| s.until) {
             consider(t);
         }
         // Relative times ("5m ago") move on at least once a minute.
         consider(self.now + time::Duration::seconds(60));
         at
+    }
+
+    /// Starts the subscription to changes, where there is one to have.
+    pub(crate) fn subscribe(&mut self, out: &mut Vec<Command>) {
+        if self.config.live_updates {
+            self.issue(out, Command::Subscribe);
+        } else {
+            self.live.state = LiveState::NotOffered;
+        }
     }
 
     /// Sends a command, counting calls for the spinner.

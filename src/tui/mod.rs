@@ -63,6 +63,7 @@ pub async fn run_with(conn: &Connection, tui: TuiConfig, keymap: Keymap) -> colo
             server,
             no_color,
             no_clipboard,
+            live_updates: !matches!(conn.target, Target::Local { .. }),
         },
         keymap,
         OffsetDateTime::now_utc(),

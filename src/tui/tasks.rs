@@ -4,11 +4,17 @@
 //!
 //! The clipboard handle and the receipt of the last copy live here, so the app never holds a copy
 //! receipt or a clipboard: it decides *when* to clear, this decides *what* (the latest copy only).
+//!
+//! So does the one subscription to changes ([`subscription`]): a task of its own, stopped when a
+//! new one starts and when the app closes.
+
+mod subscription;
 
 use std::future::Future;
 
 use time::OffsetDateTime;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
 
 use super::app::{AccountOp, AccountOutcome, CallError, ClearResult, Command, CopyInfo, Msg, Reply, WriteOp};
 use super::config::ClipboardChoice;
@@ -25,6 +31,15 @@ pub struct Tasks {
     /// The clipboard, or why there is none (said when a copy is attempted).
     clipboard: Result<Clipboard, String>,
     receipt: Option<CopyReceipt>,
+    subscription: Option<JoinHandle<()>>,
+}
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        if let Some(task) = self.subscription.take() {
+            task.abort();
+        }
+    }
 }
 
 impl Tasks {
@@ -41,6 +56,7 @@ impl Tasks {
             tx,
             clipboard,
             receipt: None,
+            subscription: None,
         }
     }
 
@@ -81,6 +97,16 @@ impl Tasks {
                 let result = c.get_secret(&key.name, key.org).await.map_err(call_error);
                 Reply::Secret { key, result }
             }),
+            Command::Refetch(key) => self.spawn(async move {
+                let result = c.get_secret(&key.name, key.org).await.map_err(call_error);
+                Reply::Refetched { key, result }
+            }),
+            Command::Subscribe => {
+                if let Some(old) = self.subscription.take() {
+                    old.abort();
+                }
+                self.subscription = Some(tokio::spawn(subscription::follow(c, self.tx.clone())));
+            }
             Command::LoadVersions(key) => self.spawn(async move {
                 let result = c.versions(&key.name, key.org).await.map_err(call_error);
                 Reply::Versions { key, result }

@@ -17,6 +17,7 @@ use crate::common::TestVault;
 const BIN: &str = env!("CARGO_BIN_EXE_vaultty");
 const ANTHROPIC: &str = "sk-ant-api03-e2e-Q7wXr9TzL2mN8vB4-wxyz";
 const GITHUB: &str = "ghp_e2e_0123456789abcdef0123456789ab";
+const GITHUB_V2: &str = "ghp_e2e_rotated_elsewhere_0000v2v2";
 const NEW_VALUE: &str = "sk-ant-api03-rotated-in-tmux-0000";
 
 /// A tmux server of its own, killed when dropped.
@@ -84,15 +85,21 @@ impl Tmux {
     /// Waits until the screen shows `what` (the app works in the background); fails with the
     /// last screen after a generous while.
     async fn wait_for(&self, what: &str) -> String {
+        self.wait_until(what, |s| s.contains(what) || flat(s).contains(what))
+            .await
+    }
+
+    /// Waits until `ok` holds for the screen (`what` says what that is, for the failure).
+    async fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let s = self.screen();
-            if s.contains(what) || flat(&s).contains(what) {
+            if ok(&s) {
                 return s;
             }
             assert!(
                 start.elapsed() < Duration::from_secs(30),
-                "never saw {what:?}; the screen:\n{s}"
+                "never saw {what}; the screen:\n{s}"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -164,7 +171,29 @@ async fn the_binary_in_tmux_reveals_with_an_audit_record_and_rotates() {
     let main = tmux.wait_for("GITHUB_TOKEN").await;
     assert!(main.contains("alice @ acme (admin)"), "{main}");
     tmux.wait_for("History     v1").await;
+    // Subscribed to changes: the status line (above the keys) says so.
+    let status_says = |s: &str, what: &str| s.lines().rev().nth(1).is_some_and(|l| l.trim_end().ends_with(what));
+    tmux.wait_until("the status line say live", |s| status_says(s, " live"))
+        .await;
     save("main", &tmux.screen());
+
+    // A rotation through the API shows on screen without a key press: the new version, the
+    // new preview, and when.
+    let mut g2 = UpsertSecret::new("GITHUB_TOKEN", SecretString::from(GITHUB_V2));
+    g2.expected_version = Some(1);
+    admin.upsert_secret(&g2).await.unwrap();
+    let row = |s: &str| s.lines().find(|l| l.contains("GITHUB_TOKEN")).map(str::to_owned);
+    let live = tmux
+        .wait_until("GITHUB_TOKEN's row at v2", |s| {
+            row(s).is_some_and(|r| r.contains(" v2 "))
+        })
+        .await;
+    let r = row(&live).unwrap();
+    assert!(r.contains("ghp_****v2v2") && r.contains("just now"), "{live}");
+    assert!(
+        live.contains(">   ANTHROPIC_API_KEY"),
+        "the selection stayed on the first row:\n{live}"
+    );
 
     // Navigate and filter.
     tmux.keys(&["j"]);

@@ -158,6 +158,7 @@ pub fn config() -> AppConfig {
         server: "http://127.0.0.1:4000".into(),
         no_color: true,
         no_clipboard: None,
+        live_updates: true,
     }
 }
 

@@ -115,7 +115,10 @@ fn sort_cycles_name_rotated_last_used() {
 fn unreachable_server_shows_a_banner_and_retries_with_backoff() {
     let mut app = fresh();
     let cmds = app.start();
-    assert!(matches!(&cmds[..], [Command::LoadMe, Command::LoadSecrets]));
+    assert!(matches!(
+        &cmds[..],
+        [Command::LoadMe, Command::LoadSecrets, Command::Subscribe]
+    ));
     send(&mut app, Reply::Me(down()));
     send(&mut app, Reply::Secrets(down()));
     assert_eq!(app.session.offline.as_ref().map(|o| o.attempt), Some(1));

@@ -298,3 +298,33 @@ fn help_and_the_bottom_bar_follow_the_users_bindings() {
     let help = screen(&app, 80, 24);
     assert!(help.contains("  z              reveal the value"), "{help}");
 }
+
+/// The status line with live updates on, then off (said once, then only the fallback), then off
+/// beside the clipboard's countdown.
+#[test]
+fn live_updates_on_and_off() {
+    use vaultty::tui::app::LiveEvent;
+    let mut app = loaded();
+    send(&mut app, Reply::Live(LiveEvent::Up));
+    send(&mut app, Reply::Secrets(Ok(secrets())));
+    snap("live_on", &app);
+    send(
+        &mut app,
+        Reply::Live(LiveEvent::Down {
+            error: CallError::new(FailureClass::Unreachable, "Cannot reach the vault: connection refused."),
+            retry_in: Some(std::time::Duration::from_secs(2)),
+        }),
+    );
+    // The list is read at once when the stream goes down.
+    send(&mut app, Reply::Secrets(Ok(secrets())));
+    snap("live_down", &app);
+    tick(&mut app, at(30));
+    snap("live_off", &app);
+    select(&mut app, "GITHUB_TOKEN");
+    ch(&mut app, 'c');
+    ch(&mut app, 'y');
+    answer_reveal(&mut app, RevealPurpose::Copy, revealed("GITHUB_TOKEN", 3), at(30));
+    copied(&mut app, "GITHUB_TOKEN", at(30));
+    tick(&mut app, at(34));
+    snap("live_off_copied", &app);
+}

@@ -8,8 +8,8 @@ use zeroize::Zeroizing;
 
 use super::SecretKey;
 use crate::api::{
-    AuditEvent, FailureClass, Me, PatchSecret, PatchUser, Revealed, SecretMeta, TokenInfo, UpsertSecret, UserInfo,
-    VersionInfo,
+    AuditEvent, FailureClass, Me, PatchSecret, PatchUser, Revealed, SecretEvent, SecretMeta, TokenInfo, UpsertSecret,
+    UserInfo, VersionInfo,
 };
 use crate::crypto::Alphabet;
 
@@ -119,6 +119,30 @@ pub enum Reply {
         ticket: u64,
         value: SecretString,
     },
+    /// What the subscription to `GET /v1/events` heard ([`Command::Subscribe`] started it).
+    Live(LiveEvent),
+    /// One secret's metadata, read again because an event said it changed.
+    Refetched {
+        key: SecretKey,
+        result: Result<SecretMeta, CallError>,
+    },
+}
+
+/// The subscription's news, from `tasks`: it reconnects by itself (with backoff) and says so here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveEvent {
+    /// Subscribed: every change from now on is heard. What changed before is not: re-list.
+    Up,
+    /// A secret changed. A hint, not data: the row is read again.
+    Secret(SecretEvent),
+    /// The server says changes were missed: re-list.
+    Resync,
+    /// The stream ended or could not be opened. `retry_in` is when the task tries again; none
+    /// after a 401 (the token no longer works: the task stops, and the banner takes over).
+    Down {
+        error: CallError,
+        retry_in: Option<std::time::Duration>,
+    },
 }
 
 impl Reply {
@@ -133,7 +157,12 @@ impl Reply {
         match self {
             Reply::Me(r) => no(r),
             Reply::Secrets(r) => no(r),
-            Reply::Secret { result, .. } | Reply::Written { result, .. } => no(result),
+            Reply::Secret { result, .. } | Reply::Written { result, .. } | Reply::Refetched { result, .. } => {
+                no(result)
+            }
+            Reply::Live(LiveEvent::Down { error, .. }) if error.kind == FailureClass::Unauthorized => {
+                Some(error.message.as_str())
+            }
             Reply::Versions { result, .. } => no(result),
             Reply::Audit(r) => no(r),
             Reply::Revealed { result, .. } => no(result),
@@ -141,7 +170,7 @@ impl Reply {
             Reply::Tokens(r) | Reply::UserTokens { result: r, .. } => no(r),
             Reply::Users(r) => no(r),
             Reply::AccountDone { result, .. } => no(result),
-            Reply::Copied { .. } | Reply::Cleared(_) | Reply::Generated { .. } => None,
+            Reply::Copied { .. } | Reply::Cleared(_) | Reply::Generated { .. } | Reply::Live(_) => None,
         }
     }
 }
@@ -244,6 +273,10 @@ pub enum Command {
     LoadMe,
     LoadSecrets,
     LoadSecret(SecretKey),
+    /// One secret's metadata after an event, answered with [`Reply::Refetched`].
+    Refetch(SecretKey),
+    /// (Re)starts the subscription to `GET /v1/events`; it runs until the app closes or a 401.
+    Subscribe,
     LoadVersions(SecretKey),
     LoadAudit,
     Reveal {
@@ -280,11 +313,12 @@ pub enum Command {
 }
 
 impl Command {
-    /// Whether this command makes an HTTP call (the spinner counts these).
+    /// Whether this command makes a short HTTP call (the spinner counts these; the subscription,
+    /// which stays open, is not one).
     pub fn is_call(&self) -> bool {
         !matches!(
             self,
-            Command::Copy { .. } | Command::ClearClipboard | Command::Generate { .. }
+            Command::Copy { .. } | Command::ClearClipboard | Command::Generate { .. } | Command::Subscribe
         )
     }
 }

@@ -25,6 +25,8 @@ fn dispatch(app: &mut App, reply: Reply, out: &mut Vec<Command>) {
                     }
                     if app.session.revoked.take().is_some() {
                         app.refresh(out);
+                        // The subscription stopped at the 401; it starts again with access.
+                        app.subscribe(out);
                         app.say(Tone::Success, "Access restored: this token works again");
                     }
                 }
@@ -77,6 +79,8 @@ fn dispatch(app: &mut App, reply: Reply, out: &mut Vec<Command>) {
         Reply::Written { op, result } => app.on_written(op, result, out),
         Reply::Deleted { key, result } => app.on_deleted(key, result, out),
         Reply::Generated { ticket, value } => app.on_generated(ticket, &value),
+        Reply::Live(event) => app.on_live(event, out),
+        Reply::Refetched { key, result } => app.on_refetched(key, result, out),
         Reply::Tokens(result) => app.on_tokens(result),
         Reply::Users(result) => app.on_users(result),
         Reply::UserTokens { user, result } => app.on_user_tokens(&user, result),

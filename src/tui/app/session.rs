@@ -95,6 +95,7 @@ pub(super) fn tick(app: &mut App, now: OffsetDateTime, out: &mut Vec<Command>) {
             _ => {}
         }
     }
+    app.live_tick(out);
     if app.status.as_ref().and_then(|s| s.until).is_some_and(|t| t <= now) {
         app.status = None;
         changed = true;
@@ -107,10 +108,11 @@ pub(super) fn tick(app: &mut App, now: OffsetDateTime, out: &mut Vec<Command>) {
 
 impl App {
     /// A call was answered 401: the banner goes up, whatever waited for an answer is closed, the
-    /// periodic refresh and retries stop, and calls already decided on in this update are dropped.
+    /// periodic refresh, retries and live updates stop, and calls already decided on in this
+    /// update are dropped.
     pub(crate) fn lose_access(&mut self, reason: &str, out: &mut Vec<Command>) {
         let dropped = out.iter().filter(|c| c.is_call()).count();
-        out.retain(|c| !c.is_call());
+        out.retain(|c| !c.is_call() && !matches!(c, Command::Subscribe));
         self.session.in_flight = self.session.in_flight.saturating_sub(dropped);
         let had_access = self.session.me.is_some() || self.list.is_loaded();
         self.session.revoked = Some(Revoked {
@@ -123,6 +125,7 @@ impl App {
         self.session.list_loading = false;
         self.session.list_queued = false;
         self.versions.loading = None;
+        self.live.stop();
         self.audit.loading = false;
         self.accounts.tokens.loading = false;
         self.accounts.users.loading = false;

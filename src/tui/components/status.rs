@@ -1,5 +1,5 @@
-//! The banner (unreachable, or access revoked), the status line (message, spinner, clipboard countdown) and the
-//! bottom bar of keys for the focused component.
+//! The banner (unreachable, or access revoked), the status line (message, spinner, clipboard
+//! countdown, whether live updates are on) and the bottom bar of keys for the focused component.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{Theme, fmt};
-use crate::tui::app::{ActionTable, App, Tone};
+use crate::tui::app::{ActionTable, App, LiveState, Tone};
 use crate::tui::keymap::{Action, Context};
 
 pub fn banner(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -58,11 +58,31 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .unwrap_or_else(|| format!("clipboard: {left}s "))
     });
     let clip = clip.or_else(|| app.clip.clearing.then(|| "clearing the clipboard… ".to_owned()));
-    let right_w = clip
-        .as_ref()
-        .map_or(0, |c| u16::try_from(c.chars().count() + 2).unwrap_or(u16::MAX))
-        .min(area.width);
-    let [left, right] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_w)]).areas(area);
+    // The clipboard's countdown first (it guards a value); live updates in what room is left.
+    let used = clip.as_ref().map_or(0, |c| c.chars().count() + 3);
+    // A message says something now, the live label something lasting: shorten the label rather
+    // than cut the message.
+    let message = app.status.as_ref().map_or(0, |s| s.text.chars().count() + 6);
+    let live_room = room
+        .min(usize::from(area.width).saturating_sub(message))
+        .saturating_sub(used);
+    let live = live_label(app, live_room);
+    let live_style = if app.live.is_on() {
+        theme.success()
+    } else {
+        theme.muted()
+    };
+    let mut right_spans = Vec::new();
+    if let Some(c) = &clip {
+        right_spans.push(Span::styled(format!("  {c}"), theme.key()));
+    }
+    if let Some(l) = &live {
+        let sep = if clip.is_some() { "· " } else { "  " };
+        right_spans.push(Span::styled(format!("{sep}{l} "), live_style));
+    }
+    let right_w = right_spans.iter().map(|s| s.content.chars().count()).sum::<usize>();
+    let right_w = u16::try_from(right_w).unwrap_or(u16::MAX).min(area.width);
+    let [left, right_area] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_w)]).areas(area);
     let mut spans = Vec::new();
     if app.session.in_flight > 0 {
         spans.push(Span::styled(format!(" {}", fmt::spinner(app.now)), theme.key()));
@@ -79,9 +99,37 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), left);
-    if let Some(c) = clip {
-        frame.render_widget(Paragraph::new(Span::styled(format!("  {c}"), theme.key())), right);
+    if !right_spans.is_empty() {
+        frame.render_widget(Paragraph::new(Line::from(right_spans)), right_area);
     }
+}
+
+/// "live" while changes arrive as they happen; otherwise that they do not and what keeps the
+/// list current instead, in the longest wording that fits `room`. Nothing while subscribing, or
+/// when the banner already says the token no longer works. The local vault, which has no
+/// stream worth having, says only how often it refreshes.
+fn live_label(app: &App, room: usize) -> Option<String> {
+    if app.session.revoked.is_some() {
+        return None;
+    }
+    let every = app.config.tui.refresh_seconds;
+    let wordings = match &app.live.state {
+        LiveState::On => vec!["live".to_owned()],
+        LiveState::Off { .. } if every > 0 => vec![
+            format!("live updates off · refreshing every {every}s"),
+            format!("live off · refresh {every}s"),
+            "live off".to_owned(),
+        ],
+        LiveState::Off { .. } => {
+            let key = app.keymap.hint(Context::Global, Action::Refresh);
+            vec![format!("live updates off · {key} refreshes"), "live off".to_owned()]
+        }
+        // The local vault: nothing is off, there is simply no stream to have.
+        LiveState::NotOffered if every > 0 => vec![format!("refreshing every {every}s"), format!("refresh {every}s")],
+        // Subscribing (nothing to say yet), or the local vault without a periodic refresh.
+        LiveState::Connecting | LiveState::NotOffered => return None,
+    };
+    wordings.into_iter().find(|t| t.chars().count() <= room)
 }
 
 /// `Enter/v reveal  c copy …` from the focused context's action table, dropping hints from the

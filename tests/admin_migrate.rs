@@ -26,6 +26,16 @@ fn migrate(from: &str, to: &str, key: &str) -> std::process::Output {
         .unwrap()
 }
 
+/// `admin audit-verify --expect-head HEAD` on `url` passes.
+fn verify_to(url: &str, head: &str) {
+    let verify = Command::new(BIN)
+        .args(["admin", "audit-verify", "--database", url, "--expect-head", head])
+        .env("VAULTTY_MASTER_KEY", KEY_B64)
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -112,19 +122,7 @@ async fn a_sqlite_vault_moves_to_postgres_whole() {
         "{}",
         text(&out.stderr)
     );
-    let verify = Command::new(BIN)
-        .args([
-            "admin",
-            "audit-verify",
-            "--database",
-            &target.url,
-            "--expect-head",
-            &head,
-        ])
-        .env("VAULTTY_MASTER_KEY", KEY_B64)
-        .output()
-        .unwrap();
-    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    verify_to(&target.url, &head);
 
     // Served from PostgreSQL: the same tokens, values, versions, refusals and pending code.
     let server = start_server(&target.url, &opts).await;
@@ -152,19 +150,7 @@ async fn a_sqlite_vault_moves_to_postgres_whole() {
     assert!(events_after.iter().any(|e| e.id == oldest_copied));
     assert!(events_after.first().unwrap().id > events_before.first().unwrap().id);
     server.shutdown().await;
-    let verify = Command::new(BIN)
-        .args([
-            "admin",
-            "audit-verify",
-            "--database",
-            &target.url,
-            "--expect-head",
-            &head,
-        ])
-        .env("VAULTTY_MASTER_KEY", KEY_B64)
-        .output()
-        .unwrap();
-    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    verify_to(&target.url, &head);
 
     // A second copy into the now full database is refused, and changes nothing in it.
     let again = migrate(&sqlite_url, &target.url, KEY_B64);

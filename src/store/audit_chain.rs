@@ -7,7 +7,7 @@
 //! ([`legacy_link_hash`]); the first keyed event links to the last of them, so they cannot be
 //! rewritten either without breaking a keyed link.
 
-use super::{AuditRow, Visibility};
+use super::{AuditRow, NewAudit, StoreError, StoreResult, Visibility};
 use crate::crypto::ChainKey;
 
 /// The `prev_hash` of the first event.
@@ -36,6 +36,22 @@ impl AuditChain {
     /// The first event linked under the key; every event before it has a legacy link.
     pub fn keyed_from(&self) -> i64 {
         self.keyed_from
+    }
+
+    /// The event after `(last_id, last_hash)` in the chain: its id is the next one, and it is
+    /// linked to that tail. What every backend's append stores.
+    pub fn next_row(&self, last_id: i64, last_hash: [u8; 32], event: NewAudit) -> StoreResult<AuditRow> {
+        let id = last_id
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Backend("the audit log ran out of ids".into()))?;
+        let mut row = AuditRow {
+            id,
+            event,
+            prev_hash: last_hash,
+            hash: GENESIS_HASH,
+        };
+        row.hash = self.link(&row.prev_hash, &row);
+        Ok(row)
     }
 
     /// The link of `row` after `prev`: keyed from `keyed_from` on, legacy before.

@@ -7,6 +7,7 @@
 //! commit the change without its audit records, nor report success before both are durable.
 
 mod audit_chain;
+mod pending;
 pub mod postgres;
 mod rows;
 pub mod sqlite;

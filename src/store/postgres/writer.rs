@@ -27,10 +27,10 @@ use deadpool_postgres::{ClientWrapper, Object, Pool};
 use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::store::pending::{Pending, TypedPending};
+
 use super::error::map;
-use crate::store::{
-    AuditChain, AuditRow, GENESIS_HASH, NewAudit, PoolMetrics, StoreError, StoreResult, Visibility, WriterMetrics,
-};
+use crate::store::{AuditChain, NewAudit, PoolMetrics, StoreError, StoreResult, Visibility, WriterMetrics};
 
 /// Most jobs in one transaction: bounds how long the first job of a batch waits for the last.
 const MAX_BATCH: usize = 256;
@@ -64,18 +64,7 @@ impl PgTx {
     /// Appends one audit record, linked to the previous one.
     pub(super) async fn append_audit(&mut self, a: NewAudit) -> StoreResult<()> {
         let links = self.links.get().ok_or(StoreError::NoChainKey)?;
-        let id = self
-            .chain
-            .last_id
-            .checked_add(1)
-            .ok_or_else(|| StoreError::Backend("the audit log ran out of ids".into()))?;
-        let mut row = AuditRow {
-            id,
-            event: a,
-            prev_hash: self.chain.last_hash,
-            hash: GENESIS_HASH,
-        };
-        row.hash = links.link(&row.prev_hash, &row);
+        let row = links.next_row(self.chain.last_id, self.chain.last_hash, a)?;
         let st = self
             .client
             .prepare_cached(
@@ -110,7 +99,7 @@ impl PgTx {
             .await
             .map_err(map)?;
         self.chain = Chain {
-            last_id: id,
+            last_id: row.id,
             last_hash: row.hash,
         };
         Ok(())
@@ -131,20 +120,9 @@ trait Job: Send {
     fn reject(self: Box<Self>, error: StoreError);
 }
 
-/// A job that ran, waiting for its transaction's outcome before it answers.
-trait Pending: Send {
-    fn error(&self) -> Option<StoreError>;
-    fn finish(self: Box<Self>, failure: Option<&StoreError>);
-}
-
 struct TypedJob<T, F> {
     sent: Instant,
     work: F,
-    reply: oneshot::Sender<StoreResult<T>>,
-}
-
-struct TypedPending<T> {
-    result: StoreResult<T>,
     reply: oneshot::Sender<StoreResult<T>>,
 }
 
@@ -171,20 +149,6 @@ where
 
     fn reject(self: Box<Self>, error: StoreError) {
         let _ = self.reply.send(Err(error));
-    }
-}
-
-impl<T: Send> Pending for TypedPending<T> {
-    fn error(&self) -> Option<StoreError> {
-        self.result.as_ref().err().map(StoreError::duplicate)
-    }
-
-    fn finish(self: Box<Self>, failure: Option<&StoreError>) {
-        let answer = match failure {
-            Some(e) => Err(e.duplicate()),
-            None => self.result,
-        };
-        let _ = self.reply.send(answer);
     }
 }
 

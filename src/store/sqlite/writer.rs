@@ -31,12 +31,14 @@ use rusqlite::hooks::Wal;
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
+use crate::store::pending::{Pending, TypedPending};
+
 use self::db_file::DbFile;
 use self::sql::{begin, exec, rollback};
 use super::checkpoint::Checkpointer;
 use super::error::map;
 use super::schema::BUSY_TIMEOUT;
-use crate::store::{AuditChain, AuditRow, GENESIS_HASH, NewAudit, StoreError, StoreResult, Visibility, WriterMetrics};
+use crate::store::{AuditChain, NewAudit, StoreError, StoreResult, Visibility, WriterMetrics};
 
 mod db_file;
 mod sql;
@@ -76,18 +78,7 @@ impl Tx<'_> {
     /// Appends one audit record, linked to the previous one.
     pub(super) fn append_audit(&mut self, a: NewAudit) -> StoreResult<()> {
         let links = self.links.ok_or(StoreError::NoChainKey)?;
-        let id = self
-            .chain
-            .last_id
-            .checked_add(1)
-            .ok_or_else(|| StoreError::Backend("the audit log ran out of ids".into()))?;
-        let mut row = AuditRow {
-            id,
-            event: a,
-            prev_hash: self.chain.last_hash,
-            hash: GENESIS_HASH,
-        };
-        row.hash = links.link(&row.prev_hash, &row);
+        let row = links.next_row(self.chain.last_id, self.chain.last_hash, a)?;
         self.conn
             .prepare_cached(
                 "INSERT INTO audit (id, at, actor, action, secret, visibility, owner, version, outcome, \
@@ -115,7 +106,7 @@ impl Tx<'_> {
             })
             .map_err(map)?;
         *self.chain = Chain {
-            last_id: id,
+            last_id: row.id,
             last_hash: row.hash,
         };
         Ok(())
@@ -134,21 +125,9 @@ trait Job: Send {
     fn reject(self: Box<Self>, error: StoreError);
 }
 
-/// A job that ran, waiting for its transaction's outcome before it answers.
-trait Pending: Send {
-    fn error(&self) -> Option<StoreError>;
-    /// Answers the caller: its own result, or `failure` when the transaction did not commit.
-    fn finish(self: Box<Self>, failure: Option<&StoreError>);
-}
-
 struct TypedJob<T, F> {
     sent: Instant,
     work: F,
-    reply: oneshot::Sender<StoreResult<T>>,
-}
-
-struct TypedPending<T> {
-    result: StoreResult<T>,
     reply: oneshot::Sender<StoreResult<T>>,
 }
 
@@ -172,20 +151,6 @@ where
     fn reject(self: Box<Self>, error: StoreError) {
         // The caller may have gone away (a cancelled request): nobody to tell.
         let _ = self.reply.send(Err(error));
-    }
-}
-
-impl<T: Send> Pending for TypedPending<T> {
-    fn error(&self) -> Option<StoreError> {
-        self.result.as_ref().err().map(StoreError::duplicate)
-    }
-
-    fn finish(self: Box<Self>, failure: Option<&StoreError>) {
-        let answer = match failure {
-            Some(e) => Err(e.duplicate()),
-            None => self.result,
-        };
-        let _ = self.reply.send(answer);
     }
 }
 

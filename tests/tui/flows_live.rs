@@ -177,6 +177,32 @@ fn a_created_secret_appears_without_moving_the_selection() {
 }
 
 #[test]
+fn the_first_secret_of_an_empty_list_arrives_with_its_history() {
+    let mut app = fresh();
+    app.start();
+    send(&mut app, Reply::Secrets(Ok(Vec::new())));
+    send(&mut app, Reply::Live(LiveEvent::Up));
+    send(&mut app, Reply::Secrets(Ok(Vec::new())));
+    send(&mut app, event("AAA_NEW", true, AuditAction::Create, Some(1)));
+    after_window(&mut app);
+    let mut meta = fresh_row("SENTRY_DSN", 1);
+    meta.name = "AAA_NEW".into();
+    let cmds = send(
+        &mut app,
+        Reply::Refetched {
+            key: key("AAA_NEW", true),
+            result: Ok(meta),
+        },
+    );
+    assert_eq!(app.list.selected().map(|m| m.name.as_str()), Some("AAA_NEW"));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::LoadVersions(k) if *k == key("AAA_NEW", true))),
+        "the history pane asks for the selected row's versions, not \"loading…\" for ever: {cmds:?}"
+    );
+}
+
+#[test]
 fn a_delete_removes_the_row_and_the_next_one_takes_its_place() {
     let mut app = live();
     select(&mut app, "OPENAI_API_KEY");

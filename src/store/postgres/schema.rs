@@ -134,9 +134,13 @@ pub(super) async fn migrate(client: &mut Object) -> StoreResult<()> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(map)?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS vaultty_schema (version INTEGER NOT NULL)")
-        .await
-        .map_err(map)?;
+    // "already exists, skipping" is PostgreSQL's NOTICE on every start after the first: not news.
+    tx.batch_execute(
+        "SET LOCAL client_min_messages = warning; \
+         CREATE TABLE IF NOT EXISTS vaultty_schema (version INTEGER NOT NULL)",
+    )
+    .await
+    .map_err(map)?;
     let current: i32 = match tx
         .query_opt("SELECT version FROM vaultty_schema", &[])
         .await

@@ -238,11 +238,13 @@ impl App {
                 format!("{} is now v{version} (changed elsewhere): masked again", key.name),
             );
         }
-        // The history pane shows the selected secret's versions: reload it if it moved on.
+        // The history pane shows the selected secret's versions: reload it if it moved on, and
+        // load it when the selection landed on a row the list did not have (the first row of
+        // an empty list), which no key press will ask for.
         if old != Some(version) && self.versions.key.as_ref() == Some(key) {
             self.versions.key = None;
-            self.want_versions(out);
         }
+        self.want_versions(out);
     }
 
     /// A secret that no longer exists: its row, its marks and anything shown of it go. The cursor

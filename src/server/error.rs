@@ -43,6 +43,17 @@ impl ApiError {
         e
     }
 
+    /// 429: the caller's user holds as many event streams as it may (`GET /v1/events`).
+    pub fn too_many_streams(max: usize) -> Self {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            format!("this user has {max} event streams open already; close one, or retry in 30 s"),
+        );
+        e.retry_after = Some(30);
+        e
+    }
+
     /// 503 with `Retry-After: 1`: the server cannot take this request now, and may soon.
     pub fn unavailable(message: impl Into<String>) -> Self {
         let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Internal, message);

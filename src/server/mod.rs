@@ -113,6 +113,8 @@ pub(crate) struct AppState {
     /// Set at shutdown: the event streams (`GET /v1/events`), which would otherwise last until
     /// their tokens expire, end then, so that shutdown does not wait out the request timeout.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Open event streams per user, bounded (`ratelimit/event_streams.rs`).
+    pub event_streams: Arc<ratelimit::EventStreams>,
 }
 
 /// A server running in this process.
@@ -169,6 +171,7 @@ async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
         known_tokens: Arc::default(),
         metrics,
         stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+        event_streams: Arc::new(ratelimit::EventStreams::default()),
     })
 }
 

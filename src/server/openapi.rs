@@ -131,8 +131,8 @@ error_responses! {
          (`revealable: false`) revealable again.";
     RateLimited, true,
         "`rate_limited`: too many failed authentications from this client address (any authenticated \
-         operation), or too many reveals and env deliveries for this user (reveal, env); wait \
-         `Retry-After` seconds.";
+         operation), too many reveals and env deliveries for this user (reveal, env), or too many \
+         event streams open for this user (events); wait `Retry-After` seconds.";
     Internal, false, "`internal`: the server failed; its log has the detail.";
     Unavailable, true,
         "`internal`: the server cannot answer now: the database stayed busy, too many requests at once, \

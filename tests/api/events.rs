@@ -236,3 +236,33 @@ async fn a_stream_outlives_the_request_timeout_and_ends_at_shutdown() {
     assert_eq!(until_end(&mut events).await, vec![]);
     drop(dir);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_user_cannot_hold_every_connection_with_streams() {
+    let v = TestVault::start().await;
+    let (bob, _) = v.user("bob", Role::Member).await;
+    let max = vaultty::server::ratelimit::MAX_EVENT_STREAMS_PER_USER;
+    let mut held = Vec::new();
+    for _ in 0..max {
+        held.push(bob.events().await.unwrap());
+    }
+    // One more is refused with a time to come back, and nothing is held for it.
+    let refused = bob.events().await;
+    assert!(matches!(refused, Err(ClientError::RateLimited { .. })), "{refused:?}");
+    // Another user is not held back (this asserts the 200).
+    let _admins = RawStream::open(&v, &v.admin_token).await;
+    // A stream that ends gives its place back.
+    drop(held.pop());
+    let mut again = None;
+    for _ in 0..200 {
+        match bob.events().await {
+            Ok(stream) => {
+                again = Some(stream);
+                break;
+            }
+            Err(ClientError::RateLimited { .. }) => tokio::time::sleep(Duration::from_millis(25)).await,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(again.is_some(), "the place of the closed stream never came back");
+}

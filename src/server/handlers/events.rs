@@ -55,6 +55,11 @@ pub async fn events(
             "missing bearer token".into(),
         )));
     };
+    let Some(slot) = s.event_streams.open(caller.user.id) else {
+        return Err(ApiError::too_many_streams(
+            crate::server::ratelimit::MAX_EVENT_STREAMS_PER_USER,
+        ));
+    };
     // Subscribed before the answer's head goes out: a client that has the head hears every change
     // committed after it.
     let changes = s.vault.subscribe_changes();
@@ -70,6 +75,7 @@ pub async fn events(
         keep_alive,
         expiry,
         opened: false,
+        _slot: slot,
     };
     let stream = futures_util::stream::unfold(subscription, |mut sub| async move {
         let frame = sub.next_frame().await?;
@@ -107,6 +113,8 @@ struct Subscription {
     stopping: watch::Receiver<bool>,
     /// Whether the opening comment has been sent.
     opened: bool,
+    /// This stream's place among its user's; given back when the stream ends.
+    _slot: crate::server::ratelimit::StreamSlot,
 }
 
 impl Subscription {

@@ -79,6 +79,42 @@ pub struct UserPatch {
     pub disabled: Option<bool>,
 }
 
+impl UserPatch {
+    /// The role and disabled flag `user` has once patched.
+    pub fn applied_to(&self, user: &UserRow) -> (Role, bool) {
+        (self.role.unwrap_or(user.role), self.disabled.unwrap_or(user.disabled))
+    }
+
+    /// Whether the patch takes away one of the org's enabled admins (the store then checks that
+    /// another is left).
+    pub fn removes_an_admin(&self, user: &UserRow) -> bool {
+        let active_admin = |role: Role, disabled: bool| role == Role::Admin && !disabled;
+        let (role, disabled) = self.applied_to(user);
+        active_admin(user.role, user.disabled) && !active_admin(role, disabled)
+    }
+
+    /// One audit action per field the patch changes on `user`, in the order the rows are written;
+    /// none for a no-op.
+    pub fn audit_actions(&self, user: &UserRow) -> Vec<AuditAction> {
+        let (role, disabled) = self.applied_to(user);
+        let mut actions = Vec::new();
+        if disabled != user.disabled {
+            actions.push(if disabled {
+                AuditAction::UserDisable
+            } else {
+                AuditAction::UserEnable
+            });
+        }
+        if role != user.role {
+            actions.push(match role {
+                Role::Admin => AuditAction::UserPromote,
+                Role::Member => AuditAction::UserDemote,
+            });
+        }
+        actions
+    }
+}
+
 /// A single-use enrolment code to store: only its hash.
 #[derive(Debug, Clone)]
 pub struct NewEnrolment {
@@ -95,6 +131,23 @@ pub enum EnrolRefusal {
     Disabled,
     /// The user holds tokens already (the code is left from before they enrolled).
     Enrolled,
+}
+
+impl EnrolRefusal {
+    /// Why a known code (used at `used_at`, expiring at `expires_at`) of `user` cannot be
+    /// exchanged at `at`, as far as the code and the user row tell; the store then also refuses
+    /// (`Enrolled`) a user who holds tokens already.
+    pub fn of_code(used_at: Option<Millis>, expires_at: Millis, at: Millis, user: &UserRow) -> Option<EnrolRefusal> {
+        if used_at.is_some() {
+            Some(EnrolRefusal::Used)
+        } else if expires_at <= at {
+            Some(EnrolRefusal::Expired)
+        } else if user.disabled {
+            Some(EnrolRefusal::Disabled)
+        } else {
+            None
+        }
+    }
 }
 
 /// The outcome of exchanging an enrolment code.
@@ -136,6 +189,24 @@ pub struct TokenRow {
     pub parent_id: Option<String>,
     pub kind: TokenKind,
     pub last_used_at: Option<Millis>,
+}
+
+impl NewToken {
+    /// The row of this token once stored: never revoked nor used yet.
+    pub fn stored(self) -> TokenRow {
+        TokenRow {
+            id: self.id,
+            user_id: self.user_id,
+            name: self.name,
+            hash: self.hash,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            revoked_at: None,
+            parent_id: self.parent_id,
+            kind: self.kind,
+            last_used_at: None,
+        }
+    }
 }
 
 /// Text fields are `CompactString`s, as in `api::SecretMeta`: a listing reads them straight from

@@ -39,18 +39,7 @@ pub(super) async fn token_by_hash(c: &ClientWrapper, hash: &TokenHash) -> StoreR
 pub(super) async fn create_token(tx: &mut PgTx, token: NewToken, audit: NewAudit) -> StoreResult<TokenRow> {
     insert_token(tx.client(), &token).await?;
     tx.append_audit(audit).await?;
-    Ok(TokenRow {
-        id: token.id,
-        user_id: token.user_id,
-        name: token.name,
-        hash: token.hash,
-        created_at: token.created_at,
-        expires_at: token.expires_at,
-        revoked_at: None,
-        parent_id: token.parent_id,
-        kind: token.kind,
-        last_used_at: None,
-    })
+    Ok(token.stored())
 }
 
 pub(super) async fn insert_token(c: &ClientWrapper, t: &NewToken) -> StoreResult<()> {
@@ -255,16 +244,9 @@ pub(super) async fn enroll(
     let expires_at: Millis = r.try_get(1).map_err(map)?;
     let used_at: Option<Millis> = r.try_get(2).map_err(map)?;
     let user = user_by_id(c, user_id).await?.ok_or(StoreError::NotFound)?;
-    let refusal = if used_at.is_some() {
-        Some(EnrolRefusal::Used)
-    } else if expires_at <= at {
-        Some(EnrolRefusal::Expired)
-    } else if user.disabled {
-        Some(EnrolRefusal::Disabled)
-    } else if has_tokens(c, user.id).await? {
-        Some(EnrolRefusal::Enrolled)
-    } else {
-        None
+    let refusal = match EnrolRefusal::of_code(used_at, expires_at, at, &user) {
+        None if has_tokens(c, user.id).await? => Some(EnrolRefusal::Enrolled),
+        other => other,
     };
     let target = Some(user.name.clone());
     if let Some(refusal) = refusal {

@@ -10,8 +10,7 @@ use super::error::{is_unique_violation, map, parse_column};
 use super::tokens::{insert_enrolment, insert_token};
 use super::writer::Tx;
 use crate::store::{
-    AuditAction, Millis, NewAudit, NewEnrolment, NewToken, OrgRow, Role, StoreError, StoreResult, UserPatch, UserRow,
-    UserSummary,
+    Millis, NewAudit, NewEnrolment, NewToken, OrgRow, Role, StoreError, StoreResult, UserPatch, UserRow, UserSummary,
 };
 
 pub(super) fn org(conn: &Connection) -> StoreResult<Option<OrgRow>> {
@@ -139,29 +138,11 @@ pub(super) fn list_users(conn: &Connection, at: Millis) -> StoreResult<Vec<UserS
 /// admins demoting each other at once cannot both succeed.
 pub(super) fn update_user(tx: &mut Tx<'_>, name: &str, patch: UserPatch, audit: NewAudit) -> StoreResult<UserRow> {
     let user = user_by_name(tx.conn, name)?.ok_or(StoreError::NotFound)?;
-    let role = patch.role.unwrap_or(user.role);
-    let disabled = patch.disabled.unwrap_or(user.disabled);
-    let active_admin = |role: Role, disabled: bool| role == Role::Admin && !disabled;
-    if active_admin(user.role, user.disabled)
-        && !active_admin(role, disabled)
-        && other_active_admins(tx.conn, user.id)? == 0
-    {
+    let (role, disabled) = patch.applied_to(&user);
+    if patch.removes_an_admin(&user) && other_active_admins(tx.conn, user.id)? == 0 {
         return Err(StoreError::LastAdmin(user.name));
     }
-    let mut actions = Vec::new();
-    if disabled != user.disabled {
-        actions.push(if disabled {
-            AuditAction::UserDisable
-        } else {
-            AuditAction::UserEnable
-        });
-    }
-    if role != user.role {
-        actions.push(match role {
-            Role::Admin => AuditAction::UserPromote,
-            Role::Member => AuditAction::UserDemote,
-        });
-    }
+    let actions = patch.audit_actions(&user);
     if actions.is_empty() {
         return Ok(user);
     }

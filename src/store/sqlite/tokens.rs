@@ -44,18 +44,7 @@ pub(super) fn token_by_hash(conn: &Connection, hash: &TokenHash) -> StoreResult<
 pub(super) fn create_token(tx: &mut Tx<'_>, token: NewToken, audit: NewAudit) -> StoreResult<TokenRow> {
     insert_token(tx.conn, &token)?;
     tx.append_audit(audit)?;
-    Ok(TokenRow {
-        id: token.id,
-        user_id: token.user_id,
-        name: token.name,
-        hash: token.hash,
-        created_at: token.created_at,
-        expires_at: token.expires_at,
-        revoked_at: None,
-        parent_id: token.parent_id,
-        kind: token.kind,
-        last_used_at: None,
-    })
+    Ok(token.stored())
 }
 
 pub(super) fn insert_token(conn: &Connection, t: &NewToken) -> StoreResult<()> {
@@ -209,16 +198,9 @@ pub(super) fn enroll(tx: &mut Tx<'_>, code: &TokenHash, token: NewToken, audit: 
         return Ok(EnrolOutcome::Unknown);
     };
     let user = user_by_id(tx.conn, user_id)?.ok_or(StoreError::NotFound)?;
-    let refusal = if used_at.is_some() {
-        Some(EnrolRefusal::Used)
-    } else if expires_at <= at {
-        Some(EnrolRefusal::Expired)
-    } else if user.disabled {
-        Some(EnrolRefusal::Disabled)
-    } else if has_tokens(tx.conn, user.id)? {
-        Some(EnrolRefusal::Enrolled)
-    } else {
-        None
+    let refusal = match EnrolRefusal::of_code(used_at, expires_at, at, &user) {
+        None if has_tokens(tx.conn, user.id)? => Some(EnrolRefusal::Enrolled),
+        other => other,
     };
     let target = Some(user.name.clone());
     if let Some(refusal) = refusal {

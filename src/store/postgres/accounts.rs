@@ -67,7 +67,7 @@ pub(super) async fn update_org(tx: &mut PgTx, members_can_reveal: bool, audit: N
     if changed == 0 {
         return Err(StoreError::NotInitialised);
     }
-    tx.append_audit(audit).await?;
+    tx.append_audit(audit)?;
     org(tx.client()).await?.ok_or(StoreError::NotInitialised)
 }
 
@@ -84,7 +84,7 @@ pub(super) async fn create_user(
     }
     let user = insert_user(c, name, role, enrolment.created_at).await?;
     insert_enrolment(c, user.id, &enrolment).await?;
-    tx.append_audit(audit).await?;
+    tx.append_audit(audit)?;
     Ok(user)
 }
 
@@ -194,8 +194,7 @@ pub(super) async fn update_user(tx: &mut PgTx, name: &str, patch: UserPatch, aud
             action,
             target: Some(user.name.clone()),
             ..audit.clone()
-        })
-        .await?;
+        })?;
     }
     Ok(UserRow { role, disabled, ..user })
 }

@@ -11,6 +11,7 @@
 
 mod accounts;
 mod audit;
+mod batch_rows;
 mod changes;
 pub mod connect;
 mod error;
@@ -273,7 +274,7 @@ impl Store for PgStore {
     async fn record_use(&self, secret_ids: &[i64], at: Millis, audits: Vec<NewAudit>) -> StoreResult<()> {
         let ids = secret_ids.to_vec();
         self.writer
-            .write(move |tx| Box::pin(async move { secrets::record_use(tx, &ids, at, audits).await }))
+            .write_buffered(move |tx| Box::pin(async move { secrets::record_use(tx, &ids, at, audits) }))
             .await
     }
 
@@ -281,7 +282,9 @@ impl Store for PgStore {
         if audits.is_empty() {
             return Ok(());
         }
-        self.writer.write(move |tx| Box::pin(tx.append_audits(audits))).await
+        self.writer
+            .write_buffered(move |tx| Box::pin(async move { tx.append_audits(audits) }))
+            .await
     }
 
     async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
@@ -298,7 +301,7 @@ impl Store for PgStore {
 
     async fn key_audit_chain(&self, record: ChainKeyRecord) -> StoreResult<ChainKeyRecord> {
         self.writer
-            .write(move |tx| Box::pin(audit::key_chain(tx, record)))
+            .write_reading_audit(move |tx| Box::pin(audit::key_chain(tx, record)))
             .await
     }
 

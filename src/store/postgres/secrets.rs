@@ -172,7 +172,7 @@ pub(super) async fn write_secret(tx: &mut PgTx, w: SecretWrite, audit: NewAudit)
         let current = stored_secret(tx, &w).await?.map(|s| s.version);
         return Err(StoreError::Conflict { current });
     };
-    tx.append_audit(audit).await?;
+    tx.append_audit(audit)?;
     Ok(row)
 }
 
@@ -216,7 +216,7 @@ pub(super) async fn write_secret_latest(
     } else {
         AuditAction::Rotate
     };
-    tx.append_audit(audit).await?;
+    tx.append_audit(audit)?;
     Ok((row, created))
 }
 
@@ -395,7 +395,7 @@ pub(super) async fn update_secret(
         .map_err(map)?
         .ok_or(StoreError::NotFound)?;
     let row = secret_row(&row)?;
-    tx.append_audit(audit).await?;
+    tx.append_audit(audit)?;
     Ok(row)
 }
 
@@ -410,7 +410,7 @@ pub(super) async fn delete_secret(tx: &mut PgTx, owner: Owner, name: &str, audit
     if deleted == 0 {
         return Err(StoreError::NotFound);
     }
-    tx.append_audit(audit).await
+    tx.append_audit(audit)
 }
 
 fn version_row(r: &Row) -> StoreResult<VersionRow> {
@@ -451,23 +451,9 @@ pub(super) async fn version(c: &ClientWrapper, secret_id: i64, version: i64) -> 
         .transpose()
 }
 
-pub(super) async fn record_use(
-    tx: &mut PgTx,
-    secret_ids: &[i64],
-    at: Millis,
-    audits: Vec<NewAudit>,
-) -> StoreResult<()> {
-    if !secret_ids.is_empty() {
-        // Batches may commit uses out of clock order: keep the latest. One statement for all.
-        let c = tx.client();
-        let st = c
-            .prepare_cached(
-                "UPDATE secrets SET last_used_at = $2 WHERE id = ANY($1::bigint[]) \
-                 AND (last_used_at IS NULL OR last_used_at < $2)",
-            )
-            .await
-            .map_err(map)?;
-        c.execute(&st, &[&secret_ids, &at]).await.map_err(map)?;
-    }
-    tx.append_audits(audits).await
+pub(super) fn record_use(tx: &mut PgTx, secret_ids: &[i64], at: Millis, audits: Vec<NewAudit>) -> StoreResult<()> {
+    // Written with the batch, one UPDATE for every use in it (`batch_rows.rs`), keeping each
+    // secret's latest time: batches may commit uses out of clock order.
+    tx.note_uses(secret_ids, at);
+    tx.append_audits(audits)
 }

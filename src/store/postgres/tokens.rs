@@ -38,7 +38,7 @@ pub(super) async fn token_by_hash(c: &ClientWrapper, hash: &TokenHash) -> StoreR
 
 pub(super) async fn create_token(tx: &mut PgTx, token: NewToken, audit: NewAudit) -> StoreResult<TokenRow> {
     insert_token(tx.client(), &token).await?;
-    tx.append_audit(audit).await?;
+    tx.append_audit(audit)?;
     Ok(token.stored())
 }
 
@@ -151,8 +151,7 @@ async fn revoke_ids(tx: &mut PgTx, ids: &[String], audit: NewAudit) -> StoreResu
         tx.append_audit(NewAudit {
             target: Some(id.clone()),
             ..audit.clone()
-        })
-        .await?;
+        })?;
     }
     Ok(())
 }
@@ -221,7 +220,7 @@ pub(super) async fn new_enrolment(
         .map_err(map)?;
     c.execute(&st, &[&user.id]).await.map_err(map)?;
     insert_enrolment(c, user.id, &enrolment).await?;
-    tx.append_audit(audit).await
+    tx.append_audit(audit)
 }
 
 pub(super) async fn enroll(
@@ -254,8 +253,7 @@ pub(super) async fn enroll(
             target,
             outcome: Outcome::Denied,
             ..audit
-        })
-        .await?;
+        })?;
         return Ok(EnrolOutcome::Refused(user, refusal));
     }
     let st = c
@@ -277,8 +275,7 @@ pub(super) async fn enroll(
         target,
         outcome: Outcome::Ok,
         ..audit
-    })
-    .await?;
+    })?;
     Ok(EnrolOutcome::Enrolled(user))
 }
 

@@ -29,8 +29,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::store::pending::{Pending, TypedPending};
 
+use super::batch_rows::BatchRows;
 use super::error::map;
-use crate::store::{AuditChain, NewAudit, PoolMetrics, StoreError, StoreResult, Visibility, WriterMetrics};
+use crate::store::{AuditChain, Millis, NewAudit, PoolMetrics, StoreError, StoreResult, WriterMetrics};
 
 /// Most jobs in one transaction: bounds how long the first job of a batch waits for the last.
 const MAX_BATCH: usize = 256;
@@ -45,11 +46,13 @@ struct Chain {
     last_hash: [u8; 32],
 }
 
-/// What a job gets: the batch's connection inside its savepoint, and the audit chain's tail.
+/// What a job gets: the batch's connection inside its savepoint, the audit chain's tail, and the
+/// rows the batch writes at its end (`batch_rows.rs`).
 pub(super) struct PgTx {
     client: Object,
     chain: Chain,
     links: Arc<OnceLock<AuditChain>>,
+    rows: BatchRows,
 }
 
 /// The future a job's work returns, borrowing the transaction.
@@ -61,67 +64,51 @@ impl PgTx {
         &self.client
     }
 
-    /// Appends one audit record, linked to the previous one.
-    pub(super) async fn append_audit(&mut self, a: NewAudit) -> StoreResult<()> {
+    /// Appends one audit record, linked to the previous one; it is written with the batch.
+    pub(super) fn append_audit(&mut self, a: NewAudit) -> StoreResult<()> {
         let links = self.links.get().ok_or(StoreError::NoChainKey)?;
         let row = links.next_row(self.chain.last_id, self.chain.last_hash, a)?;
-        let st = self
-            .client
-            .prepare_cached(
-                "INSERT INTO audit (id, at, actor, action, secret, visibility, owner, version, outcome, \
-                 client, ip, prev_hash, hash, count, target) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            )
-            .await
-            .map_err(map)?;
-        let e = &row.event;
-        self.client
-            .execute(
-                &st,
-                &[
-                    &row.id,
-                    &e.at,
-                    &e.actor,
-                    &e.action.as_str(),
-                    &e.secret,
-                    &e.visibility.map(Visibility::as_str),
-                    &e.owner,
-                    &e.version,
-                    &e.outcome.as_str(),
-                    &e.client,
-                    &e.ip,
-                    &&row.prev_hash[..],
-                    &&row.hash[..],
-                    &e.count.map(i64::from),
-                    &e.target,
-                ],
-            )
-            .await
-            .map_err(map)?;
         self.chain = Chain {
             last_id: row.id,
             last_hash: row.hash,
         };
+        self.rows.push_audit(row);
         Ok(())
     }
 
-    pub(super) async fn append_audits(&mut self, audits: Vec<NewAudit>) -> StoreResult<()> {
-        for a in audits {
-            self.append_audit(a).await?;
-        }
-        Ok(())
+    pub(super) fn append_audits(&mut self, audits: Vec<NewAudit>) -> StoreResult<()> {
+        audits.into_iter().try_for_each(|a| self.append_audit(a))
     }
+
+    /// Notes that these secrets were used at `at`; written with the batch.
+    pub(super) fn note_uses(&mut self, secret_ids: &[i64], at: Millis) {
+        self.rows.push_uses(secret_ids, at);
+    }
+}
+
+/// What a job does with the database, which decides what the batch does around it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum JobKind {
+    /// Runs statements: in a savepoint of its own (when the batch has several jobs).
+    Statements,
+    /// Only appends audit events and notes uses (`write_buffered`): no statement of its own, so
+    /// no savepoint; a failure takes its rows back in memory.
+    Buffered,
+    /// Reads the audit table: the events held so far are inserted first (`write_reading_audit`).
+    ReadsAudit,
 }
 
 /// A job as the writer task sees it, whatever its result type.
 trait Job: Send {
     fn sent(&self) -> Instant;
+    fn kind(&self) -> JobKind;
     fn run<'a>(self: Box<Self>, tx: &'a mut PgTx) -> Pin<Box<dyn Future<Output = Box<dyn Pending>> + Send + 'a>>;
     fn reject(self: Box<Self>, error: StoreError);
 }
 
 struct TypedJob<T, F> {
     sent: Instant,
+    kind: JobKind,
     work: F,
     reply: oneshot::Sender<StoreResult<T>>,
 }
@@ -133,6 +120,10 @@ where
 {
     fn sent(&self) -> Instant {
         self.sent
+    }
+
+    fn kind(&self) -> JobKind {
+        self.kind
     }
 
     fn run<'a>(self: Box<Self>, tx: &'a mut PgTx) -> Pin<Box<dyn Future<Output = Box<dyn Pending>> + Send + 'a>> {
@@ -194,11 +185,42 @@ impl Writer {
         T: Send + 'static,
         F: for<'a> FnOnce(&'a mut PgTx) -> JobFuture<'a, T> + Send + 'static,
     {
+        self.send(JobKind::Statements, work).await
+    }
+
+    /// Like `write`, for work that only appends audit events and notes uses (no statement).
+    pub(super) async fn write_buffered<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut PgTx) -> JobFuture<'a, T> + Send + 'static,
+    {
+        self.send(JobKind::Buffered, work).await
+    }
+
+    /// Like `write`, for work that reads the audit table.
+    pub(super) async fn write_reading_audit<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut PgTx) -> JobFuture<'a, T> + Send + 'static,
+    {
+        self.send(JobKind::ReadsAudit, work).await
+    }
+
+    async fn send<T, F>(&self, kind: JobKind, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut PgTx) -> JobFuture<'a, T> + Send + 'static,
+    {
         let stopped = || StoreError::Backend("the database writer has stopped".into());
         let (reply, answer) = oneshot::channel();
         let sent = Instant::now();
         self.jobs
-            .send(Box::new(TypedJob { sent, work, reply }))
+            .send(Box::new(TypedJob {
+                sent,
+                kind,
+                work,
+                reply,
+            }))
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
@@ -259,31 +281,45 @@ impl WriterTask {
         let mut own_failures = 0;
         let mut aborted: Option<StoreError> = None;
         while let Some(job) = queue.pop_front() {
-            if savepoints && let Err(e) = tx.client.batch_execute("SAVEPOINT job").await {
+            let kind = job.kind();
+            if kind == JobKind::ReadsAudit
+                && let Err(e) = tx.rows.flush_audits(&tx.client).await
+            {
+                self.metrics.failed_jobs.inc();
+                job.reject(e.duplicate());
+                aborted = Some(e);
+                break;
+            }
+            let savepoint = savepoints && kind != JobKind::Buffered;
+            if savepoint && let Err(e) = tx.client.batch_execute("SAVEPOINT job").await {
                 let e = map(e);
                 self.metrics.failed_jobs.inc();
                 job.reject(e.duplicate());
                 aborted = Some(e);
                 break;
             }
-            let before = tx.chain;
+            let (before, mark) = (tx.chain, tx.rows.mark());
             let sent = job.sent();
             let pending = job.run(&mut tx).await;
             let own_error = pending.error();
             if own_error.as_ref().is_some_and(StoreError::is_store_failure) {
                 own_failures += 1;
             }
-            let end = match (&own_error, savepoints) {
+            if own_error.is_some() {
+                tx.chain = before;
+                tx.rows.truncate(mark);
+            }
+            let end = match (&own_error, savepoint) {
                 (Some(_), true) => {
-                    tx.chain = before;
                     tx.client
                         .batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")
                         .await
                 }
                 (None, true) => tx.client.batch_execute("RELEASE SAVEPOINT job").await,
+                // Nothing of it reached the database: its rows are taken back above.
+                (Some(_), false) if kind == JobKind::Buffered => Ok(()),
                 (Some(_), false) => {
-                    // The job's own answer stands; its transaction is rolled back below.
-                    tx.chain = before;
+                    // A lone job's own answer stands; its transaction is rolled back below.
                     done.push((sent, pending));
                     aborted = Some(StoreError::Backend("rolled back".into()));
                     break;
@@ -348,11 +384,16 @@ impl WriterTask {
             client,
             chain,
             links: Arc::clone(&self.links),
+            rows: BatchRows::default(),
         })
     }
 
-    /// Moves the chain's tail if the batch appended, and commits.
+    /// Writes the batch's held rows, moves the chain's tail if the batch appended, and commits.
     async fn commit(&self, tx: &mut PgTx, head: Chain) -> StoreResult<()> {
+        if let Err(e) = tx.rows.flush(&tx.client).await {
+            let _ = tx.client.batch_execute("ROLLBACK").await;
+            return Err(e);
+        }
         let result = async {
             if tx.chain != head {
                 let st = tx

@@ -75,10 +75,7 @@ async fn a_sqlite_vault_moves_to_postgres_whole() {
         "bob-private"
     );
     let spare = alice
-        .create_token(&vaultty::api::CreateToken {
-            name: "spare".into(),
-            expires_in: None,
-        })
+        .create_token(&vaultty::api::CreateToken::user("spare", None))
         .await
         .unwrap();
     alice.revoke_token(&spare.id).await.unwrap();

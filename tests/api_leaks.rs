@@ -104,10 +104,7 @@ async fn values_appear_only_in_reveal_and_env() {
     assert!(env.text.contains(canaries[2]), "env returns the values");
     let token = v
         .admin()
-        .create_token(&vaultty::api::CreateToken {
-            name: "t".into(),
-            expires_in: None,
-        })
+        .create_token(&vaultty::api::CreateToken::user("t", None))
         .await
         .unwrap();
     let _ = v.client(&token.token).me().await.unwrap();

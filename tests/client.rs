@@ -132,10 +132,7 @@ async fn every_method_against_the_real_server() {
     assert_eq!(s.client_as(&bob_token, Agent::Cli).me().await.unwrap().user, "bob");
 
     let created = c
-        .create_token(&CreateToken {
-            name: "laptop".into(),
-            expires_in: None,
-        })
+        .create_token(&CreateToken::user("laptop", None))
         .await
         .unwrap();
     let second = s.client_as(&created.token, Agent::Cli);

@@ -36,6 +36,9 @@ pub enum AuditAction {
     UserList,
     OrgUpdate,
     AuthFailed,
+    /// A runner token used on an operation other than delivery (`POST /v1/env`) and change
+    /// events; always denied, target the operation (`GET /v1/secrets`).
+    RunnerRefused,
 }
 
 str_enum!(AuditAction {
@@ -57,6 +60,7 @@ str_enum!(AuditAction {
     UserList => "user_list",
     OrgUpdate => "org_update",
     AuthFailed => "auth_failed",
+    RunnerRefused => "runner_refused",
 });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

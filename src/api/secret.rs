@@ -267,6 +267,10 @@ pub struct VersionList {
 pub struct EnvRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<Scope>,
+    /// Only the secrets of this provider (`github`, `anthropic`, ...; see `SecretMeta.provider`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^[a-z0-9][a-z0-9_.-]{0,31}$")]
+    pub provider: Option<String>,
 }
 
 /// Answer of `POST /v1/env`: every value the caller may use, by name; which of them are

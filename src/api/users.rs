@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::secret::str_enum;
+use super::secret::{Scope, str_enum};
 use super::secret_serde;
 use super::timestamp;
 
@@ -178,6 +178,31 @@ pub struct CreateToken {
     )]
     #[schema(minimum = 1, maximum = 3_153_600_000_u64)]
     pub expires_in: Option<u64>,
+    /// `user` (the default) or `runner`: a delivery-only token, bound to `scope` and a namespace,
+    /// that may call `POST /v1/env` and `GET /v1/events` and nothing else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<TokenKind>,
+    /// A runner token's scope (required for `runner`, refused for `user`): it is delivered the
+    /// secrets whose scope is `all` or this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+    /// A runner token's namespace: true for the org's (admins only), false or omitted for the
+    /// caller's own. Refused for `user`.
+    #[serde(rename = "orgWide", default, skip_serializing_if = "Option::is_none")]
+    pub org_wide: Option<bool>,
+}
+
+impl CreateToken {
+    /// A user token named `name`.
+    pub fn user(name: impl Into<String>, expires_in: Option<u64>) -> CreateToken {
+        CreateToken {
+            name: name.into(),
+            expires_in,
+            kind: None,
+            scope: None,
+            org_wide: None,
+        }
+    }
 }
 
 /// Answer of `POST /v1/tokens`: the token is shown this once.
@@ -195,15 +220,17 @@ pub struct CreatedToken {
     pub parent: Option<String>,
 }
 
-/// What kind of token: `user` for a person's (or a script's) token acting as its user.
+/// What kind of token: `user` for a person's (or a script's) token acting as its user (`vt_…`);
+/// `runner` for a delivery-only token bound to a scope and a namespace (`vr_…`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
     #[default]
     User,
+    Runner,
 }
 
-str_enum!(TokenKind { User => "user" });
+str_enum!(TokenKind { User => "user", Runner => "runner" });
 
 /// A token's metadata; never the token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -227,6 +254,11 @@ pub struct TokenInfo {
     pub parent: Option<String>,
     /// Whether this is the token of the request that lists it.
     pub current: bool,
+    /// A runner token's scope; null for a user token.
+    pub scope: Option<Scope>,
+    /// A runner token's namespace: true for the org's, false for its user's own (and for every
+    /// user token).
+    pub org_wide: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -6,10 +6,10 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use crate::api::{CreateToken, TokenInfo, TokenList, timestamp};
+use crate::api::{CreateToken, Scope, TokenInfo, TokenKind, TokenList, timestamp};
 use crate::cli::duration::parse_lifetime;
 use crate::cli::format::{Column, output_width, print, print_json, printable, relative, render_table, until};
-use crate::cli::{CliResult, Ctx, with_connection};
+use crate::cli::{CliError, CliResult, Ctx, scope_parser, with_connection};
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
@@ -19,7 +19,11 @@ pub enum TokenCommand {
     #[command(
         after_help = "The token goes to standard output alone, so it can be piped; its expiry goes to\n\
                       standard error. It never outlives the token that creates it: a longer --expires\n\
-                      is capped, and without --expires it expires with the current token."
+                      is capped, and without --expires it expires with the current token.\n\n\
+                      --runner makes a delivery-only runner token (vr_...) for a CI job or an agent sandbox:\n\
+                      it fetches the secrets of one scope and namespace (`vaultty run`, `run --watch`) and\n\
+                      can do nothing else. Example:\n  \
+                      vaultty token create --runner --scope agents --org --expires 30d ci-agents"
     )]
     Create(CreateArgs),
     /// Revoke one of your tokens, and every token it created
@@ -28,11 +32,22 @@ pub enum TokenCommand {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// A name to recognise it by (e.g. `ci-deploy`)
-    pub name: String,
+    /// A name to recognise it by (e.g. `ci-deploy`); a runner token's name is the `client` of
+    /// its audit events (default for --runner: runner-SCOPE, or org-runner-SCOPE with --org)
+    pub name: Option<String>,
     /// Lifetime: 90s, 15m, 24h, 30d (default: as long as the current token)
     #[arg(long, value_name = "LIFETIME", value_parser = parse_lifetime)]
     pub expires: Option<u64>,
+    /// A delivery-only runner token (vr_...): it may fetch the secrets of --scope in one
+    /// namespace, and nothing else
+    #[arg(long, requires = "scope")]
+    pub runner: bool,
+    /// The runner token's scope: it is delivered the secrets whose scope is `all` or this one
+    #[arg(long, value_parser = scope_parser(), requires = "runner")]
+    pub scope: Option<Scope>,
+    /// The runner token delivers the org's shared secrets (admins only) instead of your own
+    #[arg(long, requires = "runner")]
+    pub org: bool,
 }
 
 #[derive(Debug, Args)]
@@ -56,9 +71,22 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> CliResult<()> {
 }
 
 async fn create(ctx: &Ctx, args: CreateArgs) -> CliResult<()> {
+    let name = match (args.name, args.scope) {
+        (Some(name), _) => name,
+        (None, Some(scope)) if args.runner => {
+            format!("{}runner-{scope}", if args.org { "org-" } else { "" })
+        }
+        (None, _) => {
+            return Err(CliError::usage(
+                "name the token: vaultty token create NAME (for example ci-deploy)",
+            ));
+        }
+    };
     let req = CreateToken {
-        name: args.name,
-        expires_in: args.expires,
+        kind: args.runner.then_some(TokenKind::Runner),
+        scope: args.scope,
+        org_wide: args.org.then_some(true),
+        ..CreateToken::user(name, args.expires)
     };
     let asked_at = OffsetDateTime::now_utc();
     let (created, tokens) = with_connection(ctx, async |conn| {
@@ -90,6 +118,13 @@ async fn create(ctx: &Ctx, args: CreateArgs) -> CliResult<()> {
         Some(t) => format!("expires {} ({})", timestamp::format(t), until(now, Some(t))),
         None => "never expires".to_owned(),
     };
+    let runner = match (args.runner, args.scope) {
+        (true, Some(scope)) => format!(
+            " A runner token: it fetches the {} secrets of scope {scope} (and of scope all), and nothing else.",
+            if args.org { "org's" } else { "your own" }
+        ),
+        _ => String::new(),
+    };
     let note = if capped {
         " The lifetime asked for was CAPPED: a token cannot outlive the token that creates it, and the \
          current one expires then."
@@ -99,7 +134,7 @@ async fn create(ctx: &Ctx, args: CreateArgs) -> CliResult<()> {
         ""
     };
     eprintln!(
-        "Created the token {} ({}); it is on standard output, shown once. It {expiry}.{note}",
+        "Created the token {} ({}); it is on standard output, shown once. It {expiry}.{note}{runner}",
         printable(&created.id),
         printable(&req.name)
     );
@@ -169,6 +204,7 @@ pub(super) fn table(tokens: &[TokenInfo], mark_current: bool, now: OffsetDateTim
         Column::fixed("CREATED"),
         Column::fixed("EXPIRES"),
         Column::fixed("LAST USED"),
+        Column::shrinking("RUNNER", 0, 0),
         Column::shrinking("PARENT", 0, 0),
     ]);
     let rows: Vec<Vec<String>> = tokens
@@ -184,6 +220,7 @@ pub(super) fn table(tokens: &[TokenInfo], mark_current: bool, now: OffsetDateTim
                 relative(now, Some(t.created_at)),
                 until(now, t.expires_at),
                 relative(now, t.last_used_at),
+                runner_binding(t),
                 t.parent.clone().unwrap_or_default(),
             ]);
             row
@@ -192,10 +229,17 @@ pub(super) fn table(tokens: &[TokenInfo], mark_current: bool, now: OffsetDateTim
     render_table(&columns, &rows, width)
 }
 
+/// What a runner token delivers (`org agents`, `own tools`); empty for a user token.
+pub(crate) fn runner_binding(t: &TokenInfo) -> String {
+    match (t.kind, t.scope) {
+        (TokenKind::Runner, Some(scope)) => format!("{} {scope}", if t.org_wide { "org" } else { "own" }),
+        _ => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::TokenKind;
 
     fn token(id: &str, parent: Option<&str>, current: bool) -> TokenInfo {
         TokenInfo {
@@ -207,6 +251,8 @@ mod tests {
             last_used_at: None,
             parent: parent.map(Into::into),
             current,
+            scope: None,
+            org_wide: false,
         }
     }
 

@@ -124,15 +124,19 @@ impl VaultClient {
     /// `POST /v1/env`: the values only (see [`Client::env_answer`] for which are write-only and
     /// which were skipped).
     pub async fn env(&self, scope: Option<api::Scope>) -> ClientResult<BTreeMap<String, SecretString>> {
-        Ok(self.env_answer(scope).await?.env)
+        let req = api::EnvRequest {
+            scope,
+            ..api::EnvRequest::default()
+        };
+        Ok(self.env_answer(&req).await?.env)
     }
 
-    /// `POST /v1/env`: every value the caller may use whose scope is `all` or `scope`, the names
-    /// of the write-only ones, and the secrets left out because their value does not open.
-    pub async fn env_answer(&self, scope: Option<api::Scope>) -> ClientResult<api::EnvResponse> {
+    /// `POST /v1/env`: every value the caller may use whose scope is `all` or `req.scope` (and
+    /// whose provider is `req.provider`, when given), the names of the write-only ones, and the
+    /// secrets left out because their value does not open.
+    pub async fn env_answer(&self, req: &api::EnvRequest) -> ClientResult<api::EnvResponse> {
         let url = self.url(&["v1", "env"], &[])?;
-        let body = api::EnvRequest { scope };
-        self.call(Method::POST, url, Some(&body), Auth::Token).await?.decode()
+        self.call(Method::POST, url, Some(req), Auth::Token).await?.decode()
     }
 
     /// `GET /v1/audit`, newest first.

@@ -18,8 +18,18 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 
 /// A new API token: `vt_` followed by 43 base64url characters.
 pub fn generate_token() -> SecretString {
+    prefixed_random("vt_")
+}
+
+/// A new runner token: `vr_` followed by 43 base64url characters, so that a secret scanner or a
+/// person can tell a delivery-only runner token from a user token (`vt_`) at a glance.
+pub fn generate_runner_token() -> SecretString {
+    prefixed_random("vr_")
+}
+
+fn prefixed_random(prefix: &str) -> SecretString {
     let bytes = zeroize::Zeroizing::new(random_bytes::<32>());
-    SecretString::from(format!("vt_{}", URL_SAFE_NO_PAD.encode(bytes.as_ref())))
+    SecretString::from(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes.as_ref())))
 }
 
 /// The stored form of a token. Tokens carry 256 bits of entropy, so a fast hash is enough:
@@ -46,8 +56,7 @@ pub fn hash_token(token: &SecretString) -> TokenHash {
 /// A new single-use enrolment code: `ve_` followed by 43 base64url characters, so that it cannot
 /// be mistaken for a token (`vt_`) by a person or a secret scanner.
 pub fn generate_enrolment_code() -> SecretString {
-    let bytes = zeroize::Zeroizing::new(random_bytes::<32>());
-    SecretString::from(format!("ve_{}", URL_SAFE_NO_PAD.encode(bytes.as_ref())))
+    prefixed_random("ve_")
 }
 
 /// The stored form of an enrolment code; another domain than tokens', so that a code's hash

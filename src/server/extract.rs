@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -153,38 +153,65 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 /// summarised rows. A limited address's token is looked up only when it authenticated lately
 /// (`ratelimit::KnownTokens`): a guesser there costs no database work, while a colleague behind the
 /// same NAT as a broken script, whose token is in use, is not locked out.
+///
+/// Runner tokens are refused here (403, audited as `runner_refused`): every operation takes
+/// `Authed` but the two a runner may call, which take [`Delivery`]. Refusal is so the default, and
+/// a new route is closed to runner tokens unless it says otherwise.
 pub struct Authed(pub Caller);
 
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let ClientOrigin { addr, client } = ClientOrigin::of(parts);
-        let hash = bearer_hash(&parts.headers);
-        let now = state.vault.now_millis();
-        let limited = state.auth_failures.retry_after(addr, now);
-        if let Some(secs) = limited
-            && !hash.is_some_and(|h| state.known_tokens.contains(&h, now))
-        {
-            return Err(failed(state, addr, client, now, too_many_failures(secs)).await);
+        let caller = authenticate(parts, state).await?;
+        if caller.runner.is_some() {
+            let route = parts.extensions.get::<MatchedPath>().map_or("?", MatchedPath::as_str);
+            let operation = format!("{} {route}", parts.method);
+            return Err(state.vault.refuse_runner(&caller, &operation).await.into());
         }
-        let origin = Origin {
-            client: client.clone(),
-            ip: addr.map(|ip| ip.to_string()),
-        };
-        match state.vault.authenticate_hash(hash, origin).await {
-            Ok(caller) => {
-                if let Some(hash) = hash {
-                    state.known_tokens.insert(hash, now);
-                }
-                Ok(Authed(caller))
+        Ok(Authed(caller))
+    }
+}
+
+/// [`Authed`] that lets runner tokens past too: for `POST /v1/env` and `GET /v1/events` only,
+/// where the vault narrows what a runner is given to its binding (`Caller::runner`).
+pub struct Delivery(pub Caller);
+
+impl FromRequestParts<AppState> for Delivery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        authenticate(parts, state).await.map(Delivery)
+    }
+}
+
+/// The bearer token's caller, with the failed-authentication limit applied.
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let ClientOrigin { addr, client } = ClientOrigin::of(parts);
+    let hash = bearer_hash(&parts.headers);
+    let now = state.vault.now_millis();
+    let limited = state.auth_failures.retry_after(addr, now);
+    if let Some(secs) = limited
+        && !hash.is_some_and(|h| state.known_tokens.contains(&h, now))
+    {
+        return Err(failed(state, addr, client, now, too_many_failures(secs)).await);
+    }
+    let origin = Origin {
+        client: client.clone(),
+        ip: addr.map(|ip| ip.to_string()),
+    };
+    match state.vault.authenticate_hash(hash, origin).await {
+        Ok(caller) => {
+            if let Some(hash) = hash {
+                state.known_tokens.insert(hash, now);
             }
-            Err(e @ VaultError::Unauthorized(_)) => {
-                let answer = limited.map_or_else(|| e.into(), too_many_failures);
-                Err(failed(state, addr, client, now, answer).await)
-            }
-            Err(e) => Err(e.into()),
+            Ok(caller)
         }
+        Err(e @ VaultError::Unauthorized(_)) => {
+            let answer = limited.map_or_else(|| e.into(), too_many_failures);
+            Err(failed(state, addr, client, now, answer).await)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

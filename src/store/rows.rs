@@ -175,6 +175,10 @@ pub struct NewToken {
     /// The token that created this one; `None` for `admin init` and enrolment.
     pub parent_id: Option<String>,
     pub kind: TokenKind,
+    /// A runner token's scope; `None` for a user token.
+    pub scope: Option<Scope>,
+    /// A runner token's namespace: the org's (true) or its user's own.
+    pub org_wide: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,6 +193,8 @@ pub struct TokenRow {
     pub parent_id: Option<String>,
     pub kind: TokenKind,
     pub last_used_at: Option<Millis>,
+    pub scope: Option<Scope>,
+    pub org_wide: bool,
 }
 
 impl NewToken {
@@ -205,6 +211,8 @@ impl NewToken {
             parent_id: self.parent_id,
             kind: self.kind,
             last_used_at: None,
+            scope: self.scope,
+            org_wide: self.org_wide,
         }
     }
 }
@@ -328,6 +336,8 @@ pub struct SecretChange {
     /// `Create`, `Rotate`, `Update` (metadata only) or `Delete`.
     pub action: AuditAction,
     pub at: Millis,
+    /// The secret's scope now; `None` after a delete. Runner tokens hear only their scope's.
+    pub scope: Option<Scope>,
 }
 
 impl SecretChange {
@@ -353,6 +363,7 @@ impl SecretChange {
             version: None,
             action: AuditAction::Delete,
             at,
+            scope: None,
         }
     }
 
@@ -363,6 +374,7 @@ impl SecretChange {
             version: Some(row.version),
             action,
             at,
+            scope: Some(row.scope),
         }
     }
 }

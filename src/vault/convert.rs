@@ -79,6 +79,8 @@ pub(crate) fn token(t: &TokenRow, last_used_at: Option<Millis>, current: bool) -
         last_used_at: last_used_at.map(ts),
         parent: t.parent_id.clone(),
         current,
+        scope: t.scope,
+        org_wide: t.org_wide,
     }
 }
 

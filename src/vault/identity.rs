@@ -5,8 +5,8 @@ use secrecy::SecretString;
 
 use super::convert;
 use super::error::VaultResult;
-use super::{Caller, Origin, Vault, VaultError, audit_for};
-use crate::api::{Me, OrgInfo, PatchOrg};
+use super::{Caller, Origin, RunnerBinding, Vault, VaultError, audit_for};
+use crate::api::{Me, OrgInfo, PatchOrg, TokenKind};
 use crate::crypto::{TokenHash, hash_token};
 use crate::store::{AuditAction, Millis, NewAudit, Outcome};
 
@@ -47,12 +47,26 @@ impl Vault {
                         "this account is disabled; ask an admin to enable it"
                     } else {
                         self.token_use.note(&row.id, user.id, at);
+                        let runner = match (row.kind, row.scope) {
+                            (TokenKind::User, _) => None,
+                            (TokenKind::Runner, Some(scope)) => Some(RunnerBinding {
+                                scope,
+                                org_wide: row.org_wide,
+                            }),
+                            // A runner row without its scope cannot be written by this server:
+                            // refused rather than read as a user token.
+                            (TokenKind::Runner, None) => return Err(VaultError::Unauthorized("invalid token".into())),
+                        };
+                        // A runner's audit rows name the runner (the issue: "the runner token's
+                        // name as the actor's client"), which says more than its User-Agent.
+                        let client = if runner.is_some() { Some(row.name) } else { origin.client };
                         return Ok(Caller {
                             user,
                             token_id: row.id,
                             token_expires_at: row.expires_at,
-                            client: origin.client,
+                            client,
                             ip: origin.ip,
+                            runner,
                         });
                     }
                 }
@@ -110,6 +124,24 @@ impl Vault {
             .update_org(value, audit_for(caller, AuditAction::OrgUpdate, Outcome::Ok, at))
             .await?;
         Ok(convert::org(org))
+    }
+
+    /// Refuses a runner token on `operation` (`GET /v1/secrets`: a method and a route, never a
+    /// path as sent), recording the attempt: a runner token is delivery-only, and one used for
+    /// anything else is a leaked token being tried, or a misconfigured runner.
+    pub async fn refuse_runner(&self, caller: &Caller, operation: &str) -> VaultError {
+        let audit = NewAudit {
+            target: Some(operation.to_owned()),
+            ..audit_for(caller, AuditAction::RunnerRefused, Outcome::Denied, self.now_millis())
+        };
+        match self.store.append_audit(vec![audit]).await {
+            Ok(()) => VaultError::Forbidden(
+                "a runner token may only fetch its secrets (POST /v1/env) and hear of their changes \
+                 (GET /v1/events); use a user token for anything else"
+                    .into(),
+            ),
+            Err(e) => e.into(),
+        }
     }
 
     /// Lets only admins past; a member's attempt is recorded (`denied`) and refused with `why`.

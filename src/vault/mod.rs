@@ -34,12 +34,13 @@ pub use error::VaultError;
 pub use error::VaultResult;
 pub use identity::FailedAuths;
 pub use migrate::{MigrateReport, migrate_sqlite_to_postgres};
+pub use reveal::EnvDelivery;
 pub use sealing::{RekeyReport, UnopenableRow};
 pub use users::{DEFAULT_ENROLMENT_SECS, EnrolError, MAX_ENROLMENT_SECS};
 
-use crate::api::Role;
+use crate::api::{Role, Scope};
 use crate::crypto::Keyring;
-use crate::store::{AuditAction, DynStore, Millis, NewAudit, Outcome, UserRow};
+use crate::store::{AuditAction, DynStore, Millis, NewAudit, Outcome, Owner, UserRow};
 
 /// Server settings the rules depend on.
 #[derive(Debug, Clone)]
@@ -79,14 +80,37 @@ pub struct Caller {
     pub token_id: String,
     /// The expiry of the token in use: a token it creates expires no later.
     pub token_expires_at: Option<Millis>,
-    /// The request's User-Agent.
+    /// The request's User-Agent; a runner token's name instead (what its audit rows show).
     pub client: Option<String>,
     pub ip: Option<String>,
+    /// Set when the token is a runner token: what it may be delivered, and nothing else.
+    pub runner: Option<RunnerBinding>,
 }
 
 impl Caller {
     pub fn is_admin(&self) -> bool {
         self.user.role == Role::Admin
+    }
+}
+
+/// What a runner token is bound to: the secrets of one namespace (the org's, or its user's own)
+/// whose scope is `all` or `scope`. Such a token may only have them delivered (`POST /v1/env`)
+/// and hear of their changes (`GET /v1/events`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunnerBinding {
+    pub scope: Scope,
+    pub org_wide: bool,
+}
+
+impl RunnerBinding {
+    /// The namespace the binding names, for a token of user `user_id`.
+    pub fn owner(&self, user_id: i64) -> Owner {
+        if self.org_wide { Owner::Org } else { Owner::User(user_id) }
+    }
+
+    /// Whether a secret of this scope is the runner's: `all`, or its own scope.
+    pub fn covers(&self, scope: Scope) -> bool {
+        scope == Scope::All || scope == self.scope
     }
 }
 

@@ -7,9 +7,9 @@ use super::error::VaultResult;
 use super::policy::may_read_values;
 use super::secrets::secret_audit;
 use super::{Caller, Vault, VaultError, audit_for};
-use crate::api::{EnvResponse, EnvSkipped, Revealed, Scope, validate};
+use crate::api::{EnvRequest, EnvResponse, EnvSkipped, Revealed, validate};
 use crate::crypto::{Binding, CryptoError};
-use crate::store::{AuditAction, OrgRow, Outcome, Owner, StoreError};
+use crate::store::{AuditAction, OrgRow, Outcome, Owner, SecretRow, StoreError};
 
 impl Vault {
     pub async fn reveal(
@@ -84,14 +84,47 @@ impl Vault {
     /// another row, or sealed under a key this server was not given) is left out, recorded as an
     /// `env` event with outcome `denied`, and named in `skipped`. Only a value that is delivered
     /// is recorded `ok`: an org secret shadowed by the caller's own is not opened at all.
-    pub async fn env(&self, caller: &Caller, scope: Option<Scope>) -> VaultResult<EnvResponse> {
-        let org = self.org_row().await?;
-        let mut owners = vec![Owner::User(caller.user.id)];
-        if may_read_values(caller.user.role, caller.user.id, Owner::Org, &org) {
-            owners.push(Owner::Org);
-        }
-        let rows = self.store.deliverable(&owners, scope).await?;
+    ///
+    /// A runner token is delivered its binding only: its namespace and scope (asking for another
+    /// scope is refused). `if_none_match` is the request's `If-None-Match`: when it holds the
+    /// bundle's [`EnvDelivery`] tag, nothing is opened, recorded or returned.
+    pub async fn env(&self, caller: &Caller, req: &EnvRequest, if_none_match: Option<&str>) -> VaultResult<EnvDelivery> {
         let at = self.now_millis();
+        let org = self.org_row().await?;
+        let may_read_org = may_read_values(caller.user.role, caller.user.id, Owner::Org, &org);
+        let (owners, scope) = match caller.runner {
+            None => {
+                let mut owners = vec![Owner::User(caller.user.id)];
+                if may_read_org {
+                    owners.push(Owner::Org);
+                }
+                (owners, req.scope)
+            }
+            Some(runner) => {
+                let refusal = if req.scope.is_some_and(|s| s != runner.scope) {
+                    Some(format!(
+                        "this runner token is bound to scope {}: ask for that scope or none",
+                        runner.scope
+                    ))
+                } else if runner.org_wide && !may_read_org {
+                    Some(
+                        "this runner token delivers the org's secrets, and its user may no longer use them \
+                         (not an admin, and members_can_reveal is off)"
+                            .to_owned(),
+                    )
+                } else {
+                    None
+                };
+                if let Some(why) = refusal {
+                    self.store
+                        .append_audit(vec![audit_for(caller, AuditAction::Env, Outcome::Denied, at)])
+                        .await?;
+                    return Err(VaultError::Forbidden(why));
+                }
+                (vec![runner.owner(caller.user.id)], Some(runner.scope))
+            }
+        };
+        let rows = self.store.deliverable(&owners, scope).await?;
         let mut answer = EnvResponse::default();
         let mut used = Vec::new();
         let mut audits = Vec::new();
@@ -102,12 +135,17 @@ impl Vault {
             .filter(|(r, _)| r.owner != Owner::Org)
             .map(|(r, _)| r.name.as_str())
             .collect();
-        let delivered = rows
+        let delivered: Vec<_> = rows
             .iter()
             .filter(|(r, _)| r.owner != Owner::Org || !own.contains(r.name.as_str()))
             // Stored before names that change how programs start were refused (docs/API.md,
             // "Reserved names"): kept for its owner to read and delete, never delivered.
-            .filter(|(r, _)| validate::reserved_name(&r.name).is_none());
+            .filter(|(r, _)| validate::reserved_name(&r.name).is_none())
+            .collect();
+        let etag = bundle_tag(delivered.iter().map(|(r, _)| r));
+        if if_none_match.is_some_and(|tags| tag_matches(tags, &etag)) {
+            return Ok(EnvDelivery::Unchanged { etag });
+        }
         for (row, sealed) in delivered {
             let namespace = row.owner.namespace();
             let opened = self.open_sealed(
@@ -157,7 +195,7 @@ impl Vault {
         self.store.record_use(&used, at, audits).await?;
         answer.write_only.sort();
         answer.skipped.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(answer)
+        Ok(EnvDelivery::Values { answer, etag })
     }
 
     pub(crate) async fn org_row(&self) -> VaultResult<OrgRow> {
@@ -166,6 +204,49 @@ impl Vault {
             .await?
             .ok_or(VaultError::Store(StoreError::NotInitialised))
     }
+}
+
+/// What `POST /v1/env` answers: the values, or (for a matching `If-None-Match`) that the bundle is
+/// the one the caller holds. Either way with the bundle's entity tag, for the `ETag` header.
+#[derive(Debug)]
+pub enum EnvDelivery {
+    Values { answer: EnvResponse, etag: String },
+    Unchanged { etag: String },
+}
+
+/// The entity tag of a bundle: a hash of which secrets it holds, at which version of which
+/// identity, and which are write-only; never of a value (none is opened to compute it). A rotation,
+/// a delete and re-create, a new secret in the bundle or one leaving it changes the tag; the same
+/// bundle has the same tag on every replica. Quoted, as HTTP wants it.
+fn bundle_tag<'r>(rows: impl Iterator<Item = &'r SecretRow>) -> String {
+    let mut parts: Vec<Vec<u8>> = rows
+        .map(|r| {
+            let mut p = Vec::with_capacity(r.name.len() + r.identity.len() + 24);
+            p.extend_from_slice(r.owner.visibility().as_str().as_bytes());
+            p.push(0);
+            p.extend_from_slice(r.name.as_bytes());
+            p.push(0);
+            p.extend_from_slice(r.identity.as_bytes());
+            p.push(0);
+            p.extend_from_slice(&r.version.to_be_bytes());
+            p.push(u8::from(r.revealable));
+            p
+        })
+        .collect();
+    parts.sort();
+    let mut input: Vec<&[u8]> = vec![b"vaultty env bundle v1"];
+    input.extend(parts.iter().map(Vec::as_slice));
+    let digest = crate::crypto::sha256(&input);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// Whether an `If-None-Match` list (`"a", W/"b"`) names `etag` (weak comparison, as RFC 9110 asks
+/// of `If-None-Match`). `*` is not honoured: on a POST it would mean "whatever you hold".
+fn tag_matches(list: &str, etag: &str) -> bool {
+    list.split(',')
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag)
 }
 
 /// What `/v1/env` tells the caller about a value it left out: no key id and no crypto detail

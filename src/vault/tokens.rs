@@ -6,9 +6,9 @@ use secrecy::SecretString;
 use super::convert;
 use super::error::VaultResult;
 use super::token_use::later;
-use super::{Caller, Vault, VaultError, audit_for};
+use super::{Caller, RunnerBinding, Vault, VaultError, audit_for};
 use crate::api::{CreateToken, CreatedToken, MAX_TOKEN_LIFETIME_SECS, TokenInfo, TokenKind};
-use crate::crypto::{generate_token, hash_token, random_bytes};
+use crate::crypto::{generate_runner_token, generate_token, hash_token, random_bytes};
 use crate::store::{AuditAction, Millis, NewAudit, NewToken, Outcome, StoreError, TokenRow};
 
 /// A public token id: short, random, safe to show and to log.
@@ -17,7 +17,7 @@ pub(crate) fn new_token_id() -> String {
     format!("tok_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
-/// A new token and the row to store (its hash only). `parent`: the token creating it.
+/// A new user token and the row to store (its hash only). `parent`: the token creating it.
 pub(crate) fn new_token(
     user_id: i64,
     name: &str,
@@ -35,8 +35,52 @@ pub(crate) fn new_token(
         expires_at,
         parent_id: parent.map(str::to_owned),
         kind: TokenKind::User,
+        scope: None,
+        org_wide: false,
     };
     (token, row)
+}
+
+/// [`new_token`] for a runner token (`vr_…`) bound to `runner`.
+fn new_runner_token(
+    user_id: i64,
+    name: &str,
+    at: Millis,
+    expires_at: Option<Millis>,
+    parent: &str,
+    runner: RunnerBinding,
+) -> (SecretString, NewToken) {
+    let token = generate_runner_token();
+    let row = NewToken {
+        hash: hash_token(&token),
+        kind: TokenKind::Runner,
+        scope: Some(runner.scope),
+        org_wide: runner.org_wide,
+        ..new_token(user_id, name, at, expires_at, Some(parent)).1
+    };
+    (token, row)
+}
+
+/// The binding a `POST /v1/tokens` body asks for: `None` for a user token. `scope` and `orgWide`
+/// belong to runner tokens only, and a runner token needs its scope.
+fn asked_binding(req: &CreateToken) -> VaultResult<Option<RunnerBinding>> {
+    match req.kind.unwrap_or_default() {
+        TokenKind::User if req.scope.is_some() || req.org_wide.is_some() => Err(VaultError::Invalid(
+            "scope and orgWide are for runner tokens: send \"kind\": \"runner\" with them".into(),
+        )),
+        TokenKind::User => Ok(None),
+        TokenKind::Runner => {
+            let scope = req.scope.ok_or_else(|| {
+                VaultError::Invalid(
+                    "a runner token is bound to a scope: send \"scope\" (all, agents, tools or sandboxes)".into(),
+                )
+            })?;
+            Ok(Some(RunnerBinding {
+                scope,
+                org_wide: req.org_wide.unwrap_or(false),
+            }))
+        }
+    }
 }
 
 /// The expiry of a token asked to live `expires_in` seconds from `at`, created by a token that
@@ -70,9 +114,22 @@ impl Vault {
         if req.name.trim().is_empty() || req.name.chars().count() > 64 {
             return Err(VaultError::Invalid("a token name is 1 to 64 characters".into()));
         }
+        let binding = asked_binding(req)?;
         let at = self.now_millis();
         let expires_at = child_expiry(at, req.expires_in, caller.token_expires_at)?;
-        let (token, row) = new_token(caller.user.id, &req.name, at, expires_at, Some(&caller.token_id));
+        if binding.is_some_and(|b| b.org_wide) {
+            self.require_admin(
+                caller,
+                AuditAction::TokenCreate,
+                at,
+                "only admins create runner tokens for the org's secrets; without orgWide a runner token delivers your own",
+            )
+            .await?;
+        }
+        let (token, row) = match binding {
+            None => new_token(caller.user.id, &req.name, at, expires_at, Some(&caller.token_id)),
+            Some(b) => new_runner_token(caller.user.id, &req.name, at, expires_at, &caller.token_id, b),
+        };
         let audit = NewAudit {
             target: Some(row.id.clone()),
             ..audit_for(caller, AuditAction::TokenCreate, Outcome::Ok, at)

@@ -69,10 +69,7 @@ async fn past_the_limit_an_address_gets_429_and_one_summarised_row() {
     let admin = v.admin();
     // The admin's token is in use; a second one is minted and not used yet.
     let unused = admin
-        .create_token(&CreateToken {
-            name: "unused".into(),
-            expires_in: None,
-        })
+        .create_token(&CreateToken::user("unused", None))
         .await
         .unwrap()
         .token;

@@ -73,7 +73,7 @@ async fn a_value_that_does_not_open_is_skipped_listed_and_audited_and_the_rest_a
         .unwrap();
     move_ciphertext(&v.db_path(), "GOOD", "BROKEN", false);
 
-    let answer = admin.env_answer(None).await.unwrap();
+    let answer = admin.env_answer(&Default::default()).await.unwrap();
     assert_eq!(answer.env.keys().collect::<Vec<_>>(), ["GOOD", "ORG_GOOD"]);
     assert_eq!(answer.env["GOOD"].expose_secret(), "good-value-0001");
     assert_eq!(answer.skipped.len(), 1, "{:?}", answer.skipped);
@@ -112,7 +112,7 @@ async fn the_answer_names_the_write_only_secrets_and_still_delivers_them() {
     hidden.revealable = Some(false);
     admin.upsert_secret(&hidden).await.unwrap();
     admin.upsert_secret(&upsert("PLAIN", "plain-value-0002")).await.unwrap();
-    let answer = admin.env_answer(None).await.unwrap();
+    let answer = admin.env_answer(&Default::default()).await.unwrap();
     assert_eq!(answer.write_only, ["HIDDEN"]);
     assert_eq!(answer.env["HIDDEN"].expose_secret(), "hidden-value-0001");
     assert!(answer.skipped.is_empty());
@@ -143,7 +143,7 @@ async fn a_shadowed_org_secret_is_neither_opened_nor_audited() {
     admin.upsert_secret(&upsert("OTHER", "other-value-0003")).await.unwrap();
     // The org row cannot even be opened: had it been opened, it would be listed as skipped.
     move_ciphertext(&v.db_path(), "OTHER", "API_KEY", true);
-    let answer = admin.env_answer(None).await.unwrap();
+    let answer = admin.env_answer(&Default::default()).await.unwrap();
     assert_eq!(answer.env["API_KEY"].expose_secret(), "own-value-00002");
     assert!(answer.skipped.is_empty(), "{:?}", answer.skipped);
     let events = env_events(&v, "API_KEY").await;

@@ -148,10 +148,7 @@ async fn a_stream_ends_once_its_token_is_revoked_or_its_user_disabled() {
     let (bob, _) = v.user("bob", Role::Member).await;
     let (carol, _) = v.user("carol", Role::Member).await;
     let child = bob
-        .create_token(&CreateToken {
-            name: "watcher".into(),
-            expires_in: None,
-        })
+        .create_token(&CreateToken::user("watcher", None))
         .await
         .unwrap();
     let mut revoked = v.client(&child.token).events().await.unwrap();
@@ -183,10 +180,7 @@ async fn a_stream_ends_when_its_token_expires() {
     let v = TestVault::start().await;
     let short = v
         .admin()
-        .create_token(&CreateToken {
-            name: "short".into(),
-            expires_in: Some(2),
-        })
+        .create_token(&CreateToken::user("short", Some(2)))
         .await
         .unwrap();
     let client = v.client(&short.token);

@@ -61,7 +61,7 @@ async fn a_value_of_a_deleted_and_recreated_secret_does_not_open() {
     assert_does_not_open(&err);
     assert!(!format!("{err:?}").contains("life-value"));
     // Through /v1/env: left out and named, never delivered.
-    let answer = admin.env_answer(None).await.unwrap();
+    let answer = admin.env_answer(&Default::default()).await.unwrap();
     assert!(!answer.env.contains_key("TOKEN"));
     assert_eq!(
         answer.skipped.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),

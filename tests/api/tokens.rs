@@ -13,10 +13,7 @@ async fn tokens_expire_and_revoke_on_the_next_request() {
     let (v, clock) = TestVault::with_manual_clock().await;
     let admin = v.admin();
     let created = admin
-        .create_token(&CreateToken {
-            name: "ci".into(),
-            expires_in: None,
-        })
+        .create_token(&CreateToken::user("ci", None))
         .await
         .unwrap();
     assert!(created.token.expose_secret().starts_with("vt_"));
@@ -30,10 +27,7 @@ async fn tokens_expire_and_revoke_on_the_next_request() {
     assert!(!admin.list_tokens().await.unwrap().iter().any(|t| t.id == created.id));
 
     let short = admin
-        .create_token(&CreateToken {
-            name: "short".into(),
-            expires_in: Some(1),
-        })
+        .create_token(&CreateToken::user("short", Some(1)))
         .await
         .unwrap();
     let short_client = v.client(&short.token);

@@ -35,6 +35,8 @@ pub fn token(id: &str, seed: u8, user_id: i64) -> NewToken {
         expires_at: None,
         parent_id: None,
         kind: TokenKind::User,
+        scope: None,
+        org_wide: false,
     }
 }
 

@@ -32,6 +32,8 @@ fn token(id: &str, name: &str, parent: Option<&str>, current: bool) -> TokenInfo
         last_used_at: current.then(|| at(-30)).or(Some(at(-3 * 3_600))),
         parent: parent.map(Into::into),
         current,
+        scope: None,
+        org_wide: false,
     }
 }
 

@@ -25,7 +25,7 @@ use crate::crypto::TokenHash;
 use crate::server::AppState;
 use crate::server::deadlines::LongLived;
 use crate::server::error::ApiError;
-use crate::server::extract::{Authed, bearer_hash};
+use crate::server::extract::{Delivery, bearer_hash};
 use crate::server::openapi::AuthedErrors;
 use crate::store::{Millis, SecretChange};
 use crate::vault::{Caller, Origin};
@@ -46,7 +46,7 @@ pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(15);
     security(("bearer" = [])))]
 pub async fn events(
     State(s): State<AppState>,
-    Authed(caller): Authed,
+    Delivery(caller): Delivery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     // `Authed` has just accepted this header: it is there.

@@ -180,6 +180,7 @@ async fn reread(readers: &Pool, metrics: &PoolMetrics, payload: &str) -> Option<
                 version: Some(row.version),
                 action,
                 at: hint.t,
+                scope: Some(row.scope),
             }
         }
     })

@@ -126,6 +126,12 @@ const MIGRATIONS: &[&str] = &[
     -- A new vault never held a value in the old sealed format.
     INSERT INTO settings (name, value) VALUES ('sealed_v1', 'refused');
     "#,
+    // 2: SQLite's version 6: runner tokens' scope and namespace, secrets' provider.
+    r"
+    ALTER TABLE tokens ADD COLUMN scope TEXT;
+    ALTER TABLE tokens ADD COLUMN org_wide BOOLEAN NOT NULL DEFAULT false;
+    ALTER TABLE secrets ADD COLUMN provider TEXT;
+    ",
 ];
 
 /// Brings the schema up to date, under the advisory lock.

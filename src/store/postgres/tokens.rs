@@ -18,7 +18,8 @@ use crate::store::{
 
 /// The columns `token_row` reads, in its order, from `tokens t`.
 const TOKEN_COLUMNS: &str =
-    "t.id, t.user_id, t.name, t.hash, t.created_at, t.expires_at, t.revoked_at, t.parent_id, t.kind, t.last_used_at";
+    "t.id, t.user_id, t.name, t.hash, t.created_at, t.expires_at, t.revoked_at, t.parent_id, t.kind, t.last_used_at, \
+     t.scope, t.org_wide";
 
 /// One join rather than SQLite's two lookups: a round trip to the server costs more than the join,
 /// and this runs for every request.
@@ -33,7 +34,7 @@ pub(super) async fn token_by_hash(c: &ClientWrapper, hash: &TokenHash) -> StoreR
     let Some(r) = c.query_opt(&st, &[&&hash.0[..]]).await.map_err(map)? else {
         return Ok(None);
     };
-    Ok(Some((token_row(&r)?, user_row(&r, 10)?)))
+    Ok(Some((token_row(&r)?, user_row(&r, 12)?)))
 }
 
 pub(super) async fn create_token(tx: &mut PgTx, token: NewToken, audit: NewAudit) -> StoreResult<TokenRow> {
@@ -45,8 +46,8 @@ pub(super) async fn create_token(tx: &mut PgTx, token: NewToken, audit: NewAudit
 pub(super) async fn insert_token(c: &ClientWrapper, t: &NewToken) -> StoreResult<()> {
     let st = c
         .prepare_cached(
-            "INSERT INTO tokens (id, user_id, name, hash, created_at, expires_at, parent_id, kind) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO tokens (id, user_id, name, hash, created_at, expires_at, parent_id, kind, scope, org_wide) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .await
         .map_err(map)?;
@@ -61,6 +62,8 @@ pub(super) async fn insert_token(c: &ClientWrapper, t: &NewToken) -> StoreResult
             &t.expires_at,
             &t.parent_id,
             &t.kind.as_str(),
+            &t.scope.map(|s| s.as_str()),
+            &t.org_wide,
         ],
     )
     .await
@@ -283,6 +286,7 @@ fn token_row(r: &Row) -> StoreResult<TokenRow> {
     let hash: &[u8] = r.try_get(3).map_err(map)?;
     let hash = <[u8; 32]>::try_from(hash).map_err(|_| StoreError::Backend("a token hash is not 32 bytes".into()))?;
     let kind: &str = r.try_get(8).map_err(map)?;
+    let scope: Option<&str> = r.try_get(10).map_err(map)?;
     Ok(TokenRow {
         id: r.try_get(0).map_err(map)?,
         user_id: r.try_get(1).map_err(map)?,
@@ -294,5 +298,7 @@ fn token_row(r: &Row) -> StoreResult<TokenRow> {
         parent_id: r.try_get(7).map_err(map)?,
         kind: parse("tokens.kind", kind)?,
         last_used_at: r.try_get(9).map_err(map)?,
+        scope: scope.map(|s| parse("tokens.scope", s)).transpose()?,
+        org_wide: r.try_get(11).map_err(map)?,
     })
 }

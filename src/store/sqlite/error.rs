@@ -43,3 +43,14 @@ where
     text.parse::<T>()
         .map_err(|msg| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, msg.into()))
 }
+
+/// [`parse_column`] for a nullable column.
+pub(super) fn parse_optional_column<T>(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<T>>
+where
+    T: std::str::FromStr<Err = String>,
+{
+    match row.get_ref(idx)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        _ => parse_column(row, idx).map(Some),
+    }
+}

@@ -138,6 +138,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX enrolments_by_user ON enrolments(user_id);
     ALTER TABLE audit ADD COLUMN target TEXT;
     ",
+    // 6: runners and providers. A runner token is bound to a scope and a namespace (`scope` NULL
+    // for user tokens; `org_wide` 1 for the org's namespace, 0 for its user's own); a secret may
+    // name the provider it is a key for (`github`, `anthropic`), NULL when it names none.
+    r"
+    ALTER TABLE tokens ADD COLUMN scope TEXT;
+    ALTER TABLE tokens ADD COLUMN org_wide INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE secrets ADD COLUMN provider TEXT;
+    ",
 ];
 
 /// Refuses what `open` cannot work with, before SQLite creates anything.

@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::accounts::{USER_BY_ID, user_by_id, user_row};
-use super::error::{is_unique_violation, map, parse_column};
+use super::error::{is_unique_violation, map, parse_column, parse_optional_column};
 use super::writer::Tx;
 use crate::crypto::TokenHash;
 use crate::store::{
@@ -13,9 +13,9 @@ use crate::store::{
 };
 
 const TOKEN_COLUMNS: &str =
-    "id, user_id, name, hash, created_at, expires_at, revoked_at, parent_id, kind, last_used_at";
+    "id, user_id, name, hash, created_at, expires_at, revoked_at, parent_id, kind, last_used_at, scope, org_wide";
 pub(super) const TOKEN_BY_HASH: &str = "SELECT id, user_id, name, hash, created_at, expires_at, revoked_at, \
-                                        parent_id, kind, last_used_at FROM tokens WHERE hash = ?1";
+                                        parent_id, kind, last_used_at, scope, org_wide FROM tokens WHERE hash = ?1";
 
 /// A token and every token created from it, transitively (`?1` the root's id). Tokens are only
 /// ever created by tokens of the same user, so the tree never leaves the user.
@@ -49,8 +49,8 @@ pub(super) fn create_token(tx: &mut Tx<'_>, token: NewToken, audit: NewAudit) ->
 
 pub(super) fn insert_token(conn: &Connection, t: &NewToken) -> StoreResult<()> {
     conn.prepare_cached(
-        "INSERT INTO tokens (id, user_id, name, hash, created_at, expires_at, parent_id, kind) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO tokens (id, user_id, name, hash, created_at, expires_at, parent_id, kind, scope, org_wide) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )
     .and_then(|mut st| {
         st.execute(params![
@@ -62,6 +62,8 @@ pub(super) fn insert_token(conn: &Connection, t: &NewToken) -> StoreResult<()> {
             t.expires_at,
             t.parent_id,
             t.kind.as_str(),
+            t.scope.map(|s| s.as_str()),
+            t.org_wide,
         ])
     })
     .map_err(|e| {
@@ -248,5 +250,7 @@ fn token_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
         parent_id: r.get(7)?,
         kind: parse_column(r, 8)?,
         last_used_at: r.get(9)?,
+        scope: parse_optional_column(r, 10)?,
+        org_wide: r.get(11)?,
     })
 }

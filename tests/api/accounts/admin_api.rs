@@ -23,10 +23,7 @@ async fn admins_list_users_and_revoke_their_tokens() {
         .await
         .unwrap();
     let laptop = bob
-        .create_token(&vaultty::api::CreateToken {
-            name: "laptop".into(),
-            expires_in: None,
-        })
+        .create_token(&vaultty::api::CreateToken::user("laptop", None))
         .await
         .unwrap();
     bob.me().await.unwrap();

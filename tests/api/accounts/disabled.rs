@@ -32,10 +32,7 @@ async fn a_disabled_user_is_locked_out_at_once_and_back_when_enabled() {
         .await
         .unwrap();
     let second = bob
-        .create_token(&vaultty::api::CreateToken {
-            name: "laptop".into(),
-            expires_in: None,
-        })
+        .create_token(&vaultty::api::CreateToken::user("laptop", None))
         .await
         .unwrap();
     let laptop = v.client(&second.token);

@@ -12,10 +12,7 @@ use crate::common::TestVault;
 
 async fn mint(from: &VaultClient, name: &str, expires_in: Option<u64>) -> (String, SecretString, Option<i64>) {
     let created = from
-        .create_token(&CreateToken {
-            name: name.into(),
-            expires_in,
-        })
+        .create_token(&CreateToken::user(name, expires_in))
         .await
         .unwrap();
     // Whole seconds: timestamps travel to the second.

@@ -14,10 +14,7 @@ async fn an_older_database_gains_accounts_on_first_start() {
     let (_, bob_token) = v.user("bob", super::MEMBER).await;
     let expiring = v
         .admin()
-        .create_token(&CreateToken {
-            name: "ci".into(),
-            expires_in: Some(86_400),
-        })
+        .create_token(&CreateToken::user("ci", Some(86_400)))
         .await
         .unwrap();
     let db_path = v.db_path();

@@ -111,6 +111,12 @@ pub struct SecretMeta {
     pub created_by: Option<CompactString>,
     #[schema(value_type = Option<String>)]
     pub rotated_by: Option<CompactString>,
+    /// The provider the secret is a key for (`github`, `anthropic`, `openai`, ...), so that several
+    /// keys of one provider sit side by side (`GITHUB_TOKEN_PRODUCTION`, `GITHUB_TOKEN_STAGING`);
+    /// null when it names none. Absent from an older server's answers, read as null.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub provider: Option<CompactString>,
 }
 
 impl SecretMeta {

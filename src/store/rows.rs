@@ -240,6 +240,8 @@ pub struct SecretRow {
     /// The secret's identity, bound into each of its sealed values (`crypto::Binding`): drawn
     /// at random when it is created, so that a secret deleted and created again is another one.
     pub identity: CompactString,
+    /// The provider it is a key for (`github`); `None` when it names none.
+    pub provider: Option<CompactString>,
 }
 
 /// A create or a rotation: the vault decides the value and the version; the store checks the

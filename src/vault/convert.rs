@@ -38,6 +38,7 @@ pub(crate) fn into_meta(r: SecretRow) -> SecretMeta {
         last_used_at: r.last_used_at.map(ts),
         created_by: r.created_by,
         rotated_by: r.rotated_by,
+        provider: r.provider,
     }
 }
 

@@ -63,6 +63,7 @@ fn meta(
         last_used_at,
         created_by: Some("alice".into()),
         rotated_by: rotated.map(|r| r.1.into()),
+        provider: None,
     }
 }
 
@@ -412,6 +413,7 @@ pub fn many(n: usize) -> Vec<SecretMeta> {
             last_used_at: None,
             created_by: Some("alice".into()),
             rotated_by: None,
+            provider: None,
         })
         .collect()
 }

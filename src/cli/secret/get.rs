@@ -129,6 +129,7 @@ mod tests {
             last_used_at: None,
             created_by: Some("root".into()),
             rotated_by: None,
+            provider: None,
         };
         let text = details(&m, now);
         assert!(text.contains("shared with the org"), "{text}");

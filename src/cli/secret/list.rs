@@ -117,6 +117,7 @@ mod tests {
             last_used_at: None,
             created_by: Some("alice".into()),
             rotated_by: Some("alice".into()),
+            provider: None,
         }
     }
 

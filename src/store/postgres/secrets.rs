@@ -66,6 +66,8 @@ fn secret_row(r: &Row) -> StoreResult<SecretRow> {
         rotated_by: opt_text(r, 13)?,
         last_used_at: r.try_get(14).map_err(map)?,
         identity: text(r, 15)?,
+        // TODO(provider helper): read s.provider.
+        provider: None,
     })
 }
 

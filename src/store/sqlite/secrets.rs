@@ -52,6 +52,8 @@ fn secret_row(r: &Row<'_>) -> rusqlite::Result<SecretRow> {
         rotated_by: opt_text(r, 13)?,
         last_used_at: r.get(14)?,
         identity: text(r, 15)?,
+        // TODO(provider helper): read s.provider.
+        provider: None,
     })
 }
 

@@ -269,6 +269,7 @@ mod tests {
             last_used_at: None,
             created_by: None,
             rotated_by: None,
+            provider: None,
         }
     }
 

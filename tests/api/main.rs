@@ -21,6 +21,7 @@ mod no_echo;
 mod policy;
 mod refused_writes;
 mod reserved_names;
+mod runners;
 mod sealed_rows;
 mod secrets;
 mod start_checks;

@@ -48,7 +48,7 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("vt_…")
+                    .bearer_format("vt_… (a user token) or vr_… (a runner token)")
                     .build(),
             ),
         );

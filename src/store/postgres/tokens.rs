@@ -12,8 +12,8 @@ use super::error::{is_unique_violation, map, parse};
 use super::writer::PgTx;
 use crate::crypto::TokenHash;
 use crate::store::{
-    EnrolOutcome, EnrolRefusal, Millis, NewAudit, NewEnrolment, NewToken, Outcome, StoreError, StoreResult, TokenRow,
-    UserRow,
+    EnrolOutcome, EnrolRefusal, Millis, NewAudit, NewEnrolment, NewToken, Outcome, Scope, StoreError, StoreResult,
+    TokenRow, UserRow,
 };
 
 /// The columns `token_row` reads, in its order, from `tokens t`.
@@ -61,7 +61,7 @@ pub(super) async fn insert_token(c: &ClientWrapper, t: &NewToken) -> StoreResult
             &t.expires_at,
             &t.parent_id,
             &t.kind.as_str(),
-            &t.scope.map(|s| s.as_str()),
+            &t.scope.map(Scope::as_str),
             &t.org_wide,
         ],
     )

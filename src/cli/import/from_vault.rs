@@ -91,7 +91,7 @@ pub async fn run(ctx: &Ctx, source: Source, target: &Target, dry_run: bool) -> C
         if !skipped.is_empty() {
             eprintln!(
                 "{} left out (see above); nothing in vaultty was overwritten",
-                count(skipped.len(), "key", "keys")
+                skipped.len()
             );
         }
         if json {
@@ -155,8 +155,4 @@ fn skip_line(s: &Skipped) -> String {
         }
         None => format!("skipped {from}: {}", printable(&s.reason)),
     }
-}
-
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -261,26 +261,42 @@ impl KvReader {
             } else {
                 ExitClass::Other
             };
-            // without_url: the message names the server once, in our words.
-            CliError::new(class, format!("cannot reach {}: {}", self.base_url(), e.without_url()))
+            CliError::new(class, format!("cannot reach {}: {}", self.base_url(), causes(e)))
         })?;
         let status = answer.status();
         let body = answer
             .bytes()
             .await
-            .map_err(|e| CliError::new(ExitClass::Unreachable, format!("{}: {}", self.base_url(), e.without_url())))?;
+            .map_err(|e| CliError::new(ExitClass::Unreachable, format!("{}: {}", self.base_url(), causes(e))))?;
         if status.is_success() {
             return Ok(Some(body.to_vec()));
         }
-        if status == StatusCode::NOT_FOUND {
+        let said = vault_errors(&body);
+        // A missing entry (or a deleted latest version) is a 404 that says nothing; a 404 that
+        // says something is about the route: no such mount, or not a KV v2 one.
+        if status == StatusCode::NOT_FOUND && said.is_empty() {
             return Ok(None);
         }
-        Err(refusal(status, &vault_errors(&body), at, self.base_url()))
+        Err(refusal(status, &said, at, self.base_url()))
     }
 
     pub fn base_url(&self) -> &str {
         self.base.as_str().trim_end_matches('/')
     }
+}
+
+/// reqwest's error and its causes ("error sending request" alone says little), without the URL:
+/// the message names the server once, in our words.
+fn causes(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Vault's `{"errors": [...]}`, joined, cut to a line's worth.
@@ -314,6 +330,10 @@ fn refusal(status: StatusCode, said: &str, at: &KvPath, base: &str) -> CliError 
             ExitClass::Unreachable,
             format!("{base} is sealed ({said}): unseal it and run the import again"),
         ),
+        StatusCode::NOT_FOUND => CliError::not_found(format!(
+            "{base} answered for {at}: {said} (is `{}` a KV version 2 mount? --mount names one)",
+            at.mount
+        )),
         StatusCode::TOO_MANY_REQUESTS => CliError::new(ExitClass::RateLimited, format!("{base} ({at}): {said}")),
         _ => CliError::other(format!("{base} answered for {at}: {said}")),
     }

@@ -42,7 +42,7 @@ const VALUES: &[&str] = &[
 struct Bao {
     child: tokio::process::Child,
     addr: String,
-    _home: tempfile::TempDir,
+    home: tempfile::TempDir,
     http: reqwest::Client,
 }
 
@@ -78,7 +78,7 @@ impl Bao {
         let mut bao = Bao {
             child,
             addr,
-            _home: home,
+            home,
             http: reqwest::Client::builder().no_proxy().build().unwrap(),
         };
         bao.wait_until_unsealed().await;
@@ -102,7 +102,7 @@ impl Bao {
     }
 
     fn logs(&self) -> String {
-        let read = |name: &str| std::fs::read_to_string(self._home.path().join(name)).unwrap_or_default();
+        let read = |name: &str| std::fs::read_to_string(self.home.path().join(name)).unwrap_or_default();
         format!("{}\n{}", read("bao.log"), read("bao.err"))
     }
 
@@ -189,8 +189,10 @@ async fn import_from_openbao_kv_v2() {
         }),
     )
     .await;
-    bao.put("app/db", json!({ "DB_URL": VALUES[5], "SHARED": VALUES[7] })).await;
-    bao.put("app/deep/x", json!({ "DEEP_TOKEN": VALUES[6], "SHARED": VALUES[8] })).await;
+    bao.put("app/db", json!({ "DB_URL": VALUES[5], "SHARED": VALUES[7] }))
+        .await;
+    bao.put("app/deep/x", json!({ "DEEP_TOKEN": VALUES[6], "SHARED": VALUES[8] }))
+        .await;
     bao.put("app/gone", json!({ "GONE": "gone-value" })).await;
     bao.delete("app/gone").await;
     bao.put("other", json!({ "ORG_KEY": VALUES[9] })).await;
@@ -237,7 +239,12 @@ async fn import_from_openbao_kv_v2() {
     assert_eq!(names(&server, Visibility::User).await, set(["TAKEN"]));
 
     // --dry-run says what would be created, reports the rest, and writes nothing.
-    let args = [&["--json"][..], &from[..], &["--path", "secret/app", "--recursive", "--dry-run"]].concat();
+    let args = [
+        &["--json"][..],
+        &from[..],
+        &["--path", "secret/app", "--recursive", "--dry-run"],
+    ]
+    .concat();
     let dry = sh.run(&args).await.ok();
     assert_eq!(dry.json()["dryRun"], true, "{dry:?}");
     assert_eq!(
@@ -259,7 +266,10 @@ async fn import_from_openbao_kv_v2() {
     // One entry: its keys arrive; a bad name, a reserved name, an existing name and a number are
     // reported on standard error and not written; the existing secret keeps its value.
     let out = sh.run(&[&from[..], &["--path", "secret/app"]].concat()).await.ok();
-    assert!(out.stdout.contains("created API_KEY (version 1, from secret/app)"), "{out:?}");
+    assert!(
+        out.stdout.contains("created API_KEY (version 1, from secret/app)"),
+        "{out:?}"
+    );
     assert!(out.stdout.contains("created DB_PASSWORD"), "{out:?}");
     assert_eq!(out.stdout.lines().count(), 2, "{out:?}");
     for said in [
@@ -276,7 +286,10 @@ async fn import_from_openbao_kv_v2() {
     );
     assert_eq!(revealed(&server, "API_KEY", false).await, (VALUES[0].to_owned(), 1));
     assert_eq!(revealed(&server, "DB_PASSWORD", false).await, (VALUES[1].to_owned(), 1));
-    assert_eq!(revealed(&server, "TAKEN", false).await, ("vaultty-original".to_owned(), 1));
+    assert_eq!(
+        revealed(&server, "TAKEN", false).await,
+        ("vaultty-original".to_owned(), 1)
+    );
 
     // --recursive follows the folders under secret/app (not its sibling secret/other); a key two
     // entries hold is imported from neither; names imported before are now existing names.
@@ -286,7 +299,16 @@ async fn import_from_openbao_kv_v2() {
     assert_eq!(actions(&out), set(["created"]), "{out:?}");
     assert_eq!(
         listed(&out, "skipped"),
-        set(["", "API_KEY", "DB_PASSWORD", "LD_PRELOAD", "PORT", "SHARED", "TAKEN", "bad-name"]),
+        set([
+            "",
+            "API_KEY",
+            "DB_PASSWORD",
+            "LD_PRELOAD",
+            "PORT",
+            "SHARED",
+            "TAKEN",
+            "bad-name"
+        ]),
         "{out:?}"
     );
     let shared = out.json()["skipped"]
@@ -308,7 +330,15 @@ async fn import_from_openbao_kv_v2() {
     sh.run(
         &[
             &from[..],
-            &["--mount", "secret", "--path", "other", "--org-wide", "--category", "provider"],
+            &[
+                "--mount",
+                "secret",
+                "--path",
+                "other",
+                "--org-wide",
+                "--category",
+                "provider",
+            ],
         ]
         .concat(),
     )

@@ -28,8 +28,7 @@ pub async fn run(ctx: &Ctx, source: Source, target: &Target, dry_run: bool) -> C
     let at = KvPath::parse(&source.path, source.mount.as_deref()).map_err(CliError::usage)?;
     if at.path.is_empty() && !source.recursive {
         return Err(CliError::usage(format!(
-            "--path {at} names a whole mount: name an entry (e.g. {}app) or add --recursive",
-            at
+            "--path {at} names a whole mount: name an entry (e.g. {at}app) or add --recursive"
         )));
     }
     let token = vault_token(&source.url)?;
@@ -44,7 +43,11 @@ pub async fn run(ctx: &Ctx, source: Source, target: &Target, dry_run: bool) -> C
     with_connection(ctx, async |conn| {
         // The names in the target namespace first: a vaultty that cannot be reached fails the
         // import before anything is read from Vault (and lands in its audit log).
-        let visibility = if target.org_wide { Visibility::Org } else { Visibility::User };
+        let visibility = if target.org_wide {
+            Visibility::Org
+        } else {
+            Visibility::User
+        };
         let query = ListQuery {
             secret_scope: Some(visibility),
             ..ListQuery::default()
@@ -137,9 +140,9 @@ fn done_line(done: &Value) -> String {
     let name = printable(done["name"].as_str().unwrap_or_default()).into_owned();
     let from = printable(done["from"].as_str().unwrap_or_default()).into_owned();
     match (done["action"].as_str().unwrap_or_default(), done["version"].as_i64()) {
-        ("rotated", Some(v)) => format!(
-            "rotated {name} (version {v}, from {from}): it was created in vaultty while the import ran"
-        ),
+        ("rotated", Some(v)) => {
+            format!("rotated {name} (version {v}, from {from}): it was created in vaultty while the import ran")
+        }
         (action, Some(v)) => format!("{action} {name} (version {v}, from {from})"),
         (action, None) => format!("{action} {name} (from {from})"),
     }

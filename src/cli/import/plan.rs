@@ -146,10 +146,16 @@ mod tests {
             .iter()
             .map(|w| (w.name.as_str(), w.value.expose_secret(), w.from.as_str()))
             .collect();
-        assert_eq!(written, [("DB_URL", "v2", "secret/app/db"), ("GOOD", "v1", "secret/app")]);
+        assert_eq!(
+            written,
+            [("DB_URL", "v2", "secret/app/db"), ("GOOD", "v1", "secret/app")]
+        );
         let skipped = reasons(&plan);
         let names: Vec<&str> = skipped.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["", "EMPTY", "LD_PRELOAD", "PORT", "SHARED", "TAKEN", "bad-name"]);
+        assert_eq!(
+            names,
+            ["", "EMPTY", "LD_PRELOAD", "PORT", "SHARED", "TAKEN", "bad-name"]
+        );
         let reason = |n: &str| &skipped.iter().find(|(name, _)| name == n).unwrap().1;
         assert!(reason("").contains("deleted"), "{skipped:?}");
         assert!(reason("EMPTY").contains("empty"), "{skipped:?}");
@@ -158,7 +164,11 @@ mod tests {
         assert!(reason("SHARED").contains("2 entries"), "{skipped:?}");
         assert!(reason("TAKEN").contains("already in your secrets"), "{skipped:?}");
         assert!(reason("bad-name").contains("letters, digits"), "{skipped:?}");
-        let shared = plan.skipped.iter().find(|s| s.name.as_deref() == Some("SHARED")).unwrap();
+        let shared = plan
+            .skipped
+            .iter()
+            .find(|s| s.name.as_deref() == Some("SHARED"))
+            .unwrap();
         assert_eq!(shared.from, ["secret/app", "secret/app/db"]);
     }
 }

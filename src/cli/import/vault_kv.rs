@@ -47,7 +47,9 @@ impl KvPath {
         }
         let bad = |s: &str| s.is_empty() || s == "." || s == "..";
         if mount.split('/').any(bad) || (!path.is_empty() && path.split('/').any(bad)) {
-            return Err(format!("--path {mount}/{path}: empty, `.` and `..` segments are refused"));
+            return Err(format!(
+                "--path {mount}/{path}: empty, `.` and `..` segments are refused"
+            ));
         }
         Ok(KvPath {
             mount: mount.to_owned(),
@@ -193,10 +195,6 @@ impl KvReader {
     /// The latest version's data; `None` when there is none to read (no such entry, or its latest
     /// version deleted or destroyed: Vault answers 404 for both).
     async fn read(&self, at: &KvPath) -> CliResult<Option<KvData>> {
-        let url = self.url(&at.mount, "data", &at.path, false);
-        let Some(body) = self.get(url, at).await? else {
-            return Ok(None);
-        };
         #[derive(Deserialize)]
         struct Answer {
             data: Option<Inner>,
@@ -205,17 +203,21 @@ impl KvReader {
         struct Inner {
             data: Option<BTreeMap<String, KvValue>>,
         }
-        let answer: Answer = serde_json::from_slice(&body)
-            .map_err(|e| CliError::other(format!("{at}: not a KV version 2 answer ({e}); is {} a KV v2 mount?", at.mount)))?;
+        let url = self.url(&at.mount, "data", &at.path, false);
+        let Some(body) = self.get(url, at).await? else {
+            return Ok(None);
+        };
+        let answer: Answer = serde_json::from_slice(&body).map_err(|e| {
+            CliError::other(format!(
+                "{at}: not a KV version 2 answer ({e}); is {} a KV v2 mount?",
+                at.mount
+            ))
+        })?;
         Ok(answer.data.and_then(|d| d.data))
     }
 
     /// The keys of a folder (`name/` for a subfolder); none when it is empty or absent.
     async fn list(&self, at: &KvPath) -> CliResult<Vec<String>> {
-        let url = self.url(&at.mount, "metadata", &at.path, true);
-        let Some(body) = self.get(url, at).await? else {
-            return Ok(Vec::new());
-        };
         #[derive(Deserialize)]
         struct Answer {
             data: Keys,
@@ -224,8 +226,16 @@ impl KvReader {
         struct Keys {
             keys: Vec<String>,
         }
-        let answer: Answer = serde_json::from_slice(&body)
-            .map_err(|e| CliError::other(format!("{at}: not a KV version 2 listing ({e}); is {} a KV v2 mount?", at.mount)))?;
+        let url = self.url(&at.mount, "metadata", &at.path, true);
+        let Some(body) = self.get(url, at).await? else {
+            return Ok(Vec::new());
+        };
+        let answer: Answer = serde_json::from_slice(&body).map_err(|e| {
+            CliError::other(format!(
+                "{at}: not a KV version 2 listing ({e}); is {} a KV v2 mount?",
+                at.mount
+            ))
+        })?;
         Ok(answer.data.keys)
     }
 
@@ -441,6 +451,9 @@ mod tests {
                 KvValue::Other(kind) => format!("{k}:{kind}"),
             })
             .collect();
-        assert_eq!(kinds, ["A=x", "B:a number", "C:an object", "D:null", "E:a boolean", "F:a list"]);
+        assert_eq!(
+            kinds,
+            ["A=x", "B:a number", "C:an object", "D:null", "E:a boolean", "F:a list"]
+        );
     }
 }

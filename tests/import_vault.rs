@@ -227,6 +227,19 @@ async fn import_from_openbao_kv_v2() {
     .await
     .code(2)
     .one_line_error("no Vault token");
+    // Piped on standard input (a terminal would get the hidden prompt), as `login` reads one.
+    let piped = sh
+        .run_with(
+            &[&from[..], &["--path", "secret/app", "--dry-run"]].concat(),
+            Some(&format!("{ROOT_TOKEN}\n")),
+            &[("VAULT_TOKEN", ""), ("BAO_TOKEN", "")],
+        )
+        .await
+        .ok();
+    assert!(
+        piped.stdout.contains("would create API_KEY (from secret/app)"),
+        "{piped:?}"
+    );
     // BAO_TOKEN alone is read too; an entry that is not there is a clear NotFound.
     sh.run_with(
         &[&from[..], &["--path", "secret/nothing-here"]].concat(),

@@ -35,6 +35,7 @@ const VALUES: &[&str] = &[
     "shared-one-value",
     "shared-two-value",
     "org-value-from-vault",
+    "kv-v1-value-5521",
 ];
 
 /// `bao server -dev` on 127.0.0.1, killed when dropped (a root token id may not start with `s.`). Its HOME is a temporary directory, since
@@ -109,15 +110,20 @@ impl Bao {
     /// Writes a KV v2 entry through the HTTP API (numbers and objects too, which `bao kv put`
     /// would write as strings).
     async fn put(&self, path: &str, data: Value) {
+        self.post(&format!("secret/data/{path}"), json!({ "data": data })).await;
+    }
+
+    /// `POST /v1/{path}` as root.
+    async fn post(&self, path: &str, body: Value) {
         let answer = self
             .http
-            .post(format!("{}/v1/secret/data/{path}", self.addr))
+            .post(format!("{}/v1/{path}", self.addr))
             .header("X-Vault-Token", ROOT_TOKEN)
-            .json(&json!({ "data": data }))
+            .json(&body)
             .send()
             .await
             .unwrap();
-        assert!(answer.status().is_success(), "put {path}: {answer:?}");
+        assert!(answer.status().is_success(), "post {path}: {answer:?}");
     }
 
     /// Deletes the latest version: the entry is still listed, with nothing to read.
@@ -196,6 +202,10 @@ async fn import_from_openbao_kv_v2() {
     bao.put("app/gone", json!({ "GONE": "gone-value" })).await;
     bao.delete("app/gone").await;
     bao.put("other", json!({ "ORG_KEY": VALUES[9] })).await;
+    // A KV version 1 mount, whose entry at data/app reads like a v2 answer with a string for data.
+    bao.post("sys/mounts/kv1", json!({ "type": "kv", "options": { "version": "1" } }))
+        .await;
+    bao.post("kv1/data/app", json!({ "data": VALUES[10] })).await;
 
     let server = TestVault::start().await;
     server
@@ -249,6 +259,11 @@ async fn import_from_openbao_kv_v2() {
     .await
     .code(3)
     .one_line_error("no KV entry at secret/nothing-here");
+    // Not a KV v2 mount: said so, without quoting what it read.
+    sh.run(&[&from[..], &["--path", "kv1/app"]].concat())
+        .await
+        .code(1)
+        .one_line_error("kv1/app: not a KV version 2 answer; is kv1 a KV v2 mount?");
     assert_eq!(names(&server, Visibility::User).await, set(["TAKEN"]));
 
     // --dry-run says what would be created, reports the rest, and writes nothing.

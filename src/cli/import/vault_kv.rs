@@ -207,9 +207,10 @@ impl KvReader {
         let Some(body) = self.get(url, at).await? else {
             return Ok(None);
         };
-        let answer: Answer = serde_json::from_slice(&body).map_err(|e| {
+        // serde's message is left out: it may quote a string of the body, a value perhaps.
+        let answer: Answer = serde_json::from_slice(&body).map_err(|_| {
             CliError::other(format!(
-                "{at}: not a KV version 2 answer ({e}); is {} a KV v2 mount?",
+                "{at}: not a KV version 2 answer; is {} a KV v2 mount?",
                 at.mount
             ))
         })?;
@@ -230,9 +231,10 @@ impl KvReader {
         let Some(body) = self.get(url, at).await? else {
             return Ok(Vec::new());
         };
-        let answer: Answer = serde_json::from_slice(&body).map_err(|e| {
+        // serde's message is left out: it may quote a string of the body, a value perhaps.
+        let answer: Answer = serde_json::from_slice(&body).map_err(|_| {
             CliError::other(format!(
-                "{at}: not a KV version 2 listing ({e}); is {} a KV v2 mount?",
+                "{at}: not a KV version 2 listing; is {} a KV v2 mount?",
                 at.mount
             ))
         })?;

@@ -140,8 +140,8 @@ pub fn provider(p: &str) -> Result<(), String> {
     if ok_first && ok_rest && p.len() <= 32 {
         Ok(())
     } else {
-        Err("a provider is 1 to 32 characters of a-z, 0-9, '_', '.', '-', starting with a letter or a digit, \
-             in lowercase (github, not GitHub)"
+        Err("a provider is 1 to 32 characters of a-z, 0-9, '_', '.', '-', starting with a letter or a digit; \
+             lowercase only, so one provider is always spelt one way"
             .into())
     }
 }

@@ -53,7 +53,11 @@ async fn list_get_and_export_by_provider_against_a_server() {
     let table = sh.run_with(&["secret", "list"], None, &[("COLUMNS", "80")]).await.ok();
     let header = table.stdout.lines().next().unwrap();
     assert!(header.starts_with("NAME") && header.contains("PROVIDER"), "{table:?}");
-    assert!(table.stdout.lines().all(|l| l.chars().count() <= 80), "{}", table.stdout);
+    assert!(
+        table.stdout.lines().all(|l| l.chars().count() <= 80),
+        "{}",
+        table.stdout
+    );
     let staging = table
         .stdout
         .lines()
@@ -76,7 +80,10 @@ async fn list_get_and_export_by_provider_against_a_server() {
     assert_eq!(names_in(&json), ["OPENAI_API_KEY"]);
     assert_eq!(json["secrets"][0]["provider"], "openai");
     let none = sh.run(&["secret", "list", "--provider", "anthropic"]).await.ok();
-    assert!(none.stdout.is_empty() && none.stderr.contains("No secrets match"), "{none:?}");
+    assert!(
+        none.stdout.is_empty() && none.stderr.contains("No secrets match"),
+        "{none:?}"
+    );
 
     // Without any provider in the listing, no PROVIDER column.
     let plain_only = sh.run(&["secret", "list", "--scope", "agents"]).await.ok();
@@ -101,18 +108,32 @@ async fn list_get_and_export_by_provider_against_a_server() {
     assert_eq!(every.stdout.lines().count(), 4, "{every:?}");
 
     // A rotation without --provider keeps it; --provider "" removes it.
-    sh.stdin(&["secret", "set", "GITHUB_TOKEN_STAGING"], "ghp_staging_value_rotated_01")
+    sh.stdin(
+        &["secret", "set", "GITHUB_TOKEN_STAGING"],
+        "ghp_staging_value_rotated_01",
+    )
+    .await
+    .ok();
+    let json = sh
+        .run(&["--json", "secret", "get", "GITHUB_TOKEN_STAGING"])
         .await
-        .ok();
-    let json = sh.run(&["--json", "secret", "get", "GITHUB_TOKEN_STAGING"]).await.ok().json();
-    assert_eq!((json["version"].as_i64(), json["provider"].as_str()), (Some(2), Some("github")));
+        .ok()
+        .json();
+    assert_eq!(
+        (json["version"].as_i64(), json["provider"].as_str()),
+        (Some(2), Some("github"))
+    );
     sh.stdin(
         &["secret", "set", "GITHUB_TOKEN_STAGING", "--provider", ""],
         "ghp_staging_value_rotated_02",
     )
     .await
     .ok();
-    let json = sh.run(&["--json", "secret", "get", "GITHUB_TOKEN_STAGING"]).await.ok().json();
+    let json = sh
+        .run(&["--json", "secret", "get", "GITHUB_TOKEN_STAGING"])
+        .await
+        .ok()
+        .json();
     assert_eq!(json["provider"], serde_json::Value::Null);
     let github = sh.run(&["export", "--provider", "github"]).await.ok();
     assert_eq!(github.stdout, format!("GITHUB_TOKEN_PRODUCTION='{PRODUCTION}'\n"));

@@ -288,7 +288,11 @@ pub struct EnvRequest {
     pub scope: Option<Scope>,
     /// Only the secrets of this provider (`github`, `anthropic`, ...; see `SecretMeta.provider`),
     /// compared exactly. Checked as the body is read: a malformed one is 400, like an unknown scope.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "valid_provider")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "valid_provider"
+    )]
     #[schema(pattern = r"^[a-z0-9][a-z0-9_.-]{0,31}$")]
     pub provider: Option<String>,
 }

@@ -133,16 +133,21 @@ pub const PROVIDER_PATTERN: &str = r"^[a-z0-9][a-z0-9_.-]{0,31}$";
 /// `GitHub` and `github` never split one provider's keys into two groups; the message says so
 /// rather than lowercasing silently.
 pub fn provider(p: &str) -> Result<(), String> {
-    let ok_first = p.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok_first = p
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     let ok_rest = p
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
     if ok_first && ok_rest && p.len() <= 32 {
         Ok(())
     } else {
-        Err("a provider is 1 to 32 characters of a-z, 0-9, '_', '.', '-', starting with a letter or a digit; \
+        Err(
+            "a provider is 1 to 32 characters of a-z, 0-9, '_', '.', '-', starting with a letter or a digit; \
              lowercase only, so one provider is always spelt one way"
-            .into())
+                .into(),
+        )
     }
 }
 

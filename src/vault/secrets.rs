@@ -93,7 +93,7 @@ impl Vault {
         if let Some(d) = &req.description {
             validate::description(d).map_err(VaultError::Invalid)?;
         }
-        let provider = provider_edit(req.provider.as_deref())?;
+        check_provider_edit(req.provider.as_deref())?;
         let why = "only admins create or rotate org-shared secrets";
         let org_wide = req.org_wide.unwrap_or(false);
         // Read first, so that a refusal is recorded as what it would have been: a create when
@@ -156,7 +156,7 @@ impl Vault {
                 .description
                 .as_ref()
                 .map(|d| Some(d.clone()).filter(|d| !d.is_empty())),
-            provider,
+            provider: req.provider.as_ref().map(|p| Some(p.clone()).filter(|p| !p.is_empty())),
             revealable: req.revealable,
             at,
             by: caller.user.name.clone(),
@@ -196,7 +196,7 @@ impl Vault {
         if let Some(d) = &p.description {
             validate::description(d).map_err(VaultError::Invalid)?;
         }
-        let provider = provider_edit(p.provider.as_deref())?;
+        check_provider_edit(p.provider.as_deref())?;
         let why = "only admins edit org-shared secrets";
         let (owner, at) = self
             .write_target(caller, org_wide, AuditAction::Update, name, why)
@@ -214,7 +214,7 @@ impl Vault {
             scope: p.scope,
             description: p.description.clone().map(|d| Some(d).filter(|d| !d.is_empty())),
             revealable: p.revealable,
-            provider,
+            provider: p.provider.clone().map(|p| Some(p).filter(|p| !p.is_empty())),
         };
         let audit = secret_audit(
             caller,
@@ -313,16 +313,12 @@ fn target_owner(caller: &Caller, org_wide: bool) -> Owner {
     }
 }
 
-/// A request's provider as the store's edit: left out keeps the stored one, `""` clears it, and
+/// A request's provider: left out keeps the stored one and `""` clears it (as a description);
 /// anything else must be a valid provider (400).
-fn provider_edit(provider: Option<&str>) -> VaultResult<Option<Option<String>>> {
+fn check_provider_edit(provider: Option<&str>) -> VaultResult<()> {
     match provider {
-        None => Ok(None),
-        Some("") => Ok(Some(None)),
-        Some(p) => {
-            validate::provider(p).map_err(VaultError::Invalid)?;
-            Ok(Some(Some(p.to_owned())))
-        }
+        None | Some("") => Ok(()),
+        Some(p) => validate::provider(p).map_err(VaultError::Invalid),
     }
 }
 

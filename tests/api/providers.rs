@@ -121,7 +121,10 @@ async fn a_listing_filters_by_provider_across_namespaces() {
         .upsert_secret(&keyed("ANTHROPIC_API_KEY", "sk-ant-api03-value-00001", "anthropic"))
         .await
         .unwrap();
-    admin.upsert_secret(&upsert("PLAIN", "plain-value-000001")).await.unwrap();
+    admin
+        .upsert_secret(&upsert("PLAIN", "plain-value-000001"))
+        .await
+        .unwrap();
 
     assert_eq!(
         listed(&admin, Some("github")).await,
@@ -172,7 +175,10 @@ async fn a_malformed_provider_is_400_everywhere_and_nothing_is_written() {
         match admin.upsert_secret(&keyed("SOME_KEY", "some-value-000001", bad)).await {
             Err(ClientError::Invalid(message)) => {
                 assert!(message.contains("lowercase"), "{message}");
-                assert!(!message.contains(bad), "the message must not quote the input: {message}");
+                assert!(
+                    !message.contains(bad),
+                    "the message must not quote the input: {message}"
+                );
             }
             other => panic!("{bad:?}: {other:?}"),
         }
@@ -226,7 +232,13 @@ async fn a_malformed_provider_is_400_everywhere_and_nothing_is_written() {
 
 /// The ETag of a `POST /v1/env` answer, and the names it delivered.
 async fn env_with(v: &TestVault, body: serde_json::Value) -> (String, Vec<String>) {
-    let answer = v.api().post("/v1/env").token(&v.admin_token).json(&body).send_text().await;
+    let answer = v
+        .api()
+        .post("/v1/env")
+        .token(&v.admin_token)
+        .json(&body)
+        .send_text()
+        .await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     let etag = answer.headers["etag"].to_str().unwrap().to_owned();
     let parsed: serde_json::Value = serde_json::from_str(&answer.text).unwrap();
@@ -251,7 +263,10 @@ async fn env_with_a_provider_delivers_only_its_keys() {
         .upsert_secret(&keyed("OPENAI_API_KEY", "sk-proj-openai-value-0001", "openai"))
         .await
         .unwrap();
-    admin.upsert_secret(&upsert("PLAIN", "plain-value-000001")).await.unwrap();
+    admin
+        .upsert_secret(&upsert("PLAIN", "plain-value-000001"))
+        .await
+        .unwrap();
 
     let req = vaultty::api::EnvRequest {
         provider: Some("github".into()),
@@ -267,8 +282,22 @@ async fn env_with_a_provider_delivers_only_its_keys() {
         "ghp_staging_value_00001"
     );
     // Only what was delivered was used.
-    assert!(admin.get_secret("GITHUB_TOKEN_STAGING", false).await.unwrap().last_used_at.is_some());
-    assert!(admin.get_secret("OPENAI_API_KEY", false).await.unwrap().last_used_at.is_none());
+    assert!(
+        admin
+            .get_secret("GITHUB_TOKEN_STAGING", false)
+            .await
+            .unwrap()
+            .last_used_at
+            .is_some()
+    );
+    assert!(
+        admin
+            .get_secret("OPENAI_API_KEY", false)
+            .await
+            .unwrap()
+            .last_used_at
+            .is_none()
+    );
     assert!(admin.get_secret("PLAIN", false).await.unwrap().last_used_at.is_none());
 
     let (github, github_names) = env_with(&v, json!({"provider": "github"})).await;

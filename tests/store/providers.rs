@@ -7,8 +7,9 @@ use vaultty::store::{AuditAction, MetaPatch, Owner, SecretFilter, SecretWrite, S
 use crate::backends::Db;
 use crate::fixtures::{acme, audit, verify_chain, write};
 
-fn with_provider(mut w: SecretWrite, provider: Option<Option<&str>>) -> SecretWrite {
-    w.provider = provider.map(|p| p.map(str::to_owned));
+/// `w` setting the provider to `provider`, or clearing it (`None`).
+fn with_provider(mut w: SecretWrite, provider: Option<&str>) -> SecretWrite {
+    w.provider = Some(provider.map(str::to_owned));
     w
 }
 
@@ -24,7 +25,7 @@ pub async fn chapter(db: &Db) {
 
     let created = s
         .write_secret(
-            with_provider(write(Owner::Org, "GITHUB_TOKEN", None, "k1"), Some(Some("github"))),
+            with_provider(write(Owner::Org, "GITHUB_TOKEN", None, "k1"), Some("github")),
             audit(AuditAction::Create, "alice", Some("GITHUB_TOKEN")),
         )
         .await
@@ -32,7 +33,10 @@ pub async fn chapter(db: &Db) {
     assert_eq!(provider_of(&created), Some("github"));
     let read = s.get_secret(Owner::Org, "GITHUB_TOKEN").await.unwrap().unwrap();
     assert_eq!(provider_of(&read), Some("github"));
-    assert_eq!(read.identity, "id-GITHUB_TOKEN", "the columns before it are read where they were");
+    assert_eq!(
+        read.identity, "id-GITHUB_TOKEN",
+        "the columns before it are read where they were"
+    );
 
     // A checked rotation that leaves it out keeps it; one that names another replaces it.
     let kept = s
@@ -42,7 +46,7 @@ pub async fn chapter(db: &Db) {
     assert_eq!((kept.version, provider_of(&kept)), (2, Some("github")));
     let moved = s
         .write_secret(
-            with_provider(write(Owner::Org, "GITHUB_TOKEN", Some(2), "k1"), Some(Some("gitlab"))),
+            with_provider(write(Owner::Org, "GITHUB_TOKEN", Some(2), "k1"), Some("gitlab")),
             rotate(),
         )
         .await
@@ -63,7 +67,7 @@ pub async fn chapter(db: &Db) {
     assert_eq!((raced.version, provider_of(&raced)), (5, Some("gitlab")));
     let (raced, _) = s
         .write_secret_latest(
-            with_provider(write(Owner::Org, "GITHUB_TOKEN", Some(1), "k1"), Some(Some("github"))),
+            with_provider(write(Owner::Org, "GITHUB_TOKEN", Some(1), "k1"), Some("github")),
             reseal(),
             rotate(),
         )
@@ -72,7 +76,7 @@ pub async fn chapter(db: &Db) {
     assert_eq!((raced.version, provider_of(&raced)), (6, Some("github")));
     let cleared = s
         .write_secret(
-            with_provider(write(Owner::Org, "GITHUB_TOKEN", Some(6), "k1"), Some(None)),
+            with_provider(write(Owner::Org, "GITHUB_TOKEN", Some(6), "k1"), None),
             rotate(),
         )
         .await
@@ -106,7 +110,11 @@ pub async fn chapter(db: &Db) {
         .await
         .unwrap();
     assert_eq!(provider_of(&unset), None);
-    assert_eq!(unset.description.as_deref(), Some("the org's key"), "only the provider changed");
+    assert_eq!(
+        unset.description.as_deref(),
+        Some("the org's key"),
+        "only the provider changed"
+    );
     s.update_secret(Owner::Org, "GITHUB_TOKEN", patch(Some(Some("github")), None), update())
         .await
         .unwrap();
@@ -114,13 +122,13 @@ pub async fn chapter(db: &Db) {
     // Listings read it and filter by it, exactly, on both of their paths.
     let mine = Owner::User(bob.id);
     s.write_secret(
-        with_provider(write(mine, "GITHUB_TOKEN_STAGING", None, "k1"), Some(Some("github"))),
+        with_provider(write(mine, "GITHUB_TOKEN_STAGING", None, "k1"), Some("github")),
         audit(AuditAction::Create, "bob", Some("GITHUB_TOKEN_STAGING")),
     )
     .await
     .unwrap();
     s.write_secret(
-        with_provider(write(mine, "OPENAI_API_KEY", None, "k1"), Some(Some("openai"))),
+        with_provider(write(mine, "OPENAI_API_KEY", None, "k1"), Some("openai")),
         audit(AuditAction::Create, "bob", Some("OPENAI_API_KEY")),
     )
     .await
@@ -147,9 +155,20 @@ pub async fn chapter(db: &Db) {
         ("GITHUB_TOKEN".to_owned(), Some("github".to_owned())),
         ("GITHUB_TOKEN_STAGING".to_owned(), Some("github".to_owned())),
     ];
-    assert_eq!(names(s.list_secrets(&github(both.clone(), false, "github")).await.unwrap()), expected);
-    assert_eq!(names(s.list_secrets(&github(vec![], true, "github")).await.unwrap()), expected);
-    assert!(s.list_secrets(&github(both.clone(), false, "git")).await.unwrap().is_empty());
+    assert_eq!(
+        names(s.list_secrets(&github(both.clone(), false, "github")).await.unwrap()),
+        expected
+    );
+    assert_eq!(
+        names(s.list_secrets(&github(vec![], true, "github")).await.unwrap()),
+        expected
+    );
+    assert!(
+        s.list_secrets(&github(both.clone(), false, "git"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let every = SecretFilter {
         owners: both.clone(),
         ..SecretFilter::default()

@@ -330,8 +330,15 @@ async fn put_secret(tx: &PgTx, w: &SecretWrite) -> StoreResult<Option<SecretRow>
         Some(expected) => {
             // Keep the newest `max_versions` (at least the current one).
             let oldest_kept = w.new_version - i64::from(w.max_versions.max(1)) + 1;
-            let (set_description, description) = set_or_keep(&w.description);
-            let (set_provider, provider) = set_or_keep(&w.provider);
+            // `CASE WHEN $set THEN $value ELSE column END`: whether to write it, and what (NULL clears).
+            let (set_description, description) = match &w.description {
+                Some(d) => (true, d.as_deref()),
+                None => (false, None),
+            };
+            let (set_provider, provider) = match &w.provider {
+                Some(p) => (true, p.as_deref()),
+                None => (false, None),
+            };
             let st = c.prepare_cached(ROTATE_SECRET).await.map_err(map)?;
             c.query_opt(
                 &st,
@@ -381,8 +388,14 @@ pub(super) async fn update_secret(
     audit: NewAudit,
 ) -> StoreResult<SecretRow> {
     let c = tx.client();
-    let (set_description, description) = set_or_keep(&patch.description);
-    let (set_provider, provider) = set_or_keep(&patch.provider);
+    let (set_description, description) = match &patch.description {
+        Some(d) => (true, d.as_deref()),
+        None => (false, None),
+    };
+    let (set_provider, provider) = match &patch.provider {
+        Some(p) => (true, p.as_deref()),
+        None => (false, None),
+    };
     let st = c.prepare_cached(UPDATE_SECRET).await.map_err(map)?;
     let row = c
         .query_opt(
@@ -405,15 +418,6 @@ pub(super) async fn update_secret(
     let row = secret_row(&row)?;
     tx.append_audit(audit)?;
     Ok(row)
-}
-
-/// A field a write may set, clear or leave out, as the two parameters of `CASE WHEN $set THEN
-/// $value ELSE column END`: whether to write it, and what (NULL clears).
-fn set_or_keep(field: &Option<Option<String>>) -> (bool, Option<&str>) {
-    match field {
-        Some(value) => (true, value.as_deref()),
-        None => (false, None),
-    }
 }
 
 pub(super) async fn delete_secret(tx: &mut PgTx, owner: Owner, name: &str, audit: NewAudit) -> StoreResult<()> {

@@ -362,3 +362,27 @@ async fn the_provider_filter_applies_after_shadowing() {
     let answer = bob.env_answer(&req).await.unwrap();
     assert_eq!(answer.env.keys().collect::<Vec<_>>(), ["GITHUB_APP_KEY"]);
 }
+
+/// `/openapi.json` states the rule the server enforces: on the filters, the provider pattern;
+/// on the write bodies, that pattern or "" (which clears).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_document_states_the_provider_pattern() {
+    let v = TestVault::start().await;
+    let (status, doc) = v.api().get("/openapi.json").send().await;
+    assert_eq!(status, 200);
+    let pattern = vaultty::api::validate::PROVIDER_PATTERN;
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["EnvRequest"]["properties"]["provider"]["pattern"], pattern);
+    let or_empty = format!("^({})?$", &pattern[1..pattern.len() - 1]);
+    for body in ["UpsertSecret", "PatchSecret"] {
+        assert_eq!(
+            schemas[body]["properties"]["provider"]["pattern"],
+            or_empty.as_str(),
+            "{body}"
+        );
+    }
+    let params = doc["paths"]["/v1/secrets"]["get"]["parameters"].as_array().unwrap();
+    let provider = params.iter().find(|p| p["name"] == "provider").unwrap();
+    assert_eq!(provider["in"], "query");
+    assert_eq!(provider["schema"]["pattern"], pattern);
+}

@@ -146,6 +146,9 @@ impl Vault {
             // Stored before names that change how programs start were refused (docs/API.md,
             // "Reserved names"): kept for its owner to read and delete, never delivered.
             .filter(|(r, _)| validate::reserved_name(&r.name).is_none())
+            // `--provider`: only that provider's keys, among what would be delivered without it
+            // (an org key shadowed by the caller's own is not delivered in its stead).
+            .filter(|(r, _)| req.provider.as_deref().is_none_or(|p| r.provider.as_deref() == Some(p)))
             .collect();
         let etag = bundle_tag(delivered.iter().map(|(r, _)| r));
         if if_none_match.is_some_and(|tags| tag_matches(tags, &etag)) {

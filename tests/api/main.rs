@@ -19,6 +19,7 @@ mod hot_secret;
 mod limits;
 mod no_echo;
 mod policy;
+mod providers;
 mod refused_writes;
 mod reserved_names;
 mod runners;

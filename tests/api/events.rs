@@ -75,10 +75,16 @@ async fn subscribers_hear_the_changes_they_may_see_and_never_a_value() {
     let admin = v.admin();
     let (bob, bob_token) = v.user("bob", Role::Member).await;
     let (carol, _) = v.user("carol", Role::Member).await;
+    // A change committed before a subscription may still reach it on PostgreSQL, whose
+    // notifications travel on after the commit; a stream open before the create that has heard
+    // it shows the server has passed it on, so the streams opened next start after it.
+    let mut sentinel = admin.events().await.unwrap();
     admin
         .upsert_secret(&org_upsert("SHARED", "shared-value-one"))
         .await
         .unwrap();
+    let e = next_event(&mut sentinel).await;
+    assert!(is(&e, "SHARED", Visibility::Org, AuditAction::Create, Some(1)), "{e:?}");
 
     let mut bob_events = bob.events().await.unwrap();
     let mut admin_events = admin.events().await.unwrap();

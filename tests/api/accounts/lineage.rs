@@ -122,11 +122,17 @@ async fn the_token_listing_shows_kind_parent_last_use_and_never_a_token() {
             "kind",
             "last_used_at",
             "name",
-            "parent"
+            "org_wide",
+            "parent",
+            "scope"
         ]
     );
     assert_eq!(mine["kind"], "user");
     assert_eq!(mine["current"], true);
+    assert_eq!(
+        (&mine["scope"], &mine["org_wide"]),
+        (&serde_json::Value::Null, &serde_json::Value::Bool(false))
+    );
     assert!(mine["last_used_at"].is_string(), "used a moment ago: {mine}");
     let first = tokens.iter().find(|t| t["id"] != ci_id.as_str()).unwrap();
     assert_eq!(

@@ -30,9 +30,18 @@ fn dir_check(dir: &Path) -> Check {
     let meta = match std::fs::metadata(dir) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Check::ok(NAME, format!("{shown} does not exist yet; it is created owner-only (0700) on first use"));
+            return Check::ok(
+                NAME,
+                format!("{shown} does not exist yet; it is created owner-only (0700) on first use"),
+            );
         }
-        Err(e) => return Check::fail(NAME, format!("cannot read {shown}: {e}"), "check the path and its parents"),
+        Err(e) => {
+            return Check::fail(
+                NAME,
+                format!("cannot read {shown}: {e}"),
+                "check the path and its parents",
+            );
+        }
     };
     if !meta.is_dir() {
         return Check::fail(
@@ -42,7 +51,11 @@ fn dir_check(dir: &Path) -> Check {
         );
     }
     if let Some(problem) = ownership_problem(&meta) {
-        return Check::fail(NAME, format!("{shown} {problem}"), "use a data directory of your own (VAULTTY_DATA_DIR)");
+        return Check::fail(
+            NAME,
+            format!("{shown} {problem}"),
+            "use a data directory of your own (VAULTTY_DATA_DIR)",
+        );
     }
     match open_mode(&meta) {
         Some(mode) => Check::fail(
@@ -67,9 +80,18 @@ fn file_check(name: &'static str, path: &Path, db_exists: bool) -> Check {
             );
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Check::ok(name, format!("{shown} does not exist yet; it is created owner-only (0600) on first use"));
+            return Check::ok(
+                name,
+                format!("{shown} does not exist yet; it is created owner-only (0600) on first use"),
+            );
         }
-        Err(e) => return Check::fail(name, format!("cannot read {shown}: {e}"), "check the path and its permissions"),
+        Err(e) => {
+            return Check::fail(
+                name,
+                format!("cannot read {shown}: {e}"),
+                "check the path and its permissions",
+            );
+        }
     };
     if meta.file_type().is_symlink() {
         return Check::fail(
@@ -82,7 +104,11 @@ fn file_check(name: &'static str, path: &Path, db_exists: bool) -> Check {
         return Check::fail(name, format!("{shown} is not a regular file"), "move it aside");
     }
     if let Some(problem) = ownership_problem(&meta) {
-        return Check::fail(name, format!("{shown} {problem}"), "use a data directory of your own (VAULTTY_DATA_DIR)");
+        return Check::fail(
+            name,
+            format!("{shown} {problem}"),
+            "use a data directory of your own (VAULTTY_DATA_DIR)",
+        );
     }
     match open_mode(&meta) {
         Some(mode) => Check::fail(
@@ -148,9 +174,18 @@ mod tests {
         std::fs::write(&key, "k").unwrap();
         chmod(&key, 0o644);
         let c = checks(&dir);
-        assert_eq!((c[0].status, c[1].status, c[2].status), (Status::Fail, Status::Fail, Status::Ok));
-        assert_eq!(c[0].fix.as_deref(), Some(format!("chmod 700 {}", dir.display()).as_str()));
-        assert_eq!(c[1].fix.as_deref(), Some(format!("chmod 600 {}", key.display()).as_str()));
+        assert_eq!(
+            (c[0].status, c[1].status, c[2].status),
+            (Status::Fail, Status::Fail, Status::Ok)
+        );
+        assert_eq!(
+            c[0].fix.as_deref(),
+            Some(format!("chmod 700 {}", dir.display()).as_str())
+        );
+        assert_eq!(
+            c[1].fix.as_deref(),
+            Some(format!("chmod 600 {}", key.display()).as_str())
+        );
         assert!(c[1].detail.contains("0644"), "{}", c[1].detail);
 
         chmod(&dir, 0o700);

@@ -101,11 +101,7 @@ fn render(checks: &[Check], ok: bool) -> String {
             Status::Warn => "warn",
             Status::Fail => "FAIL",
         };
-        out.push_str(&format!(
-            "{status}  {:<width$}  {}\n",
-            c.check,
-            printable(&c.detail)
-        ));
+        out.push_str(&format!("{status}  {:<width$}  {}\n", c.check, printable(&c.detail)));
         if let Some(fix) = &c.fix {
             out.push_str(&format!("      {:<width$}  fix: {}\n", "", printable(fix)));
         }
@@ -133,9 +129,12 @@ mod tests {
         let text = render(&checks, false);
         assert!(text.contains("ok    vault  the local vault\n"), "{text}");
         assert!(text.contains("FAIL  token  refused"), "{text}");
-        assert!(text.contains("              fix: log in again\n"), "{text}");
+        assert!(text.contains("\n             fix: log in again\n"), "{text}");
         assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text}");
-        assert!(text.ends_with("Not ready: 1 check(s) failed, 0 warning(s).\n"), "{text}");
+        assert!(
+            text.ends_with("Not ready: 1 check(s) failed, 0 warning(s).\n"),
+            "{text}"
+        );
     }
 
     #[test]

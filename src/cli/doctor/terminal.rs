@@ -55,7 +55,10 @@ fn clipboard_check() -> Check {
         Method::Off => Check::ok(NAME, "off (clipboard = \"off\" in config.toml): copying is disabled"),
         Method::System => Check::ok(
             NAME,
-            format!("the system clipboard ({}), which opens; nothing was copied", display_kind()),
+            format!(
+                "the system clipboard ({}), which opens; nothing was copied",
+                display_kind()
+            ),
         ),
         Method::Osc52 { tmux } => osc52_check(mode, tmux),
     }
@@ -90,9 +93,7 @@ fn osc52_check(mode: ClipboardMode, tmux: bool) -> Check {
     } else {
         "OSC 52 through the terminal"
     };
-    let has_terminal = std::fs::OpenOptions::new().write(true).open(terminal_path()).is_ok()
-        || std::io::stdout().is_terminal();
-    if !has_terminal {
+    if !has_tty() && !std::io::stdout().is_terminal() {
         return Check::warn(
             NAME,
             format!("{how} ({why}), but there is no terminal to send it to"),
@@ -112,8 +113,10 @@ fn osc52_check(mode: ClipboardMode, tmux: bool) -> Check {
     )
 }
 
-fn terminal_path() -> &'static str {
-    if cfg!(windows) { "CONOUT$" } else { "/dev/tty" }
+/// Whether the controlling terminal opens for writing, as OSC 52 would open it (nothing is written).
+fn has_tty() -> bool {
+    let path = if cfg!(windows) { "CONOUT$" } else { "/dev/tty" };
+    std::fs::OpenOptions::new().write(true).open(path).is_ok()
 }
 
 /// Why tmux would drop the copy, when both ways through it are off (see `clipboard/osc52.rs`).
@@ -139,6 +142,15 @@ fn tmux_problem() -> Option<String> {
 
 fn size_check() -> Check {
     const NAME: &str = "terminal";
+    // Without a terminal crossterm still answers (from `tput`, i.e. TERM's default size): that
+    // would be a size of nothing.
+    if !std::io::stdout().is_terminal() && !has_tty() {
+        return Check::warn(
+            NAME,
+            "no terminal: standard output is not one and there is no controlling terminal; the TUI needs one",
+            "run `vaultty` in a terminal for the TUI; the other commands need none",
+        );
+    }
     match crossterm::terminal::size() {
         Ok((cols, rows)) if cols < MIN_COLS || rows < MIN_ROWS => Check::warn(
             NAME,

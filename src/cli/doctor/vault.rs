@@ -126,8 +126,14 @@ pub(super) async fn checks(ctx: &Ctx) -> Vec<Check> {
             out.extend(files::checks(&data_dir));
             if !files::local_vault_exists(&data_dir) {
                 // Starting it would create it (a new master key): not doctor's to do.
-                let why = "there is no local vault yet; the first command that needs it creates it";
-                out.extend(["reachable", "tls", "token", "token expiry", "clock"].map(|name| Check::ok(name, why)));
+                out.push(Check::ok(
+                    "reachable",
+                    "there is no local vault yet: the first command that needs it creates it",
+                ));
+                out.extend(
+                    ["tls", "token", "token expiry", "clock"]
+                        .map(|name| Check::ok(name, "not checked: no local vault yet")),
+                );
                 return out;
             }
             out.extend(connected_checks(ctx, &choice, Some(data_dir)).await);
@@ -150,7 +156,9 @@ async fn connected_checks(ctx: &Ctx, choice: &Choice, local: Option<PathBuf>) ->
             };
             out.push(Check::fail("reachable", e.to_string(), fix));
             let why = "no connection to the vault";
-            out.extend(["tls", "token", "token expiry", "clock"].map(|name| Check::not_checked(name, why, "reachable")));
+            out.extend(
+                ["tls", "token", "token expiry", "clock"].map(|name| Check::not_checked(name, why, "reachable")),
+            );
             return out;
         }
     };
@@ -200,7 +208,9 @@ async fn with_connection(conn: &Connection, choice: &Choice, local: bool) -> Vec
             };
             out.push(Check::fail("reachable", e.to_string(), fix));
             let why = "the server is not reachable";
-            out.extend(["tls", "token", "token expiry", "clock"].map(|name| Check::not_checked(name, why, "reachable")));
+            out.extend(
+                ["tls", "token", "token expiry", "clock"].map(|name| Check::not_checked(name, why, "reachable")),
+            );
             return out;
         }
     };
@@ -222,16 +232,16 @@ fn tls_ok(url: &str, choice: &Choice, local: bool) -> Check {
         return Check::ok(
             "tls",
             match ca {
-                Some(path) => format!(
-                    "the certificate is trusted (system roots and {})",
-                    path.display()
-                ),
+                Some(path) => format!("the certificate is trusted (system roots and {})", path.display()),
                 None => "the certificate is trusted (system roots)".to_owned(),
             },
         );
     }
     if is_loopback_url(url) {
-        return Check::ok("tls", "plain http to this machine (loopback): nothing crosses the network");
+        return Check::ok(
+            "tls",
+            "plain http to this machine (loopback): nothing crosses the network",
+        );
     }
     Check::warn(
         "tls",
@@ -241,7 +251,10 @@ fn tls_ok(url: &str, choice: &Choice, local: bool) -> Check {
 }
 
 fn is_loopback_url(url: &str) -> bool {
-    let Some(host) = reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)) else {
+    let Some(host) = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+    else {
         return false;
     };
     host.eq_ignore_ascii_case("localhost")
@@ -298,7 +311,9 @@ async fn token_checks(
         Err(ClientError::Forbidden(_)) => vec![
             Check::ok(
                 "token",
-                format!("valid (from {from}), delivery-only: a runner token fetches secrets (`vaultty run`) and nothing else"),
+                format!(
+                    "valid (from {from}), delivery-only: a runner token fetches secrets (`vaultty run`) and nothing else"
+                ),
             ),
             Check::warn(
                 "token expiry",
@@ -344,11 +359,7 @@ fn expiry_of(token: &TokenInfo, now: OffsetDateTime) -> Check {
                  for a script's token";
     let left = at - now;
     if left <= time::Duration::ZERO {
-        Check::fail(
-            "token expiry",
-            format!("{:?} expired at {when}", token.name),
-            renew,
-        )
+        Check::fail("token expiry", format!("{:?} expired at {when}", token.name), renew)
     } else if left < time::Duration::days(EXPIRY_WARN_DAYS) {
         Check::warn(
             "token expiry",

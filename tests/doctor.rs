@@ -327,7 +327,7 @@ async fn tls_vault(dir: &Path) -> TestVault {
     let mut vault = TestVault::start().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let config = ServerConfig {
-        tls: Some(Tls::load(&dir.join("server.pem"), &dir.join("server.key")).unwrap()),
+        tls: Some(Tls::load(dir.join("server.pem"), dir.join("server.key")).unwrap()),
         ..ServerConfig::new(&vault.db_url, common::keyring(&vault.keys))
     };
     vault.server = server::start(config, listener).await.unwrap();

@@ -97,7 +97,7 @@ fn file_check(name: &'static str, path: &Path, db_exists: bool) -> Check {
         return Check::fail(
             name,
             format!("{shown} is a symbolic link, which vaultty refuses to read a secret through"),
-            format!("replace the link with the file itself (0600)"),
+            "replace the link with the file itself (0600)",
         );
     }
     if !meta.is_file() {
@@ -156,8 +156,8 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
-    fn chmod(path: &Path, mode: u32) {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    fn chmod(path: &Path, mode: u32) -> std::io::Result<()> {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
     }
 
     #[test]
@@ -169,10 +169,10 @@ mod tests {
         assert!(!local_vault_exists(&dir));
 
         std::fs::create_dir(&dir).unwrap();
-        chmod(&dir, 0o755);
+        chmod(&dir, 0o755).unwrap();
         let key = dir.join(KEY_FILE);
         std::fs::write(&key, "k").unwrap();
-        chmod(&key, 0o644);
+        chmod(&key, 0o644).unwrap();
         let c = checks(&dir);
         assert_eq!(
             (c[0].status, c[1].status, c[2].status),
@@ -188,8 +188,8 @@ mod tests {
         );
         assert!(c[1].detail.contains("0644"), "{}", c[1].detail);
 
-        chmod(&dir, 0o700);
-        chmod(&key, 0o600);
+        chmod(&dir, 0o700).unwrap();
+        chmod(&key, 0o600).unwrap();
         std::fs::write(dir.join(DATABASE), "").unwrap();
         let c = checks(&dir);
         assert_eq!((c[0].status, c[1].status), (Status::Ok, Status::Ok));
@@ -203,7 +203,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let real = tmp.path().join("elsewhere");
         std::fs::write(&real, "k").unwrap();
-        chmod(&real, 0o600);
+        chmod(&real, 0o600).unwrap();
         std::os::unix::fs::symlink(&real, tmp.path().join(KEY_FILE)).unwrap();
         let c = file_check("master key", &tmp.path().join(KEY_FILE), false);
         assert_eq!(c.status, Status::Fail);

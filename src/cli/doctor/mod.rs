@@ -37,6 +37,9 @@ struct Check {
     status: Status,
     detail: String,
     fix: Option<String>,
+    /// Not run because of an earlier fail: the text shows its fix on the same line.
+    #[serde(skip)]
+    skipped: bool,
 }
 
 impl Check {
@@ -46,6 +49,7 @@ impl Check {
             status: Status::Ok,
             detail: detail.into(),
             fix: None,
+            skipped: false,
         }
     }
 
@@ -55,6 +59,7 @@ impl Check {
             status: Status::Warn,
             detail: detail.into(),
             fix: Some(fix.into()),
+            skipped: false,
         }
     }
 
@@ -64,17 +69,21 @@ impl Check {
             status: Status::Fail,
             detail: detail.into(),
             fix: Some(fix.into()),
+            skipped: false,
         }
     }
 
     /// A check an earlier failure made impossible. It fails, because what it would have confirmed
     /// is not known to work; its fix points at the check that stopped it.
     fn not_checked(check: &'static str, why: &str, blocker: &str) -> Check {
-        Check::fail(
-            check,
-            format!("not checked: {why}"),
-            format!("fix `{blocker}` above first"),
-        )
+        Check {
+            skipped: true,
+            ..Check::fail(
+                check,
+                format!("not checked: {why}"),
+                format!("fix `{blocker}` above first"),
+            )
+        }
     }
 }
 
@@ -90,7 +99,8 @@ pub async fn run(ctx: &Ctx, _args: DoctorArgs) -> CliResult<ExitCode> {
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// The checklist as text: one line per check, its fix indented under it. Everything is passed
+/// The checklist as text: one line per check, its fix indented under it (or, for a check not
+/// run, at its end). Everything is passed
 /// through `printable`: details quote server messages, paths and environment variables.
 fn render(checks: &[Check], ok: bool) -> String {
     let width = checks.iter().map(|c| c.check.len()).max().unwrap_or(0);
@@ -101,9 +111,17 @@ fn render(checks: &[Check], ok: bool) -> String {
             Status::Warn => "warn",
             Status::Fail => "FAIL",
         };
-        out.push_str(&format!("{status}  {:<width$}  {}\n", c.check, printable(&c.detail)));
-        if let Some(fix) = &c.fix {
-            out.push_str(&format!("      {:<width$}  fix: {}\n", "", printable(fix)));
+        let detail = printable(&c.detail);
+        match (&c.fix, c.skipped) {
+            // The fix only points at an earlier line: a line of its own would bury the real one.
+            (Some(fix), true) => out.push_str(&format!("{status}  {:<width$}  {detail} ({fix})\n", c.check)),
+            (Some(fix), false) => out.push_str(&format!(
+                "{status}  {:<width$}  {detail}\n      {:<width$}  fix: {}\n",
+                c.check,
+                "",
+                printable(fix)
+            )),
+            (None, _) => out.push_str(&format!("{status}  {:<width$}  {detail}\n", c.check)),
         }
     }
     let fails = checks.iter().filter(|c| c.status == Status::Fail).count();
@@ -125,6 +143,7 @@ mod tests {
         let checks = [
             Check::ok("vault", "the local vault"),
             Check::fail("token", "refused: \x1b]52;c;eA==\x07", "log in again"),
+            Check::not_checked("clock", "the token is refused", "token"),
         ];
         let text = render(&checks, false);
         assert!(text.contains("ok    vault  the local vault\n"), "{text}");
@@ -132,7 +151,11 @@ mod tests {
         assert!(text.contains("\n             fix: log in again\n"), "{text}");
         assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text}");
         assert!(
-            text.ends_with("Not ready: 1 check(s) failed, 0 warning(s).\n"),
+            text.contains("\nFAIL  clock  not checked: the token is refused (fix `token` above first)\n\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("Not ready: 2 check(s) failed, 0 warning(s).\n"),
             "{text}"
         );
     }

@@ -8,7 +8,6 @@ use std::process::{Command, Stdio};
 use super::Check;
 use crate::clipboard::{Clipboard, ClipboardMode, Method};
 use crate::config::{Env, Paths};
-use crate::tui::ClipboardChoice;
 
 /// Below this the TUI's list and detail panes are cramped.
 const MIN_COLS: u16 = 80;
@@ -22,16 +21,30 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// The `[tui] clipboard` setting (the TUI's; `secret get --copy` always uses auto).
+/// The `[tui] clipboard` setting of `config.toml` (the TUI's; `secret get --copy` always uses
+/// auto). Read here rather than through `tui::config`, which the CLI may not use (tests/layering.rs);
+/// only this one key is looked at, and the TUI itself reports any other mistake in the file.
 fn configured_mode() -> Result<ClipboardMode, String> {
     let paths = Paths::resolve(&Env::from_process()).map_err(|e| e.to_string())?;
-    let (config, _) = crate::tui::config::load(&paths.config_dir).map_err(|e| e.to_string())?;
-    Ok(match config.clipboard {
-        ClipboardChoice::Auto => ClipboardMode::Auto,
-        ClipboardChoice::System => ClipboardMode::System,
-        ClipboardChoice::Osc52 => ClipboardMode::Osc52,
-        ClipboardChoice::Off => ClipboardMode::Off,
-    })
+    let path = paths.config_dir.join("config.toml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ClipboardMode::Auto),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    mode_in(&text, &path)
+}
+
+/// The clipboard mode `config.toml`'s text sets (auto when it sets none).
+fn mode_in(text: &str, path: &std::path::Path) -> Result<ClipboardMode, String> {
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| format!("{} is not valid TOML: {}", path.display(), e.message()))?;
+    match doc.get("tui").and_then(|t| t.get("clipboard")) {
+        None => Ok(ClipboardMode::Auto),
+        Some(toml::Value::String(s)) => s.parse().map_err(|e: crate::clipboard::ClipboardError| e.to_string()),
+        Some(_) => Err(format!("{}: [tui] clipboard must be a string", path.display())),
+    }
 }
 
 fn clipboard_check() -> Check {
@@ -186,5 +199,27 @@ fn colour_check() -> Check {
             };
             Check::ok(NAME, format!("TERM={t}: {depth}"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clipboard_mode_is_read_from_the_tui_section() {
+        let path = std::path::Path::new("config.toml");
+        assert_eq!(mode_in("", path), Ok(ClipboardMode::Auto));
+        assert_eq!(
+            mode_in("[tui]\nclipboard = \"osc52\"\n", path),
+            Ok(ClipboardMode::Osc52)
+        );
+        assert_eq!(mode_in("[other]\nclipboard = \"off\"\n", path), Ok(ClipboardMode::Auto));
+        assert!(
+            mode_in("[tui]\nclipboard = \"sometimes\"\n", path)
+                .unwrap_err()
+                .contains("sometimes")
+        );
+        assert!(mode_in("[tui\n", path).unwrap_err().contains("not valid TOML"));
     }
 }

@@ -22,7 +22,15 @@ use vaultty::server::{self, ServerConfig, Tls};
 /// out of three, a detail, and a fix exactly when it is not ok; `ok` is false exactly when one
 /// fails, and the exit code says the same.
 async fn doctor_json(sh: &Shell) -> Value {
-    let out = sh.run(&["--json", "doctor"]).await;
+    with_args(sh, &[]).await
+}
+
+/// [`doctor_json`] with global options before `doctor`.
+async fn with_args(sh: &Shell, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    all.push("doctor");
+    let out = sh.run(&all).await;
     let v = out.json();
     let checks = v["checks"].as_array().unwrap_or_else(|| panic!("{out:?}"));
     let mut any_fail = false;
@@ -110,6 +118,36 @@ async fn a_healthy_vault_is_ready() {
     );
     sh.assert_no_value_on_stderr(&[server.admin_token.expose_secret()]);
     assert!(!out.stdout.contains(server.admin_token.expose_secret()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vault_line_says_how_the_vault_was_chosen() {
+    let server = TestVault::start().await;
+    let sh = Shell::new();
+    let token = server.admin_token.expose_secret();
+    sh.stdin(
+        &["login", "--url", &server.url(), "--profile", "work"],
+        &format!("{token}\n"),
+    )
+    .await
+    .ok();
+
+    let v = with_args(&sh, &["--profile", "work"]).await;
+    let vault = check(&v, "vault")["detail"].as_str().unwrap();
+    assert!(vault.contains("saved profile \"work\" (--profile)"), "{vault}");
+    let from = check(&v, "token")["detail"].as_str().unwrap();
+    assert!(from.contains("the profile's token file"), "{from}");
+
+    // --url to another server than the profile's: its token is not sent there.
+    let other = TestVault::start().await;
+    let v = with_args(&sh, &["--profile", "work", "--url", &other.url()]).await;
+    let vault = check(&v, "vault")["detail"].as_str().unwrap();
+    assert!(vault.contains(&format!("{} from --url", other.url())), "{vault}");
+    assert!(
+        check(&v, "token")["detail"].as_str().unwrap().starts_with("no token"),
+        "{v}"
+    );
+    sh.assert_no_value_on_stderr(&[token]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,6 @@
 //! run in that order because each needs the one before: a token cannot be judged by a server that
 //! does not answer.
 
-use std::path::PathBuf;
 use std::time::SystemTime;
 
 use time::OffsetDateTime;
@@ -136,23 +135,24 @@ pub(super) async fn checks(ctx: &Ctx) -> Vec<Check> {
                 );
                 return out;
             }
-            out.extend(connected_checks(ctx, &choice, Some(data_dir)).await);
+            out.extend(connected_checks(ctx, &choice, true).await);
         }
-        Some(_) => out.extend(connected_checks(ctx, &choice, None).await),
+        Some(_) => out.extend(connected_checks(ctx, &choice, false).await),
     }
     out
 }
 
-/// reachable, tls, token, token expiry and clock, over a real connection. `local` is the local
-/// vault's data directory when that is the vault.
-async fn connected_checks(ctx: &Ctx, choice: &Choice, local: Option<PathBuf>) -> Vec<Check> {
+/// reachable, tls, token, token expiry and clock, over a real connection (`local`: to the local
+/// vault, started in this process as every command starts it).
+async fn connected_checks(ctx: &Ctx, choice: &Choice, local: bool) -> Vec<Check> {
     let mut out = Vec::new();
     let conn = match ctx.connect().await {
         Ok(c) => c,
         Err(e) => {
-            let fix = match &local {
-                Some(_) => "fix the file named above (see the local-vault checks)",
-                None => "correct the URL or the setting named above",
+            let fix = if local {
+                "fix the file named above (see the local-vault checks)"
+            } else {
+                "correct the URL or the setting named above"
             };
             out.push(Check::fail("reachable", e.to_string(), fix));
             let why = "no connection to the vault";
@@ -162,12 +162,12 @@ async fn connected_checks(ctx: &Ctx, choice: &Choice, local: Option<PathBuf>) ->
             return out;
         }
     };
-    out.extend(with_connection(&conn, choice, local.is_some()).await);
+    out.extend(over_connection(&conn, choice, local).await);
     conn.close().await;
     out
 }
 
-async fn with_connection(conn: &Connection, choice: &Choice, local: bool) -> Vec<Check> {
+async fn over_connection(conn: &Connection, choice: &Choice, local: bool) -> Vec<Check> {
     let mut out = Vec::new();
     let url = conn.client.base_url().to_owned();
     let before = SystemTime::now();

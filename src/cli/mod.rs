@@ -7,6 +7,7 @@
 pub mod admin;
 mod audit;
 mod completions;
+mod doctor;
 pub mod dotenv;
 pub(crate) mod duration;
 mod error;
@@ -97,6 +98,8 @@ pub enum Command {
     Logout(logout::LogoutArgs),
     /// Show who you are to the vault, and which vault that is
     Whoami(whoami::WhoamiArgs),
+    /// Check that vaultty is ready here: vault, TLS, token, clock, key files, clipboard, terminal
+    Doctor(doctor::DoctorArgs),
     /// Admins: add users (with an enrolment code), list, disable, enable, change roles, revoke tokens
     #[command(subcommand)]
     User(user::UserCommand),
@@ -132,6 +135,7 @@ pub async fn run(cli: Cli) -> CliResult<ExitCode> {
         Some(Command::Login(args)) => login::run(&ctx, args).await.map(success),
         Some(Command::Logout(args)) => logout::run(&ctx, args).await.map(success),
         Some(Command::Whoami(args)) => whoami::run(&ctx, args).await.map(success),
+        Some(Command::Doctor(args)) => doctor::run(&ctx, args).await,
         Some(Command::User(cmd)) => user::run(&ctx, cmd).await.map(success),
         Some(Command::Token(cmd)) => token::run(&ctx, cmd).await.map(success),
         Some(Command::Completions(args)) => completions::run(args),

@@ -109,6 +109,22 @@ impl VaultClient {
         .await
     }
 
+    /// `GET /healthz` and the answer's `Date` header, the server's clock to the second (for
+    /// `vaultty doctor`'s clock check). Sends no token.
+    pub async fn health_and_date(&self) -> ClientResult<(crate::api::Health, Option<String>)> {
+        let url = self.url(&["healthz"], &[])?;
+        self.retrying(&Method::GET, || async {
+            let resp = self.send(Method::GET, url.clone(), None, Auth::None).await?;
+            let date = resp
+                .headers()
+                .get(reqwest::header::DATE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            Ok((self.read_answer(resp).await?.decode()?, date))
+        })
+        .await
+    }
+
     /// Runs `attempt` once, or, for a GET, up to `max_attempts` times while it fails transiently.
     /// Only GET is retried: a write that timed out may have happened, and repeating it blindly
     /// could rotate twice.

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use super::{Theme, fmt};
-use crate::api::Visibility;
+use crate::api::{SecretMeta, Visibility};
 use crate::tui::app::{App, SecretKey, is_stale};
 use crate::tui::keymap::{Action, Context};
 
@@ -74,6 +74,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Cell::from(Line::from(vec![mark, stale]))
             }
             Col::Name => Cell::from(name_line(app, &m.name, theme)),
+            Col::Provider => Cell::from(m.provider.as_deref().unwrap_or("")),
             Col::Vis => Cell::from(if m.visibility == Visibility::Org { "org" } else { "mine" }),
             Col::Scope => Cell::from(m.scope.as_str()),
             Col::Preview => Cell::from(m.preview.as_str()),
@@ -114,6 +115,7 @@ pub(super) fn render_rows<'a>(
 enum Col {
     Marks,
     Name,
+    Provider,
     Vis,
     Scope,
     Preview,
@@ -128,6 +130,7 @@ impl Col {
         match self {
             Col::Marks => "",
             Col::Name => "Name",
+            Col::Provider => "Provider",
             Col::Vis => "Vis",
             Col::Scope => "Scope",
             Col::Preview => "Preview",
@@ -141,14 +144,19 @@ impl Col {
 
 /// The columns that fit `width`, in display order with their widths. The name gets room for the
 /// longest name on screen first; then the others join by importance; the description takes
-/// what is left, if that is enough to read.
+/// what is left, if that is enough to read. The Provider column is there only when some secret
+/// names a provider (an older server sends none): an empty column would cost narrow terminals
+/// the Used column for nothing.
 fn columns(list: &crate::tui::app::SecretList, scroll: usize, height: usize, width: usize) -> Vec<(Col, Constraint)> {
-    let longest = list
-        .window(scroll, scroll + height)
-        .map(|(_, m)| m.name.chars().count())
-        .max()
-        .unwrap_or(4);
-    let name_w = longest.clamp(4, 40);
+    let longest = |f: fn(&SecretMeta) -> usize| list.window(scroll, scroll + height).map(|(_, m)| f(m)).max();
+    let name_w = longest(|m| m.name.chars().count()).unwrap_or(4).clamp(4, 40);
+    let provider_w = if list.has_providers() {
+        longest(|m| m.provider.as_deref().map_or(0, |p| p.chars().count()))
+            .unwrap_or(0)
+            .clamp(8, 14)
+    } else {
+        0
+    };
     let len = |n: usize| Constraint::Length(u16::try_from(n).unwrap_or(u16::MAX));
     // One column for the selection marker, then each column and the gap before it.
     let mut used = 1 + 2 + 1 + name_w.min(16);
@@ -157,11 +165,12 @@ fn columns(list: &crate::tui::app::SecretList, scroll: usize, height: usize, wid
         (Col::Preview, 12),
         (Col::Ver, 4),
         (Col::Rotated, 8),
+        (Col::Provider, provider_w),
         (Col::Vis, 4),
         (Col::Used, 8),
         (Col::Scope, 9),
     ] {
-        if used + 1 + w <= width {
+        if w > 0 && used + 1 + w <= width {
             used += 1 + w;
             cols.push((col, len(w)));
         }

@@ -188,6 +188,22 @@ fn runner_tokens_show_their_scope() {
         // Narrow, the Runner column takes the Parent column's room.
         assert_eq!(s.contains("Parent"), w >= 100, "{s}");
     }
+    // Revoking one says what it stops.
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Down);
+    }
+    ch(&mut app, 'x');
+    let text = confirm_text(&app);
+    assert!(
+        text.contains("agents-ci (tok_r1r1r1r1r1r1) stops working at once"),
+        "{text}"
+    );
+    assert!(text.contains("It is a runner token (org agents)"), "{text}");
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Up);
+    ch(&mut app, 'x');
+    let text = confirm_text(&app);
+    assert!(!text.contains("runner"), "a user token's question: {text}");
 }
 
 #[test]

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::{Theme, fmt};
 use crate::api::{TokenInfo, TokenKind, UserInfo};
-use crate::tui::app::{App, Loaded};
+use crate::tui::app::{App, Loaded, runner_binding};
 use crate::tui::keymap::{Action, Context};
 
 /// The caller's own tokens, this session's marked.
@@ -103,16 +103,6 @@ fn status(u: &UserInfo, theme: &Theme) -> (&'static str, ratatui::style::Style) 
 
 fn has_runners(list: &Loaded<TokenInfo>) -> bool {
     list.items.iter().any(|t| t.kind == TokenKind::Runner)
-}
-
-/// What a runner token delivers ("org agents", "own tools"); empty for a user token. The CLI's
-/// RUNNER column (`cli::token::runner_binding`) says the same words.
-pub fn runner_binding(t: &TokenInfo) -> String {
-    match (t.kind, t.scope) {
-        (TokenKind::Runner, Some(scope)) => format!("{} {scope}", if t.org_wide { "org" } else { "own" }),
-        (TokenKind::Runner, None) => "runner".into(),
-        _ => String::new(),
-    }
 }
 
 fn tokens_table(frame: &mut Frame, inner: Rect, app: &App, theme: &Theme, list: &Loaded<TokenInfo>) {

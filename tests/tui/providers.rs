@@ -73,6 +73,14 @@ fn the_provider_column_fits_at_both_sizes() {
         !header(&narrow).contains("Scope"),
         "at 80 the scope tabs say it: {narrow}"
     );
+    // Between the two, with the details beside the table, the name keeps its end (which is
+    // where one provider's keys differ) and the Used column makes room.
+    let mid = screen(&app, 120, 40);
+    assert!(
+        mid.contains("GITHUB_TOKEN_STAGING ") && header(&mid).contains("Provider"),
+        "{mid}"
+    );
+    assert!(!header(&mid).contains("Used"), "{mid}");
     // The details say it as well.
     assert!(
         narrow.contains("org-shared · provider anthropic · scope agents"),

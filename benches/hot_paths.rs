@@ -307,6 +307,7 @@ async fn seed(store: &DynStore, ring: &Arc<Keyring>, me: &UserRow, n: usize) {
                     category: None,
                     scope: None,
                     description: Some(Some("a listed secret".into())),
+                    provider: None,
                     revealable: None,
                     at: now(),
                     by: me.name.clone(),

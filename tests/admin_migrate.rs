@@ -62,6 +62,7 @@ async fn a_sqlite_vault_moves_to_postgres_whole() {
     let alice = client(&admin_token);
     let mut org = UpsertSecret::new("DEPLOY_TOKEN", secret("deploy-v1"));
     org.org_wide = Some(true);
+    org.provider = Some("github".into());
     alice.upsert_secret(&org).await.unwrap();
     org.value = secret("deploy-v2");
     alice.upsert_secret(&org).await.unwrap();
@@ -128,6 +129,9 @@ async fn a_sqlite_vault_moves_to_postgres_whole() {
     let (alice, bob) = (client(&admin_token), client(&bob_token));
     let revealed = alice.reveal("DEPLOY_TOKEN", true, None).await.unwrap();
     assert_eq!((revealed.value.expose_secret(), revealed.version), ("deploy-v2", 2));
+    let meta = alice.get_secret("DEPLOY_TOKEN", true).await.unwrap();
+    assert_eq!(meta.provider.as_deref(), Some("github"), "the provider is copied too");
+    assert_eq!(bob.get_secret("BOB_KEY", false).await.unwrap().provider, None);
     let v1 = alice.reveal("DEPLOY_TOKEN", true, Some(1)).await.unwrap();
     assert_eq!(v1.value.expose_secret(), "deploy-v1");
     assert_eq!(

@@ -685,6 +685,7 @@ async fn store_as_an_older_server(server: &TestVault, name: &str, value: &str) {
         category: None,
         scope: None,
         description: None,
+        provider: None,
         revealable: None,
         at,
         by: "alice".into(),

@@ -478,3 +478,73 @@ async fn an_expired_or_unknown_code_is_refused_in_one_line() {
 
     assert_never_on_stderr(&log, &[expired, fresh, server.admin_token.expose_secret().to_owned()]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runner_token_from_the_cli_delivers_and_does_nothing_else() {
+    let server = TestVault::start().await;
+    let log = StderrLog::default();
+    let admin = Shell::with_token(&server, server.admin_token.expose_secret(), &log);
+    admin
+        .stdin(
+            &["secret", "set", "AGENT_KEY", "--org-wide", "--scope", "agents"],
+            "agent-value\n",
+        )
+        .await
+        .ok();
+    admin
+        .stdin(
+            &["secret", "set", "TOOL_KEY", "--org-wide", "--scope", "tools"],
+            "tool-value\n",
+        )
+        .await
+        .ok();
+
+    // The issue's own command line, with the default name.
+    let out = admin
+        .run(&[
+            "token",
+            "create",
+            "--runner",
+            "--scope",
+            "agents",
+            "--org",
+            "--expires",
+            "30d",
+        ])
+        .await
+        .ok();
+    let token = out.line();
+    assert!(token.starts_with("vr_"), "{out:?}");
+    assert!(
+        out.stderr.contains("runner token") && out.stderr.contains("org's"),
+        "{out:?}"
+    );
+    let list = admin.run(&["token", "list"]).await.ok().stdout;
+    let row = list
+        .lines()
+        .find(|l| l.contains("org-runner-agents"))
+        .unwrap_or_default();
+    assert!(row.contains("org agents"), "{list}");
+    // A runner needs a scope; a user token needs a name; --org without --runner is a usage error.
+    admin.run(&["token", "create", "--runner"]).await.code(2);
+    admin.run(&["token", "create"]).await.code(2);
+    admin.run(&["token", "create", "x", "--org"]).await.code(2);
+
+    // The runner gets its bundle through `vaultty run`, and is refused anything else, clearly.
+    let runner = Shell::with_token(&server, &token, &log);
+    let out = runner
+        .run(&[
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "echo \"agent=${AGENT_KEY:-none} tool=${TOOL_KEY:-none}\"",
+        ])
+        .await
+        .ok();
+    assert!(out.stdout.contains("agent=agent-value tool=none"), "{out:?}");
+    let out = runner.run(&["secret", "list"]).await;
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("runner token"), "{out:?}");
+    assert_never_on_stderr(&log, &[token, server.admin_token.expose_secret().to_owned()]);
+}

@@ -9,6 +9,7 @@ mod json_integer;
 mod secret;
 mod secret_serde;
 pub mod timestamp;
+mod token_request_doc;
 mod users;
 pub mod validate;
 
@@ -16,6 +17,7 @@ pub use audit::*;
 pub use error::*;
 pub use events::*;
 pub use secret::*;
+pub use token_request_doc::*;
 pub use users::*;
 
 /// Largest accepted request body, in bytes (`docs/API.md`, Limits).

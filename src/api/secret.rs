@@ -145,6 +145,9 @@ pub struct ListQuery {
     pub all: Option<bool>,
     /// Admin: one user's private metadata (by user name).
     pub user_id: Option<String>,
+    /// Only the secrets of this provider (compared exactly; providers are lowercase).
+    #[param(pattern = r"^[a-z0-9][a-z0-9_.-]{0,31}$")]
+    pub provider: Option<String>,
 }
 
 /// Query `orgWide=true` of the single-secret endpoints.
@@ -195,6 +198,11 @@ pub struct UpsertSecret {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 1024)]
     pub description: Option<String>,
+    /// The provider the secret is a key for (`github`); empty clears it; omitted keeps the stored
+    /// one (none on creation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^([a-z0-9][a-z0-9_.-]{0,31})?$")]
+    pub provider: Option<String>,
     #[serde(rename = "orgWide", default, skip_serializing_if = "Option::is_none")]
     pub org_wide: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -218,6 +226,7 @@ impl UpsertSecret {
             category: None,
             scope: None,
             description: None,
+            provider: None,
             org_wide: None,
             revealable: None,
             expected_version: None,
@@ -240,6 +249,10 @@ pub struct PatchSecret {
     /// Only true to false: making a write-only secret revealable again is answered 422.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revealable: Option<bool>,
+    /// The provider the secret is a key for (`github`); empty clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^([a-z0-9][a-z0-9_.-]{0,31})?$")]
+    pub provider: Option<String>,
 }
 
 /// Answer of `POST /v1/secrets/{name}/reveal`.
@@ -273,8 +286,13 @@ pub struct VersionList {
 pub struct EnvRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<Scope>,
-    /// Only the secrets of this provider (`github`, `anthropic`, ...; see `SecretMeta.provider`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Only the secrets of this provider (`github`, `anthropic`, ...; see `SecretMeta.provider`),
+    /// compared exactly. Checked as the body is read: a malformed one is 400, like an unknown scope.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "valid_provider"
+    )]
     #[schema(pattern = r"^[a-z0-9][a-z0-9_.-]{0,31}$")]
     pub provider: Option<String>,
 }
@@ -307,4 +325,14 @@ pub struct EnvSkipped {
     pub visibility: Visibility,
     /// Why, in a sentence that says who can fix it. Never a value or key material.
     pub reason: String,
+}
+
+/// Reads an optional provider and refuses a malformed one (400 where a body is read). Only for
+/// `EnvRequest`: the vault checks the other requests' providers, for the local vault too.
+fn valid_provider<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let provider = Option::<String>::deserialize(d)?;
+    if let Some(p) = &provider {
+        super::validate::provider(p).map_err(serde::de::Error::custom)?;
+    }
+    Ok(provider)
 }

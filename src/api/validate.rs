@@ -126,6 +126,31 @@ pub fn user_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// The pattern of a provider (`SecretMeta.provider`), as `/openapi.json` states it.
+pub const PROVIDER_PATTERN: &str = r"^[a-z0-9][a-z0-9_.-]{0,31}$";
+
+/// A provider: `^[a-z0-9][a-z0-9_.-]{0,31}$` ([`PROVIDER_PATTERN`]). Lowercase only, so that
+/// `GitHub` and `github` never split one provider's keys into two groups; the message says so
+/// rather than lowercasing silently.
+pub fn provider(p: &str) -> Result<(), String> {
+    let ok_first = p
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok_rest = p
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
+    if ok_first && ok_rest && p.len() <= 32 {
+        Ok(())
+    } else {
+        Err(
+            "a provider is 1 to 32 characters of a-z, 0-9, '_', '.', '-', starting with a letter or a digit; \
+             lowercase only, so one provider is always spelt one way"
+                .into(),
+        )
+    }
+}
+
 /// A value is 1 byte to 64 KiB of UTF-8 (a `&str` is UTF-8 already). Never echoes the value.
 pub fn secret_value(value: &str) -> Result<(), String> {
     if value.is_empty() {
@@ -211,6 +236,17 @@ mod tests {
         assert!(secret_value(&"x".repeat(MAX_VALUE_BYTES)).is_ok());
         let err = secret_value(&"x".repeat(MAX_VALUE_BYTES + 1)).unwrap_err();
         assert!(!err.contains("xxx"), "the error must not echo the value");
+    }
+
+    #[test]
+    fn providers_are_lowercase_and_short() {
+        for ok in ["github", "openai", "a", "9", "aws.s3", "my-co_2", &"p".repeat(32)] {
+            assert!(provider(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "GitHub", "-x", "_x", ".x", "a b", "a/b", "é", &"p".repeat(33)] {
+            let err = provider(bad).unwrap_err();
+            assert!(err.contains("lowercase"), "{err}");
+        }
     }
 
     #[test]

@@ -29,13 +29,20 @@ pub struct ExportArgs {
     /// Only secrets for this scope (and those for all scopes); without it, every secret you can use
     #[arg(long, value_parser = scope_parser())]
     pub scope: Option<Scope>,
+    /// Only the keys of this provider (github, anthropic, ...), as set with `secret set --provider`
+    #[arg(long, value_name = "NAME", value_parser = super::secret::provider_arg)]
+    pub provider: Option<String>,
     /// Output format (--json is the same as --format json)
     #[arg(long, value_enum, default_value_t = Format::Dotenv)]
     pub format: Format,
 }
 
 pub async fn run(ctx: &Ctx, args: ExportArgs) -> CliResult<()> {
-    let answer = with_connection(ctx, async |conn| Ok(conn.client.env_answer(&crate::api::EnvRequest { scope: args.scope, provider: None }).await?)).await?;
+    let request = crate::api::EnvRequest {
+        scope: args.scope,
+        provider: args.provider,
+    };
+    let answer = with_connection(ctx, async |conn| Ok(conn.client.env_answer(&request).await?)).await?;
     report_skipped(&answer.skipped);
     let mut env = answer.env;
     // Write-only means nobody reads the value back: printing it here would be exactly that. The

@@ -87,7 +87,7 @@ pub enum Command {
     Run(run::RunArgs),
     /// Print every secret you can use, as a .env file, JSON or shell exports
     Export(export::ExportArgs),
-    /// Store every variable of a .env file as a secret
+    /// Store the variables of a .env file, or the keys of Vault or OpenBao KV entries, as secrets
     Import(import::ImportArgs),
     /// Show the audit log: who revealed, changed or used which secret, and when
     Audit(audit::AuditArgs),

@@ -53,7 +53,16 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> CliResult<ExitCode> {
     };
     // The connection (and an embedded vault) is closed before the command starts: a long-running
     // command should not hold the local vault open.
-    let answer = with_connection(ctx, async |conn| Ok(conn.client.env_answer(&crate::api::EnvRequest { scope: args.scope, provider: None }).await?)).await?;
+    let answer = with_connection(ctx, async |conn| {
+        Ok(conn
+            .client
+            .env_answer(&crate::api::EnvRequest {
+                scope: args.scope,
+                provider: None,
+            })
+            .await?)
+    })
+    .await?;
     super::export::report_skipped(&answer.skipped);
     let mut env = answer.env;
     if !args.only.is_empty() {

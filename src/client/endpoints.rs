@@ -59,6 +59,9 @@ impl VaultClient {
         if let Some(u) = &q.user_id {
             query.push(("user_id", u.clone()));
         }
+        if let Some(p) = &q.provider {
+            query.push(("provider", p.clone()));
+        }
         let url = self.url(&["v1", "secrets"], &query)?;
         // The field of `api::SecretList`.
         let mut secrets: Vec<api::SecretMeta> = self.get_array_streamed(url, "secrets", Auth::Token).await?;

@@ -163,7 +163,7 @@ impl VaultClient {
 
 /// The certificates of a `--ca-cert` file; a file that is missing or holds none is a usage error
 /// (a typo must not fall back to the system roots alone and fail later with a vaguer message).
-fn read_ca_certs(path: &std::path::Path) -> ClientResult<Vec<reqwest::Certificate>> {
+pub(crate) fn read_ca_certs(path: &std::path::Path) -> ClientResult<Vec<reqwest::Certificate>> {
     let bad =
         |reason: String| ClientError::Config(format!("cannot use the CA certificate {}: {reason}", path.display()));
     let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
@@ -174,7 +174,7 @@ fn read_ca_certs(path: &std::path::Path) -> ClientResult<Vec<reqwest::Certificat
     Ok(certs)
 }
 
-fn parse_base_url(text: &str) -> ClientResult<Url> {
+pub(crate) fn parse_base_url(text: &str) -> ClientResult<Url> {
     let text = text.trim();
     let url = Url::parse(text).map_err(|e| {
         ClientError::Config(format!(
@@ -203,7 +203,7 @@ fn parse_base_url(text: &str) -> ClientResult<Url> {
 
 /// 127.0.0.0/8, ::1 (also as an IPv4-mapped address) and `localhost`: traffic that never leaves
 /// this machine.
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };

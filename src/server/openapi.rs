@@ -48,7 +48,7 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("vt_…")
+                    .bearer_format("vt_… (a user token) or vr_… (a runner token)")
                     .build(),
             ),
         );
@@ -118,7 +118,7 @@ error_responses! {
     Unauthorized, false,
         "`unauthorized`: the bearer token is missing, unknown, revoked or expired, or its user is disabled; \
          for enrolment, the code is unknown, used or expired.";
-    Forbidden, false, "`forbidden`: the policy does not let this caller do this.";
+    Forbidden, false, "`forbidden`: the policy does not let this caller do this (a runner token may only call `POST /v1/env` and `GET /v1/events`).";
     NotFound, false, "`not_found`: no such secret, version, user or token for this caller.";
     Conflict, false,
         "`conflict`: it exists already, a check-and-set write found another version \
@@ -142,11 +142,26 @@ error_responses! {
 }
 
 /// What every authenticated operation can answer besides its own statuses: a refused token, a
-/// client address past its failed-authentication limit, and the store failing (authentication
-/// reads the store, and a refused token is written to the audit log).
+/// runner token used beyond delivery (403), a client address past its failed-authentication
+/// limit, and the store failing (authentication reads the store, and a refused token is written
+/// to the audit log).
 pub(crate) struct AuthedErrors;
 
 impl IntoResponses for AuthedErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses = DeliveryErrors::responses();
+        responses.insert(
+            "403".to_owned(),
+            Ref::from_response_name(Forbidden::response().0).into(),
+        );
+        responses
+    }
+}
+
+/// [`AuthedErrors`] of the operations a runner token may call too, which do not refuse it.
+pub(crate) struct DeliveryErrors;
+
+impl IntoResponses for DeliveryErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         [
             ("401", Unauthorized::response().0),

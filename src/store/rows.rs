@@ -266,6 +266,8 @@ pub struct SecretWrite {
     pub scope: Option<Scope>,
     /// `Some(None)` clears the description.
     pub description: Option<Option<String>>,
+    /// `Some(None)` clears the provider (none on creation).
+    pub provider: Option<Option<String>>,
     pub revealable: Option<bool>,
     pub at: Millis,
     pub by: String,
@@ -278,13 +280,15 @@ pub struct SecretWrite {
 /// both; the store calls this (at most once) and sees only what it returns, never the value.
 pub type Reseal = Box<dyn FnOnce(&str, i64) -> String + Send>;
 
-/// A metadata edit: `None` leaves a field as it is; `Some(None)` clears the description.
+/// A metadata edit: `None` leaves a field as it is; `Some(None)` clears the description or the
+/// provider.
 #[derive(Debug, Clone, Default)]
 pub struct MetaPatch {
     pub category: Option<Category>,
     pub scope: Option<Scope>,
     pub description: Option<Option<String>>,
     pub revealable: Option<bool>,
+    pub provider: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -325,6 +329,8 @@ pub struct SecretFilter {
     pub all_users: bool,
     pub category: Option<Category>,
     pub scope: Option<Scope>,
+    /// Only the secrets of this provider (compared exactly).
+    pub provider: Option<String>,
 }
 
 /// A committed change to a secret, as `Store::changes` announces it: which secret, what happened

@@ -88,7 +88,12 @@ impl Vault {
     /// A runner token is delivered its binding only: its namespace and scope (asking for another
     /// scope is refused). `if_none_match` is the request's `If-None-Match`: when it holds the
     /// bundle's [`EnvDelivery`] tag, nothing is opened, recorded or returned.
-    pub async fn env(&self, caller: &Caller, req: &EnvRequest, if_none_match: Option<&str>) -> VaultResult<EnvDelivery> {
+    pub async fn env(
+        &self,
+        caller: &Caller,
+        req: &EnvRequest,
+        if_none_match: Option<&str>,
+    ) -> VaultResult<EnvDelivery> {
         let at = self.now_millis();
         let org = self.org_row().await?;
         let may_read_org = may_read_values(caller.user.role, caller.user.id, Owner::Org, &org);
@@ -141,6 +146,9 @@ impl Vault {
             // Stored before names that change how programs start were refused (docs/API.md,
             // "Reserved names"): kept for its owner to read and delete, never delivered.
             .filter(|(r, _)| validate::reserved_name(&r.name).is_none())
+            // `--provider`: only that provider's keys, among what would be delivered without it
+            // (an org key shadowed by the caller's own is not delivered in its stead).
+            .filter(|(r, _)| req.provider.as_deref().is_none_or(|p| r.provider.as_deref() == Some(p)))
             .collect();
         let etag = bundle_tag(delivered.iter().map(|(r, _)| r));
         if if_none_match.is_some_and(|tags| tag_matches(tags, &etag)) {

@@ -14,11 +14,15 @@ use crate::store::{AuditAction, MetaPatch, Outcome, Owner, SecretFilter, SecretR
 
 impl Vault {
     pub async fn list(&self, caller: &Caller, q: &ListQuery) -> VaultResult<Vec<SecretMeta>> {
+        if let Some(p) = &q.provider {
+            validate::provider(p).map_err(VaultError::Invalid)?;
+        }
         let mut filter = SecretFilter {
             owners: vec![Owner::User(caller.user.id), Owner::Org],
             all_users: false,
             category: q.category,
             scope: q.scope,
+            provider: q.provider.clone(),
         };
         if q.all == Some(true) || q.user_id.is_some() {
             if !caller.is_admin() {
@@ -89,6 +93,7 @@ impl Vault {
         if let Some(d) = &req.description {
             validate::description(d).map_err(VaultError::Invalid)?;
         }
+        check_provider_edit(req.provider.as_deref())?;
         let why = "only admins create or rotate org-shared secrets";
         let org_wide = req.org_wide.unwrap_or(false);
         // Read first, so that a refusal is recorded as what it would have been: a create when
@@ -151,6 +156,7 @@ impl Vault {
                 .description
                 .as_ref()
                 .map(|d| Some(d.clone()).filter(|d| !d.is_empty())),
+            provider: req.provider.as_ref().map(|p| Some(p.clone()).filter(|p| !p.is_empty())),
             revealable: req.revealable,
             at,
             by: caller.user.name.clone(),
@@ -190,6 +196,7 @@ impl Vault {
         if let Some(d) = &p.description {
             validate::description(d).map_err(VaultError::Invalid)?;
         }
+        check_provider_edit(p.provider.as_deref())?;
         let why = "only admins edit org-shared secrets";
         let (owner, at) = self
             .write_target(caller, org_wide, AuditAction::Update, name, why)
@@ -207,6 +214,7 @@ impl Vault {
             scope: p.scope,
             description: p.description.clone().map(|d| Some(d).filter(|d| !d.is_empty())),
             revealable: p.revealable,
+            provider: p.provider.clone().map(|p| Some(p).filter(|p| !p.is_empty())),
         };
         let audit = secret_audit(
             caller,
@@ -302,6 +310,15 @@ fn target_owner(caller: &Caller, org_wide: bool) -> Owner {
         Owner::Org
     } else {
         Owner::User(caller.user.id)
+    }
+}
+
+/// A request's provider: left out keeps the stored one and `""` clears it (as a description);
+/// anything else must be a valid provider (400).
+fn check_provider_edit(provider: Option<&str>) -> VaultResult<()> {
+    match provider {
+        None | Some("") => Ok(()),
+        Some(p) => validate::provider(p).map_err(VaultError::Invalid),
     }
 }
 

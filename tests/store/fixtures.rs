@@ -64,6 +64,7 @@ pub fn write(owner: Owner, name: &str, expected: Option<i64>, key: &str) -> Secr
         category: Some(Category::Provider),
         scope: Some(Scope::All),
         description: Some(Some("a test secret".into())),
+        provider: None,
         revealable: Some(true),
         at: T0 + new_version,
         by: "alice".into(),

@@ -15,6 +15,7 @@ mod concurrency;
 mod edits;
 mod kill;
 mod listing;
+mod providers;
 mod pruning;
 mod rekey;
 mod reopen;
@@ -52,6 +53,12 @@ macro_rules! every_chapter {
             $(#[$attr])*
             async fn listing_and_delivery() {
                 crate::listing::chapter(&backends::$backend()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            $(#[$attr])*
+            async fn providers_stored_kept_and_filtered() {
+                crate::providers::chapter(&backends::$backend()).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]

@@ -85,6 +85,7 @@ fn details(m: &SecretMeta, now: OffsetDateTime) -> String {
         ("visibility", super::where_it_lives(m)),
         ("category", m.category.to_string()),
         ("scope", m.scope.to_string()),
+        ("provider", m.provider.as_deref().unwrap_or("-").to_owned()),
         ("description", m.description.as_deref().unwrap_or("-").to_owned()),
         ("preview", m.preview.to_string()),
         ("version", m.version.to_string()),

@@ -24,6 +24,9 @@ pub struct ListArgs {
     /// Only secrets delivered to this scope
     #[arg(long, value_parser = scope_parser())]
     pub scope: Option<Scope>,
+    /// Only the keys of this provider (github, anthropic, ...), as set with `secret set --provider`
+    #[arg(long, value_name = "NAME", value_parser = super::provider_arg)]
+    pub provider: Option<String>,
     /// Only secrets whose value has not changed for at least DAYS days (due for rotation)
     #[arg(long, value_name = "DAYS")]
     pub stale: Option<u32>,
@@ -42,6 +45,7 @@ pub async fn run(ctx: &Ctx, args: ListArgs) -> CliResult<()> {
         },
         all: args.all_org.then_some(true),
         user_id: None,
+        provider: args.provider,
     };
     let mut secrets = with_connection(ctx, async |conn| Ok(conn.client.list_secrets(&query).await?)).await?;
     let now = OffsetDateTime::now_utc();
@@ -61,8 +65,15 @@ pub async fn run(ctx: &Ctx, args: ListArgs) -> CliResult<()> {
 }
 
 fn table(secrets: &[SecretMeta], with_owner: bool, now: OffsetDateTime, width: Option<usize>) -> String {
-    // When narrow: the description goes first, then the preview and the category; names are cut last.
-    let mut columns = vec![Column::shrinking("NAME", 12, 4), Column::fixed("VISIBILITY")];
+    // When narrow: the description goes first, then the preview and the category, then the
+    // provider is cut; names are cut last. PROVIDER is there only when some secret has one, beside
+    // the name it qualifies (GITHUB_TOKEN_STAGING, github).
+    let with_provider = secrets.iter().any(|s| s.provider.is_some());
+    let mut columns = vec![Column::shrinking("NAME", 12, 4)];
+    if with_provider {
+        columns.push(Column::shrinking("PROVIDER", 8, 3));
+    }
+    columns.push(Column::fixed("VISIBILITY"));
     if with_owner {
         columns.push(Column::shrinking("OWNER", 8, 3));
     }
@@ -78,7 +89,11 @@ fn table(secrets: &[SecretMeta], with_owner: bool, now: OffsetDateTime, width: O
     let rows: Vec<Vec<String>> = secrets
         .iter()
         .map(|s| {
-            let mut row = vec![s.name.to_string(), s.visibility.to_string()];
+            let mut row = vec![s.name.to_string()];
+            if with_provider {
+                row.push(s.provider.as_deref().unwrap_or("-").to_owned());
+            }
+            row.push(s.visibility.to_string());
             if with_owner {
                 row.push(s.owner.as_deref().unwrap_or("-").to_owned());
             }

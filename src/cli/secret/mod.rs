@@ -46,6 +46,12 @@ pub async fn run(ctx: &Ctx, cmd: SecretCommand) -> CliResult<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--provider github`: checked before anything is sent, with the server's own rule (lowercase,
+/// so that `GitHub` and `github` never make two groups). Shared by every command taking it.
+pub(crate) fn provider_arg(s: &str) -> Result<String, String> {
+    crate::api::validate::provider(s).map(|()| s.to_owned())
+}
+
 /// "private to alice" / "shared with the org", for messages.
 pub(crate) fn where_it_lives(meta: &crate::api::SecretMeta) -> String {
     match (meta.visibility, &meta.owner) {

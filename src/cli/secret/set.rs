@@ -27,12 +27,25 @@ pub struct SetArgs {
     /// A note for people, e.g. which account the key belongs to
     #[arg(long, value_name = "TEXT")]
     pub description: Option<String>,
+    /// The provider it is a key for (github, anthropic, openai, ...), so several keys of one
+    /// provider group together; "" removes it. Left out, a rotation keeps the stored one
+    #[arg(long, value_name = "NAME", value_parser = provider_or_empty)]
+    pub provider: Option<String>,
     /// Store it in the organisation's shared namespace instead of your own (admins only)
     #[arg(long)]
     pub org_wide: bool,
     /// Make it write-only: delivered to `vaultty run`, never shown again (cannot be undone)
     #[arg(long)]
     pub write_only: bool,
+}
+
+/// A provider, or "" to remove the stored one.
+fn provider_or_empty(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        Ok(String::new())
+    } else {
+        super::provider_arg(s)
+    }
 }
 
 pub async fn run(ctx: &Ctx, args: SetArgs) -> CliResult<()> {
@@ -58,6 +71,7 @@ pub async fn run(ctx: &Ctx, args: SetArgs) -> CliResult<()> {
     req.category = args.category;
     req.scope = args.scope;
     req.description = args.description;
+    req.provider = args.provider;
     req.org_wide = args.org_wide.then_some(true);
     req.revealable = args.write_only.then_some(false);
     let (meta, created) = with_connection(ctx, async |conn| Ok(conn.client.upsert_secret(&req).await?)).await?;
@@ -66,8 +80,12 @@ pub async fn run(ctx: &Ctx, args: SetArgs) -> CliResult<()> {
     }
     let verb = if created { "Created" } else { "Rotated" };
     print(&format!(
-        "{verb} {} ({}), version {}, {}\n",
+        "{verb} {} ({}{}), version {}, {}\n",
         printable(&meta.name),
+        meta.provider
+            .as_deref()
+            .map(|p| format!("{}, ", printable(p)))
+            .unwrap_or_default(),
         printable(&meta.preview),
         meta.version,
         printable(&super::where_it_lives(&meta))

@@ -26,7 +26,7 @@ use crate::server::AppState;
 use crate::server::deadlines::LongLived;
 use crate::server::error::ApiError;
 use crate::server::extract::{Delivery, bearer_hash};
-use crate::server::openapi::AuthedErrors;
+use crate::server::openapi::DeliveryErrors;
 use crate::store::{Millis, SecretChange};
 use crate::vault::{Caller, Origin};
 
@@ -42,7 +42,7 @@ pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(15);
 #[utoipa::path(get, path = "/v1/events", tag = "secrets",
     responses((status = 200, content_type = "text/event-stream", body = SecretEvent,
         description = "A Server-Sent Events stream: `event: secret` with a SecretEvent as `data`, `event: resync` with `{}`, and keep-alive comments"),
-        AuthedErrors),
+        DeliveryErrors),
     security(("bearer" = [])))]
 pub async fn events(
     State(s): State<AppState>,

@@ -4,7 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::api::{AuditList, AuditQuery, CreateToken, CreatedToken, Health, Me, OrgInfo, PatchOrg, TokenList};
+use crate::api::{
+    AuditList, AuditQuery, CreateToken, CreateTokenBody, CreatedToken, Health, Me, OrgInfo, PatchOrg, TokenList,
+};
 use crate::server::AppState;
 use crate::server::error::ApiError;
 use crate::server::extract::{ApiJson, ApiQuery, Authed, PathParam};
@@ -51,7 +53,7 @@ pub async fn patch_org(
 /// A new token for the caller, shown once. `expiresIn` is in seconds; the new token never
 /// outlives the token that creates it (a longer lifetime is capped, an omitted one is the
 /// creating token's), and revoking the creating token revokes it too.
-#[utoipa::path(post, path = "/v1/tokens", request_body = CreateToken, tag = "identity",
+#[utoipa::path(post, path = "/v1/tokens", request_body = CreateTokenBody, tag = "identity",
     responses((status = 201, body = CreatedToken), (status = 400, response = BadRequest),
         (status = 413, response = PayloadTooLarge), AuthedErrors),
     security(("bearer" = [])))]

@@ -10,7 +10,7 @@ use crate::api::{EnvRequest, EnvResponse, RevealQuery, Revealed};
 use crate::server::AppState;
 use crate::server::error::ApiError;
 use crate::server::extract::{ApiQuery, Authed, Delivery, OptionalJson, PathParam};
-use crate::server::openapi::{AuthedErrors, BadRequest, Forbidden, NotFound, PayloadTooLarge};
+use crate::server::openapi::{AuthedErrors, BadRequest, DeliveryErrors, Forbidden, NotFound, PayloadTooLarge};
 use crate::vault::{Caller, EnvDelivery};
 
 /// Reveal a value. Recorded in the audit log before the value is sent. Takes no body.
@@ -53,7 +53,7 @@ pub async fn reveal(
             headers(("ETag" = String, description = "The bundle's entity tag"))),
         (status = 400, response = BadRequest),
         (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge), AuthedErrors),
+        (status = 413, response = PayloadTooLarge), DeliveryErrors),
     security(("bearer" = [])))]
 pub async fn env(
     State(s): State<AppState>,

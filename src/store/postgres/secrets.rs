@@ -23,12 +23,13 @@ use crate::store::{
 };
 
 /// The columns `secret_row` reads, from a relation `s` of the secrets table's columns, with the
-/// owning user's name (NULL for the org).
+/// owning user's name (NULL for the org): 17 of them (0 to 16), so a query reading more
+/// (`deliverable`'s sealed text) reads them from 17 on.
 macro_rules! secret_columns {
     () => {
         "s.id, s.owner_id, (SELECT u.name FROM users u WHERE u.id = s.owner_id) AS owner_name, \
          s.name, s.category, s.scope, s.description, s.revealable, s.version, s.preview, s.created_at, \
-         s.created_by, s.rotated_at, s.rotated_by, s.last_used_at, s.uid"
+         s.created_by, s.rotated_at, s.rotated_by, s.last_used_at, s.uid, s.provider"
     };
 }
 
@@ -66,8 +67,7 @@ fn secret_row(r: &Row) -> StoreResult<SecretRow> {
         rotated_by: opt_text(r, 13)?,
         last_used_at: r.try_get(14).map_err(map)?,
         identity: text(r, 15)?,
-        // TODO(provider helper): read s.provider.
-        provider: None,
+        provider: opt_text(r, 16)?,
     })
 }
 
@@ -103,6 +103,7 @@ pub(super) async fn get_secret(c: &ClientWrapper, owner: Owner, name: &str) -> S
 pub(super) async fn list_secrets(c: &ClientWrapper, filter: &SecretFilter) -> StoreResult<Vec<SecretRow>> {
     let category = filter.category.map(Category::as_str);
     let scope = filter.scope.map(Scope::as_str);
+    let provider = filter.provider.as_deref();
     // One statement whatever the namespaces: PostgreSQL walks the (owner_id, name) index per
     // owner id of the array and sorts the result by owner, in one round trip.
     let rows = if filter.all_users {
@@ -110,12 +111,13 @@ pub(super) async fn list_secrets(c: &ClientWrapper, filter: &SecretFilter) -> St
             .prepare_cached(concat!(
                 "SELECT ",
                 secret_columns!(),
-                " FROM secrets s WHERE ($1::text IS NULL OR s.category = $1) AND ($2::text IS NULL OR s.scope = $2)",
+                " FROM secrets s WHERE ($1::text IS NULL OR s.category = $1) AND ($2::text IS NULL OR s.scope = $2) \
+                 AND ($3::text IS NULL OR s.provider = $3)",
                 secret_order!()
             ))
             .await
             .map_err(map)?;
-        c.query(&st, &[&category, &scope]).await.map_err(map)?
+        c.query(&st, &[&category, &scope, &provider]).await.map_err(map)?
     } else {
         if filter.owners.is_empty() {
             return Ok(Vec::new());
@@ -125,12 +127,12 @@ pub(super) async fn list_secrets(c: &ClientWrapper, filter: &SecretFilter) -> St
                 "SELECT ",
                 secret_columns!(),
                 " FROM secrets s WHERE s.owner_id = ANY($3::bigint[]) AND ($1::text IS NULL OR s.category = $1) \
-                 AND ($2::text IS NULL OR s.scope = $2)",
+                 AND ($2::text IS NULL OR s.scope = $2) AND ($4::text IS NULL OR s.provider = $4)",
                 secret_order!()
             ))
             .await
             .map_err(map)?;
-        c.query(&st, &[&category, &scope, &owner_ids(&filter.owners)])
+        c.query(&st, &[&category, &scope, &owner_ids(&filter.owners), &provider])
             .await
             .map_err(map)?
     };
@@ -160,7 +162,7 @@ pub(super) async fn deliverable(
         .await
         .map_err(map)?;
     rows.iter()
-        .map(|r| Ok((secret_row(r)?, r.try_get(16).map_err(map)?)))
+        .map(|r| Ok((secret_row(r)?, r.try_get(17).map_err(map)?)))
         .collect()
 }
 
@@ -262,8 +264,8 @@ async fn stored_secret(tx: &PgTx, w: &SecretWrite) -> StoreResult<Option<Stored>
 /// SQLite's are.
 const CREATE_SECRET: &str = concat!(
     "WITH s AS (INSERT INTO secrets (owner_id, name, category, scope, description, revealable, version, \
-     preview, created_at, created_by, uid) SELECT $1::bigint, $2::text, $3::text, $4::text, $5::text, \
-     $6::boolean, $7::bigint, $8::text, $9::bigint, $10::text, $11::text \
+     preview, created_at, created_by, uid, provider) SELECT $1::bigint, $2::text, $3::text, $4::text, $5::text, \
+     $6::boolean, $7::bigint, $8::text, $9::bigint, $10::text, $11::text, $13::text \
      WHERE NOT EXISTS (SELECT 1 FROM secrets WHERE owner_id = $1 AND name = $2) RETURNING *), \
      v AS (INSERT INTO secret_versions (secret_id, version, sealed, preview, created_at, created_by) \
      SELECT s.id, s.version, $12::text, s.preview, s.created_at, s.created_by FROM s) \
@@ -278,7 +280,8 @@ const CREATE_SECRET: &str = concat!(
 const ROTATE_SECRET: &str = concat!(
     "WITH s AS (UPDATE secrets SET category = COALESCE($5::text, category), scope = COALESCE($6::text, scope), \
      description = CASE WHEN $7::boolean THEN $8::text ELSE description END, revealable = revealable AND $9::boolean, \
-     version = $10, preview = $11, rotated_at = $12, rotated_by = $13 \
+     version = $10, preview = $11, rotated_at = $12, rotated_by = $13, \
+     provider = CASE WHEN $16::boolean THEN $17::text ELSE provider END \
      WHERE owner_id = $1 AND name = $2 AND version = $3 AND uid = $4 RETURNING *), \
      v AS (INSERT INTO secret_versions (secret_id, version, sealed, preview, created_at, created_by) \
      SELECT s.id, s.version, $14::text, s.preview, s.rotated_at, s.rotated_by FROM s), \
@@ -319,6 +322,7 @@ async fn put_secret(tx: &PgTx, w: &SecretWrite) -> StoreResult<Option<SecretRow>
                     &w.by,
                     &w.identity,
                     &w.sealed,
+                    &w.provider.clone().flatten(),
                 ],
             )
             .await
@@ -326,8 +330,13 @@ async fn put_secret(tx: &PgTx, w: &SecretWrite) -> StoreResult<Option<SecretRow>
         Some(expected) => {
             // Keep the newest `max_versions` (at least the current one).
             let oldest_kept = w.new_version - i64::from(w.max_versions.max(1)) + 1;
+            // `CASE WHEN $set THEN $value ELSE column END`: whether to write it, and what (NULL clears).
             let (set_description, description) = match &w.description {
                 Some(d) => (true, d.as_deref()),
+                None => (false, None),
+            };
+            let (set_provider, provider) = match &w.provider {
+                Some(p) => (true, p.as_deref()),
                 None => (false, None),
             };
             let st = c.prepare_cached(ROTATE_SECRET).await.map_err(map)?;
@@ -349,6 +358,8 @@ async fn put_secret(tx: &PgTx, w: &SecretWrite) -> StoreResult<Option<SecretRow>
                     &w.by,
                     &w.sealed,
                     &oldest_kept,
+                    &set_provider,
+                    &provider,
                 ],
             )
             .await
@@ -363,7 +374,9 @@ async fn put_secret(tx: &PgTx, w: &SecretWrite) -> StoreResult<Option<SecretRow>
 const UPDATE_SECRET: &str = concat!(
     "UPDATE secrets s SET category = COALESCE($3::text, s.category), scope = COALESCE($4::text, s.scope), \
      description = CASE WHEN $5::boolean THEN $6::text ELSE s.description END, \
-     revealable = s.revealable AND $7::boolean WHERE s.owner_id = $1 AND s.name = $2 RETURNING ",
+     revealable = s.revealable AND $7::boolean, \
+     provider = CASE WHEN $8::boolean THEN $9::text ELSE s.provider END \
+     WHERE s.owner_id = $1 AND s.name = $2 RETURNING ",
     secret_columns!()
 );
 
@@ -379,6 +392,10 @@ pub(super) async fn update_secret(
         Some(d) => (true, d.as_deref()),
         None => (false, None),
     };
+    let (set_provider, provider) = match &patch.provider {
+        Some(p) => (true, p.as_deref()),
+        None => (false, None),
+    };
     let st = c.prepare_cached(UPDATE_SECRET).await.map_err(map)?;
     let row = c
         .query_opt(
@@ -391,6 +408,8 @@ pub(super) async fn update_secret(
                 &set_description,
                 &description,
                 &patch.revealable.unwrap_or(true),
+                &set_provider,
+                &provider,
             ],
         )
         .await

@@ -12,13 +12,12 @@ use super::error::{is_unique_violation, map, parse};
 use super::writer::PgTx;
 use crate::crypto::TokenHash;
 use crate::store::{
-    EnrolOutcome, EnrolRefusal, Millis, NewAudit, NewEnrolment, NewToken, Outcome, StoreError, StoreResult, TokenRow,
-    UserRow,
+    EnrolOutcome, EnrolRefusal, Millis, NewAudit, NewEnrolment, NewToken, Outcome, Scope, StoreError, StoreResult,
+    TokenRow, UserRow,
 };
 
 /// The columns `token_row` reads, in its order, from `tokens t`.
-const TOKEN_COLUMNS: &str =
-    "t.id, t.user_id, t.name, t.hash, t.created_at, t.expires_at, t.revoked_at, t.parent_id, t.kind, t.last_used_at, \
+const TOKEN_COLUMNS: &str = "t.id, t.user_id, t.name, t.hash, t.created_at, t.expires_at, t.revoked_at, t.parent_id, t.kind, t.last_used_at, \
      t.scope, t.org_wide";
 
 /// One join rather than SQLite's two lookups: a round trip to the server costs more than the join,
@@ -62,7 +61,7 @@ pub(super) async fn insert_token(c: &ClientWrapper, t: &NewToken) -> StoreResult
             &t.expires_at,
             &t.parent_id,
             &t.kind.as_str(),
-            &t.scope.map(|s| s.as_str()),
+            &t.scope.map(Scope::as_str),
             &t.org_wide,
         ],
     )

@@ -14,7 +14,8 @@ use crate::store::{
     StoreError, StoreResult, VersionRow,
 };
 
-/// The columns `secret_row` reads, from `secrets s`, with its owning user's name.
+/// The columns `secret_row` reads, from `secrets s`, with its owning user's name: 17 of them
+/// (0 to 16), so a query reading more (`deliverable`'s sealed text) reads them from 17 on.
 ///
 /// The name comes from a subquery, not a join: with SQLite's STAT4 (which rusqlite's bundled
 /// build enables) a statement that joins is compiled again on every run, about 35 µs, ten
@@ -23,7 +24,7 @@ macro_rules! secret_select {
     () => {
         "SELECT s.id, s.owner_id, (SELECT u.name FROM users u WHERE u.id = s.owner_id) AS owner_name, \
          s.name, s.category, s.scope, s.description, s.revealable, s.version, s.preview, s.created_at, \
-         s.created_by, s.rotated_at, s.rotated_by, s.last_used_at, s.uid FROM secrets s "
+         s.created_by, s.rotated_at, s.rotated_by, s.last_used_at, s.uid, s.provider FROM secrets s "
     };
 }
 
@@ -52,8 +53,7 @@ fn secret_row(r: &Row<'_>) -> rusqlite::Result<SecretRow> {
         rotated_by: opt_text(r, 13)?,
         last_used_at: r.get(14)?,
         identity: text(r, 15)?,
-        // TODO(provider helper): read s.provider.
-        provider: None,
+        provider: opt_text(r, 16)?,
     })
 }
 
@@ -101,14 +101,16 @@ fn secret_by_id(conn: &Connection, id: i64) -> StoreResult<SecretRow> {
 pub(super) fn list_secrets(conn: &Connection, filter: &SecretFilter) -> StoreResult<Vec<SecretRow>> {
     let category = filter.category.map(Category::as_str);
     let scope = filter.scope.map(Scope::as_str);
+    let provider = filter.provider.as_deref();
     if filter.all_users {
         return conn
             .prepare_cached(concat!(
                 secret_select!(),
-                "WHERE (?1 IS NULL OR s.category = ?1) AND (?2 IS NULL OR s.scope = ?2)",
+                "WHERE (?1 IS NULL OR s.category = ?1) AND (?2 IS NULL OR s.scope = ?2) \
+                 AND (?3 IS NULL OR s.provider = ?3)",
                 secret_order!()
             ))
-            .and_then(|mut st| st.query_map(params![category, scope], secret_row)?.collect())
+            .and_then(|mut st| st.query_map(params![category, scope, provider], secret_row)?.collect())
             .map_err(map);
     }
     // One range of the (owner_id, name) index per namespace, taken in the listing's order: SQLite
@@ -135,15 +137,15 @@ pub(super) fn list_secrets(conn: &Connection, filter: &SecretFilter) -> StoreRes
     let mut st = conn
         .prepare_cached(
             "SELECT s.id, s.owner_id, ?4, s.name, s.category, s.scope, s.description, s.revealable, \
-             s.version, s.preview, s.created_at, s.created_by, s.rotated_at, s.rotated_by, s.last_used_at, s.uid \
-             FROM secrets s WHERE s.owner_id = ?3 AND (?1 IS NULL OR s.category = ?1) \
-             AND (?2 IS NULL OR s.scope = ?2) ORDER BY s.name",
+             s.version, s.preview, s.created_at, s.created_by, s.rotated_at, s.rotated_by, s.last_used_at, s.uid, \
+             s.provider FROM secrets s WHERE s.owner_id = ?3 AND (?1 IS NULL OR s.category = ?1) \
+             AND (?2 IS NULL OR s.scope = ?2) AND (?5 IS NULL OR s.provider = ?5) ORDER BY s.name",
         )
         .map_err(map)?;
     let mut rows = Vec::new();
     for (name, id) in &owners {
         let found = st
-            .query_map(params![category, scope, id, name], secret_row)
+            .query_map(params![category, scope, id, name, provider], secret_row)
             .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
             .map_err(map)?;
         if rows.is_empty() {
@@ -166,14 +168,14 @@ pub(super) fn deliverable(
     conn.prepare_cached(
         "SELECT s.id, s.owner_id, (SELECT u.name FROM users u WHERE u.id = s.owner_id) AS owner_name, s.name, \
          s.category, s.scope, s.description, s.revealable, s.version, s.preview, s.created_at, s.created_by, \
-         s.rotated_at, s.rotated_by, s.last_used_at, s.uid, v.sealed \
+         s.rotated_at, s.rotated_by, s.last_used_at, s.uid, s.provider, v.sealed \
          FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.version \
          WHERE s.owner_id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR s.scope = 'all' OR s.scope = ?2) \
          ORDER BY s.owner_id <> 0, owner_name, s.owner_id, s.name",
     )
     .and_then(|mut st| {
         st.query_map(params![owner_ids(owners), scope.map(Scope::as_str)], |r| {
-            Ok((secret_row(r)?, r.get(16)?))
+            Ok((secret_row(r)?, r.get(17)?))
         })?
         .collect()
     })
@@ -236,12 +238,13 @@ struct Stored {
     description: Option<String>,
     revealable: bool,
     identity: String,
+    provider: Option<String>,
 }
 
 fn stored_secret(tx: &Tx<'_>, w: &SecretWrite) -> StoreResult<Option<Stored>> {
     tx.conn
         .prepare_cached(
-            "SELECT id, version, category, scope, description, revealable, uid FROM secrets \
+            "SELECT id, version, category, scope, description, revealable, uid, provider FROM secrets \
              WHERE owner_id = ?1 AND name = ?2",
         )
         .and_then(|mut st| {
@@ -254,6 +257,7 @@ fn stored_secret(tx: &Tx<'_>, w: &SecretWrite) -> StoreResult<Option<Stored>> {
                     description: r.get(4)?,
                     revealable: r.get(5)?,
                     identity: r.get(6)?,
+                    provider: r.get(7)?,
                 })
             })
             .optional()
@@ -280,11 +284,13 @@ fn put_secret(tx: &mut Tx<'_>, stored: Option<Stored>, w: SecretWrite, audit: Ne
             let category = w.category.unwrap_or_default();
             let scope = w.scope.unwrap_or_default();
             let description = w.description.flatten();
+            let provider = w.provider.flatten();
             let revealable = w.revealable.unwrap_or(true);
             tx.conn
                 .prepare_cached(
                     "INSERT INTO secrets (owner_id, name, category, scope, description, revealable, version, \
-                     preview, created_at, created_by, uid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     preview, created_at, created_by, uid, provider) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )
                 .and_then(|mut st| {
                     st.execute(params![
@@ -298,7 +304,8 @@ fn put_secret(tx: &mut Tx<'_>, stored: Option<Stored>, w: SecretWrite, audit: Ne
                         w.preview,
                         w.at,
                         w.by,
-                        w.identity
+                        w.identity,
+                        provider
                     ])
                 })
                 .map_err(map)?;
@@ -308,11 +315,12 @@ fn put_secret(tx: &mut Tx<'_>, stored: Option<Stored>, w: SecretWrite, audit: Ne
             let category = w.category.unwrap_or(s.category);
             let scope = w.scope.unwrap_or(s.scope);
             let description = w.description.unwrap_or(s.description);
+            let provider = w.provider.unwrap_or(s.provider);
             let revealable = s.revealable && w.revealable.unwrap_or(true);
             tx.conn
                 .prepare_cached(
                     "UPDATE secrets SET category = ?2, scope = ?3, description = ?4, revealable = ?5, version = ?6, \
-                     preview = ?7, rotated_at = ?8, rotated_by = ?9 WHERE id = ?1",
+                     preview = ?7, rotated_at = ?8, rotated_by = ?9, provider = ?10 WHERE id = ?1",
                 )
                 .and_then(|mut st| {
                     st.execute(params![
@@ -324,7 +332,8 @@ fn put_secret(tx: &mut Tx<'_>, stored: Option<Stored>, w: SecretWrite, audit: Ne
                         w.new_version,
                         w.preview,
                         w.at,
-                        w.by
+                        w.by,
+                        provider
                     ])
                 })
                 .map_err(map)?;
@@ -359,17 +368,22 @@ pub(super) fn update_secret(
     let category = patch.category.unwrap_or(row.category);
     let scope = patch.scope.unwrap_or(row.scope);
     let description = patch.description.unwrap_or_else(|| row.description.map(String::from));
+    let provider = patch.provider.unwrap_or_else(|| row.provider.map(String::from));
     // One-way here too: an edit that raced with another making the secret write-only keeps it so.
     let revealable = row.revealable && patch.revealable.unwrap_or(true);
     tx.conn
-        .prepare_cached("UPDATE secrets SET category = ?2, scope = ?3, description = ?4, revealable = ?5 WHERE id = ?1")
+        .prepare_cached(
+            "UPDATE secrets SET category = ?2, scope = ?3, description = ?4, revealable = ?5, provider = ?6 \
+             WHERE id = ?1",
+        )
         .and_then(|mut st| {
             st.execute(params![
                 row.id,
                 category.as_str(),
                 scope.as_str(),
                 description,
-                revealable
+                revealable,
+                provider
             ])
         })
         .map_err(map)?;

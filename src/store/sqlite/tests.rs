@@ -277,6 +277,7 @@ async fn unconditional_writes_on_a_stale_read_take_the_next_version() {
                     category: None,
                     scope: None,
                     description: None,
+                    provider: None,
                     revealable: None,
                     at: i,
                     by: format!("writer{i}"),

@@ -8,8 +8,8 @@ use super::error::{is_unique_violation, map, parse_column, parse_optional_column
 use super::writer::Tx;
 use crate::crypto::TokenHash;
 use crate::store::{
-    EnrolOutcome, EnrolRefusal, Millis, NewAudit, NewEnrolment, NewToken, Outcome, StoreError, StoreResult, TokenRow,
-    UserRow,
+    EnrolOutcome, EnrolRefusal, Millis, NewAudit, NewEnrolment, NewToken, Outcome, Scope, StoreError, StoreResult,
+    TokenRow, UserRow,
 };
 
 const TOKEN_COLUMNS: &str =
@@ -62,7 +62,7 @@ pub(super) fn insert_token(conn: &Connection, t: &NewToken) -> StoreResult<()> {
             t.expires_at,
             t.parent_id,
             t.kind.as_str(),
-            t.scope.map(|s| s.as_str()),
+            t.scope.map(Scope::as_str),
             t.org_wide,
         ])
     })

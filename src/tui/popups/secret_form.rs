@@ -188,6 +188,7 @@ fn submit_form(app: &mut App, _: Action, out: &mut Vec<Command>) {
                     scope: f.form.scope(),
                     description: Some(description),
                     revealable: None,
+                    provider: None,
                 };
                 app.issue(out, Command::Patch { key, patch });
             })

@@ -1,37 +1,22 @@
 //! `vaultty import FILE.env`: stores each variable of a `.env` file as a secret, and says for
-//! each name whether it was created or rotated. Values are never printed.
+//! each name whether it was created or rotated. Values are never printed. Unlike an import from
+//! Vault, a name already in the vault is rotated: the file is the user's own, named on purpose.
 
-use std::path::PathBuf;
+use std::path::Path;
 
-use clap::Args;
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use crate::api::{Category, UpsertSecret};
+use crate::api::UpsertSecret;
 use crate::cli::format::{print, print_json, printable};
 use crate::cli::input::check_value;
-use crate::cli::{CliError, CliResult, Ctx, ExitClass, category_parser, dotenv, with_connection};
+use crate::cli::{CliError, CliResult, Ctx, ExitClass, dotenv, with_connection};
 
-#[derive(Debug, Args)]
-#[command(
-    after_help = "The file holds NAME=value lines; quotes, `export ` prefixes and # comments are understood,\n\
-                        and $VARIABLES are not expanded. Names already in the vault get a new version."
-)]
-pub struct ImportArgs {
-    /// The .env file to read (- for standard input)
-    #[arg(value_name = "FILE.env")]
-    pub file: PathBuf,
-    /// Store them in the organisation's shared namespace (admins only)
-    #[arg(long)]
-    pub org_wide: bool,
-    /// Category to give the imported secrets
-    #[arg(long, value_parser = category_parser())]
-    pub category: Option<Category>,
-}
+use super::Target;
 
-pub async fn run(ctx: &Ctx, args: ImportArgs) -> CliResult<()> {
-    let text = read_file(&args.file)?;
-    let mut entries = dotenv::parse(&text).map_err(|e| CliError::invalid(format!("{}: {e}", args.file.display())))?;
+pub async fn run(ctx: &Ctx, file: &Path, target: &Target) -> CliResult<()> {
+    let text = read_file(file)?;
+    let mut entries = dotenv::parse(&text).map_err(|e| CliError::invalid(format!("{}: {e}", file.display())))?;
     // As in a shell, a later line wins over an earlier one of the same name.
     let mut seen = std::collections::HashSet::new();
     entries.reverse();
@@ -49,12 +34,12 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> CliResult<()> {
     }
     for e in &entries {
         check_value(&e.value)
-            .map_err(|err| err.context(format!("{}: {} (line {})", args.file.display(), e.name, e.line)))?;
+            .map_err(|err| err.context(format!("{}: {} (line {})", file.display(), e.name, e.line)))?;
     }
     if entries.is_empty() {
         return Err(CliError::invalid(format!(
             "{}: no NAME=value lines to import",
-            args.file.display()
+            file.display()
         )));
     }
     let json = ctx.json();
@@ -62,8 +47,7 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> CliResult<()> {
         let mut results = Vec::new();
         for e in entries {
             let mut req = UpsertSecret::new(e.name.clone(), e.value);
-            req.org_wide = args.org_wide.then_some(true);
-            req.category = args.category;
+            target.apply(&mut req);
             let (meta, created) = match conn.client.upsert_secret(&req).await {
                 Ok(done) => done,
                 Err(err) => {
@@ -95,7 +79,7 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> CliResult<()> {
     Ok(())
 }
 
-fn read_file(path: &std::path::Path) -> CliResult<Zeroizing<String>> {
+fn read_file(path: &Path) -> CliResult<Zeroizing<String>> {
     let read = if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)

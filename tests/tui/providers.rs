@@ -197,3 +197,73 @@ fn the_help_says_how_to_filter_by_provider() {
     assert!(s.contains("provider:NAME or p:NAME"), "{s}");
     assert!(s.contains("by provider, one provider's secrets sit together"), "{s}");
 }
+
+/// The focus to the form's Provider field, from the first field.
+fn to_provider_field(app: &mut App) {
+    for _ in 0..20 {
+        if matches!(&app.popup, Some(vaultty::tui::app::Popup::Form(f)) if f.form.focused().is_some_and(|x| x.id == vaultty::tui::app::FieldId::Provider))
+        {
+            return;
+        }
+        press(app, KeyCode::Tab);
+    }
+    panic!("no Provider field in the form");
+}
+
+#[test]
+fn the_new_form_sets_a_provider_lowercased_and_refuses_a_bad_one() {
+    use secrecy::ExposeSecret;
+    use vaultty::tui::Command;
+    use vaultty::tui::app::{Popup, WriteOp};
+    let mut app = loaded_with_providers();
+    ch(&mut app, 'n');
+    typed(&mut app, "OPENAI_API_KEY_STAGING");
+    press(&mut app, KeyCode::Tab);
+    typed(&mut app, "sk-staging-value");
+    to_provider_field(&mut app);
+    typed(&mut app, "open ai");
+    assert!(press(&mut app, KeyCode::Enter).is_empty(), "nothing sent");
+    let error = match &app.popup {
+        Some(Popup::Form(f)) => f.error.clone().unwrap_or_default(),
+        other => panic!("{other:?}"),
+    };
+    assert!(error.starts_with("a provider is 1 to 32 characters"), "{error}");
+    ctrl(&mut app, 'u');
+    typed(&mut app, "OpenAI");
+    let cmds = press(&mut app, KeyCode::Enter);
+    match &cmds[..] {
+        [
+            Command::Write {
+                op: WriteOp::Create(k),
+                req,
+            },
+        ] => {
+            assert_eq!(k.name, "OPENAI_API_KEY_STAGING");
+            assert_eq!(req.provider.as_deref(), Some("openai"));
+            assert_eq!(req.value.expose_secret(), "sk-staging-value");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_edit_form_shows_the_provider_and_sends_a_change_or_a_clearing() {
+    use vaultty::tui::Command;
+    let mut app = loaded_with_providers();
+    select(&mut app, "GITHUB_TOKEN");
+    ch(&mut app, 'e');
+    let s = screen(&app, 80, 24);
+    assert!(s.lines().any(|l| l.contains("Provider") && l.contains("github")), "{s}");
+    // From the description (where the form opens) up past the scope.
+    press(&mut app, KeyCode::Up);
+    press(&mut app, KeyCode::Up);
+    ctrl(&mut app, 'u');
+    let cmds = press(&mut app, KeyCode::Enter);
+    match &cmds[..] {
+        [Command::Patch { key, patch }] => {
+            assert_eq!(key.name, "GITHUB_TOKEN");
+            assert_eq!(patch.provider.as_deref(), Some(""), "empty clears it");
+        }
+        other => panic!("{other:?}"),
+    }
+}

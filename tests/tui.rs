@@ -22,6 +22,8 @@ mod flows_list;
 mod flows_live;
 #[path = "tui/flows_writes.rs"]
 mod flows_writes;
+#[path = "tui/providers.rs"]
+mod providers;
 #[path = "tui/render.rs"]
 mod render;
 #[path = "tui/tables.rs"]

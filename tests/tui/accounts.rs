@@ -151,6 +151,73 @@ fn tokens_view() {
     assert!(s.contains("● tok_a1a1a1a1a1a1") && s.contains("● this session"), "{s}");
 }
 
+/// A runner token: delivery only, bound to `scope` in the org's namespace or alice's own.
+fn runner(id: &str, name: &str, scope: vaultty::api::Scope, org_wide: bool) -> TokenInfo {
+    TokenInfo {
+        kind: TokenKind::Runner,
+        scope: Some(scope),
+        org_wide,
+        ..token(id, name, Some("tok_a1a1a1a1a1a1"), false)
+    }
+}
+
+#[test]
+fn runner_tokens_show_their_scope() {
+    use vaultty::api::Scope;
+    let mut app = loaded();
+    ch(&mut app, 't');
+    let mut tokens = own_tokens();
+    tokens.push(runner("tok_r1r1r1r1r1r1", "agents-ci", Scope::Agents, true));
+    tokens.push(runner("tok_r2r2r2r2r2r2", "devbox", Scope::Tools, false));
+    send(&mut app, Reply::Tokens(Ok(tokens)));
+    snap("runner_tokens", &app);
+    for (w, h) in [(80, 24), (140, 40)] {
+        let s = screen(&app, w, h);
+        // The CLI's words (`vaultty token list`, RUNNER column).
+        let row = |name: &str| s.lines().find(|l| l.contains(name)).unwrap_or("").to_owned();
+        assert!(row("agents-ci").contains("org agents"), "{s}");
+        assert!(row("devbox").contains("own tools"), "{s}");
+        assert!(
+            !row("ci-deploy").contains("org") && !row("ci-deploy").contains("own"),
+            "{s}"
+        );
+        assert!(
+            s.contains("runner: delivery only"),
+            "the legend says what a runner token is: {s}"
+        );
+        // Narrow, the Runner column takes the Parent column's room.
+        assert_eq!(s.contains("Parent"), w >= 100, "{s}");
+    }
+    // Revoking one says what it stops.
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Down);
+    }
+    ch(&mut app, 'x');
+    let text = confirm_text(&app);
+    assert!(
+        text.contains("agents-ci (tok_r1r1r1r1r1r1) stops working at once"),
+        "{text}"
+    );
+    assert!(text.contains("It is a runner token (org agents)"), "{text}");
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Up);
+    ch(&mut app, 'x');
+    let text = confirm_text(&app);
+    assert!(!text.contains("runner"), "a user token's question: {text}");
+}
+
+#[test]
+fn without_runner_tokens_there_is_no_runner_column() {
+    let mut app = loaded();
+    ch(&mut app, 't');
+    send(&mut app, Reply::Tokens(Ok(own_tokens())));
+    let s = screen(&app, 80, 24);
+    assert!(
+        !s.contains("Runner") && !s.contains("runner:") && s.contains("Parent"),
+        "{s}"
+    );
+}
+
 #[test]
 fn users_view_snapshot() {
     let app = users_view();

@@ -85,7 +85,7 @@ fn tabs_filter_by_category_scope_and_visibility_with_counts() {
 }
 
 #[test]
-fn sort_cycles_name_rotated_last_used() {
+fn sort_cycles_name_rotated_last_used_provider() {
     let mut app = loaded();
     assert_eq!(app.list.sort(), SortKey::Name);
     ch(&mut app, 's');
@@ -107,6 +107,8 @@ fn sort_cycles_name_rotated_last_used() {
         Some("STRIPE_SECRET"),
         "never used last"
     );
+    ch(&mut app, 's');
+    assert_eq!(app.list.sort(), SortKey::Provider, "see tests/tui/providers.rs");
     ch(&mut app, 's');
     assert_eq!(app.list.sort(), SortKey::Name);
 }

@@ -1,8 +1,9 @@
 //! The confirm popup's words for an account action (`PendingAction::Account`): what it acts
 //! on, and what follows from it for the user, their tokens and this session.
 
-use super::accounts::descendants;
+use super::accounts::{descendants, runner_binding};
 use super::{AccountOp, App, UserChange};
+use crate::api::{TokenInfo, TokenKind};
 
 fn and_children(n: usize) -> String {
     match n {
@@ -10,6 +11,15 @@ fn and_children(n: usize) -> String {
         1 => ", and so does the token it created".to_owned(),
         n => format!(", and so do the {n} tokens it created"),
     }
+}
+
+/// For a runner token, what stopping it means for the runs that use it.
+fn runner_line(tokens: &[TokenInfo], id: &str) -> Option<String> {
+    let t = tokens.iter().find(|t| t.id == id && t.kind == TokenKind::Runner)?;
+    Some(format!(
+        "It is a runner token ({}): the runs that use it (`vaultty run`) can no longer fetch their secrets.",
+        runner_binding(t)
+    ))
 }
 
 fn stop_working(n: u32) -> String {
@@ -56,6 +66,7 @@ pub fn text(op: &AccountOp, app: &App) -> Vec<String> {
             let gone = descendants(&a.tokens.items, id);
             let children = and_children(gone);
             let mut v = vec![format!("{name} ({id}) stops working at once{children}.")];
+            v.extend(runner_line(&a.tokens.items, id));
             if *current {
                 v.push("This is the token this session uses: the TUI loses access at once.".to_owned());
             }
@@ -76,6 +87,7 @@ pub fn text(op: &AccountOp, app: &App) -> Vec<String> {
             let mut v = vec![format!(
                 "{user}'s token {name} ({id}) stops working at once{children}. {user} keeps their account and secrets."
             )];
+            v.extend(runner_line(&a.user_tokens.items, id));
             // An admin looking at their own tokens from the Users view: the same warning as
             // in the Tokens view.
             if a.user_tokens.items.iter().any(|t| &t.id == id && t.current) {

@@ -6,19 +6,27 @@
 //! case ignored, found without scoring. The mask rejects most rows without reading them. Rows or
 //! queries outside ASCII go through nucleo itself (Unicode case folding and normalisation). nucleo
 //! also computes the matched positions that the table highlights, for the visible rows only.
+//!
+//! A word `provider:NAME` (or `p:NAME`) is not matched fuzzily: it keeps the rows whose provider
+//! starts with NAME (`p:-` those with none); several such words keep the rows of any of them.
+//! Providers are few, so each row holds a small number into the corpus's list of them.
 
 use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 use crate::api::SecretMeta;
 
-/// Lowercased `name description` of every row, in row order.
+/// Lowercased `name description` of every row, in row order, and each row's provider.
 #[derive(Debug, Default)]
 pub struct Corpus {
     text: String,
     /// `ends[i]` is where row `i` ends in `text`; it starts at `ends[i - 1]` (or 0).
     ends: Vec<u32>,
     masks: Vec<u64>,
+    /// The distinct providers, lowercased.
+    providers: Vec<String>,
+    /// `provider_of[i]`: 0 when row `i` names no provider, else 1 + its index in `providers`.
+    provider_of: Vec<u16>,
 }
 
 /// Bit 63 marks a row with non-ASCII text (matched by nucleo instead).
@@ -57,8 +65,16 @@ impl Corpus {
             text: String::with_capacity(approx),
             ends: Vec::with_capacity(rows.len()),
             masks: Vec::with_capacity(rows.len()),
+            providers: Vec::new(),
+            provider_of: Vec::with_capacity(rows.len()),
         };
         for r in rows {
+            let p = r
+                .provider
+                .as_deref()
+                .filter(|p| !p.is_empty())
+                .map_or(0, |p| c.provider_number(p));
+            c.provider_of.push(p);
             let start = c.text.len();
             push_lower(&mut c.text, &r.name);
             if let Some(d) = r.description.as_deref().filter(|d| !d.is_empty()) {
@@ -70,6 +86,26 @@ impl Corpus {
             c.ends.push(u32::try_from(c.text.len()).unwrap_or(u32::MAX));
         }
         c
+    }
+
+    /// The number of provider `p` (1-based), added when new. Lists with more distinct
+    /// providers than a u16 holds share the last number: a filter then over-matches those.
+    fn provider_number(&mut self, p: &str) -> u16 {
+        let lower = p.to_lowercase();
+        let at = match self.providers.iter().position(|q| *q == lower) {
+            Some(at) => at,
+            None if self.providers.len() < usize::from(u16::MAX - 1) => {
+                self.providers.push(lower);
+                self.providers.len() - 1
+            }
+            None => self.providers.len() - 1,
+        };
+        u16::try_from(at + 1).unwrap_or(u16::MAX)
+    }
+
+    /// Whether any row names a provider.
+    pub fn has_providers(&self) -> bool {
+        !self.providers.is_empty()
     }
 
     fn span(&self, i: usize) -> (usize, usize) {
@@ -102,9 +138,21 @@ fn push_lower(out: &mut String, s: &str) {
 /// A parsed filter query.
 pub struct Query {
     raw: String,
+    /// The fuzzy words, lowercased, with their byte masks.
     words: Vec<(String, u64)>,
+    /// The `provider:` words' values, lowercased: a row matches when its provider starts with
+    /// any of them (`-`: has none). Empty: any provider.
+    providers: Vec<String>,
     ascii: bool,
     pattern: Pattern,
+}
+
+/// What a row's provider must be for `p:-`.
+const NO_PROVIDER: &str = "-";
+
+/// The value of a `provider:NAME` or `p:NAME` word (lowercased already).
+fn provider_word(w: &str) -> Option<&str> {
+    w.strip_prefix("provider:").or_else(|| w.strip_prefix("p:"))
 }
 
 impl std::fmt::Debug for Query {
@@ -116,16 +164,30 @@ impl std::fmt::Debug for Query {
 impl Query {
     pub fn new(raw: &str) -> Query {
         let lower: String = raw.chars().flat_map(char::to_lowercase).collect();
-        let words: Vec<(String, u64)> = lower
-            .split_whitespace()
-            .map(|w| (w.to_owned(), mask_of(w.as_bytes())))
-            .collect();
+        let mut words = Vec::new();
+        let mut providers = Vec::new();
+        for w in lower.split_whitespace() {
+            match provider_word(w) {
+                // `p:` alone is a provider still being typed: no constraint yet, so that the
+                // list does not empty itself between two keystrokes.
+                Some("") => {}
+                Some(p) => providers.push(p.to_owned()),
+                None => words.push((w.to_owned(), mask_of(w.as_bytes()))),
+            }
+        }
+        let fuzzy = words.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>().join(" ");
         Query {
             raw: raw.to_owned(),
+            ascii: fuzzy.is_ascii(),
+            pattern: Pattern::new(&fuzzy, CaseMatching::Ignore, Normalization::Smart, AtomKind::Fuzzy),
             words,
-            ascii: lower.is_ascii(),
-            pattern: Pattern::new(raw, CaseMatching::Ignore, Normalization::Smart, AtomKind::Fuzzy),
+            providers,
         }
+    }
+
+    /// The providers this query keeps (lowercased; `-` for none); empty for any.
+    pub fn providers(&self) -> &[String] {
+        &self.providers
     }
 
     pub fn raw(&self) -> &str {
@@ -133,7 +195,35 @@ impl Query {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
+        self.words.is_empty() && self.providers.is_empty()
+    }
+
+    /// Whether every row kept by this query's providers is kept by `previous`'s.
+    fn providers_narrow(&self, previous: &Query) -> bool {
+        match (&self.providers[..], &previous.providers[..]) {
+            (_, []) => true,
+            (new, old) if new == old => true,
+            // A longer prefix of one provider keeps fewer rows; `-` is no prefix.
+            ([new], [old]) => old != NO_PROVIDER && new.starts_with(old.as_str()),
+            _ => false,
+        }
+    }
+
+    /// The rows of which providers (by their number in `corpus`) this query keeps; None for
+    /// all of them.
+    fn provider_set(&self, corpus: &Corpus) -> Option<Vec<bool>> {
+        if self.providers.is_empty() {
+            return None;
+        }
+        let mut keep = vec![false; corpus.providers.len() + 1];
+        keep[0] = self.providers.iter().any(|p| p == NO_PROVIDER);
+        for (i, name) in corpus.providers.iter().enumerate() {
+            keep[i + 1] = self
+                .providers
+                .iter()
+                .any(|p| p != NO_PROVIDER && name.starts_with(p.as_str()));
+        }
+        Some(keep)
     }
 
     /// When every row this query matches is matched by `previous` too (each earlier word is
@@ -141,7 +231,7 @@ impl Query {
     /// from `previous`'s matches: the answer is the first word still to check (the earlier ones
     /// passed already). None when it cannot.
     pub fn narrows(&self, previous: &Query) -> Option<usize> {
-        if previous.is_empty() || self.words.len() < previous.words.len() {
+        if previous.is_empty() || self.words.len() < previous.words.len() || !self.providers_narrow(previous) {
             return None;
         }
         let mut first_changed = previous.words.len();
@@ -168,8 +258,16 @@ impl Query {
         out: &mut Vec<u32>,
     ) {
         let words = self.words.get(from_word..).unwrap_or(&[]);
+        let providers = self.provider_set(corpus);
+        // Checked on every candidate: a narrowed provider must be, and it costs one lookup.
+        let provider_ok = |i: usize| {
+            providers.as_ref().is_none_or(|keep| {
+                let p = corpus.provider_of.get(i).copied().unwrap_or(0);
+                keep.get(usize::from(p)).copied().unwrap_or(false)
+            })
+        };
         if words.is_empty() {
-            out.extend(candidates);
+            out.extend(candidates.filter(|&k| provider_ok(k as usize)));
             return;
         }
         let need = words.iter().fold(0, |m, (_, w)| m | w);
@@ -180,7 +278,7 @@ impl Query {
             let Some(&mask) = masks.get(i) else { continue };
             let plain = self.ascii && mask & NON_ASCII == 0;
             // Most rows fail here, on the bytes they lack, without being read.
-            if plain && mask & need != need {
+            if (plain && mask & need != need) || !provider_ok(i) {
                 continue;
             }
             let start = if i == 0 { 0 } else { ends[i - 1] as usize };
@@ -252,6 +350,102 @@ fn is_subsequence(hay: &[u8], needle: &[u8]) -> bool {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    fn with_provider(name: &str, provider: Option<&str>) -> SecretMeta {
+        SecretMeta {
+            provider: provider.map(Into::into),
+            ..meta(name, "")
+        }
+    }
+
+    /// The rows of `rows` that `q` keeps, by name.
+    fn kept(rows: &[SecretMeta], q: &str) -> Vec<String> {
+        let corpus = Corpus::build(rows.iter());
+        let mut out = Vec::new();
+        let n = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+        Query::new(q).filter_into(&corpus, 0..n, 0, &mut new_matcher(), &mut out);
+        out.iter().map(|&k| rows[k as usize].name.to_string()).collect()
+    }
+
+    fn providers_fixture() -> Vec<SecretMeta> {
+        vec![
+            with_provider("GITHUB_TOKEN_PRODUCTION", Some("github")),
+            with_provider("GITHUB_TOKEN_STAGING", Some("GitHub")),
+            with_provider("GH_ENTERPRISE", Some("github-enterprise")),
+            with_provider("OPENAI_API_KEY", Some("openai")),
+            with_provider("ANTHROPIC_API_KEY", Some("anthropic")),
+            with_provider("DATABASE_URL", None),
+        ]
+    }
+
+    #[test]
+    fn a_provider_word_keeps_that_providers_rows() {
+        let rows = providers_fixture();
+        assert_eq!(kept(&rows, "p:openai"), ["OPENAI_API_KEY"]);
+        assert_eq!(
+            kept(&rows, "provider:GITHUB"),
+            ["GITHUB_TOKEN_PRODUCTION", "GITHUB_TOKEN_STAGING", "GH_ENTERPRISE"],
+            "case is ignored, and the value is a prefix"
+        );
+        assert_eq!(kept(&rows, "p:-"), ["DATABASE_URL"], "p:- keeps the rows naming none");
+        assert_eq!(
+            kept(&rows, "p:openai p:anthropic"),
+            ["OPENAI_API_KEY", "ANTHROPIC_API_KEY"],
+            "several provider words keep the rows of any of them"
+        );
+        assert!(kept(&rows, "p:aws").is_empty());
+        assert_eq!(
+            kept(&rows, "p:").len(),
+            rows.len(),
+            "p: alone is still being typed: keeps all"
+        );
+    }
+
+    #[test]
+    fn a_provider_word_combines_with_the_free_text() {
+        let rows = providers_fixture();
+        assert_eq!(kept(&rows, "p:github stag"), ["GITHUB_TOKEN_STAGING"]);
+        assert_eq!(kept(&rows, "stag p:github"), ["GITHUB_TOKEN_STAGING"], "in any order");
+        assert!(kept(&rows, "p:openai stag").is_empty());
+        // The free text does not match the provider word itself: `p:` is no name's subsequence
+        // here, yet rows are kept.
+        assert_eq!(kept(&rows, "api p:anthropic"), ["ANTHROPIC_API_KEY"]);
+        assert!(
+            Query::new("p:github")
+                .name_positions("GITHUB_TOKEN", &mut new_matcher())
+                .is_empty()
+        );
+        assert!(!Query::new("p:github").is_empty() && Query::new("p:").is_empty());
+    }
+
+    #[test]
+    fn narrowing_with_provider_words() {
+        let q = Query::new;
+        assert_eq!(
+            q("p:git").narrows(&q("p:gi")),
+            Some(0),
+            "a longer prefix keeps fewer rows"
+        );
+        assert_eq!(q("api p:git").narrows(&q("api")), Some(1), "adding a provider narrows");
+        assert_eq!(q("api p:git").narrows(&q("ap p:git")), Some(0));
+        assert_eq!(q("p:gi").narrows(&q("p:git")), None);
+        assert_eq!(q("api").narrows(&q("api p:git")), None, "dropping a provider widens");
+        assert_eq!(q("p:git p:open").narrows(&q("p:git")), None, "another provider widens");
+        assert_eq!(q("p:-x").narrows(&q("p:-")), None, "p:- is no prefix");
+        // What narrowing claims, filtering from scratch agrees with.
+        let rows = providers_fixture();
+        let corpus = Corpus::build(rows.iter());
+        let mut m = new_matcher();
+        let n = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+        let (old, new) = (q("t p:gi"), q("te p:github-"));
+        let from = new.narrows(&old).expect("narrows");
+        let (mut before, mut after, mut fresh) = (Vec::new(), Vec::new(), Vec::new());
+        old.filter_into(&corpus, 0..n, 0, &mut m, &mut before);
+        new.filter_into(&corpus, before.into_iter(), from, &mut m, &mut after);
+        new.filter_into(&corpus, 0..n, 0, &mut m, &mut fresh);
+        assert_eq!(after, fresh);
+        assert_eq!(fresh, [2], "GH_ENTERPRISE only");
+    }
 
     fn meta(name: &str, desc: &str) -> SecretMeta {
         SecretMeta {

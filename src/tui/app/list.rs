@@ -134,7 +134,8 @@ impl SecretList {
         };
         // The usual case (a reveal, a rotation under the name sort) moves nothing and keeps the
         // text: skip rebuilding the haystacks, which at 100,000 rows would be a visible pause.
-        let same_text = self.rows[i].description == meta.description;
+        // The provider is filtered on too: a changed one needs the corpus rebuilt as well.
+        let same_text = self.rows[i].description == meta.description && self.rows[i].provider == meta.provider;
         self.rows[i] = meta;
         if !same_text || self.sort != SortKey::Name {
             return self.rebuild(keep);
@@ -210,16 +211,33 @@ impl SecretList {
             for (k, &r) in order.iter().enumerate() {
                 rank[idx(r)] = to_u32(k);
             }
-            let time: Vec<i64> = match self.sort {
-                // Oldest change first.
-                SortKey::Rotated => rows.iter().map(|r| r.changed_at().unix_timestamp()).collect(),
-                // Most recent use first, never used last.
-                _ => rows
-                    .iter()
-                    .map(|r| r.last_used_at.map_or(i64::MAX, |t| -t.unix_timestamp()))
-                    .collect(),
-            };
-            order.sort_unstable_by_key(|&r| (time[idx(r)], rank[idx(r)]));
+            match self.sort {
+                SortKey::Provider => {
+                    let provider: Vec<Option<String>> = rows
+                        .iter()
+                        .map(|r| r.provider.as_deref().filter(|p| !p.is_empty()).map(str::to_lowercase))
+                        .collect();
+                    // None sorts first in an Option: those naming no provider go last instead.
+                    order.sort_unstable_by(|&a, &b| {
+                        let (pa, pb) = (&provider[idx(a)], &provider[idx(b)]);
+                        (pa.is_none(), pa)
+                            .cmp(&(pb.is_none(), pb))
+                            .then(rank[idx(a)].cmp(&rank[idx(b)]))
+                    });
+                }
+                _ => {
+                    let time: Vec<i64> = match self.sort {
+                        // Oldest change first.
+                        SortKey::Rotated => rows.iter().map(|r| r.changed_at().unix_timestamp()).collect(),
+                        // Most recent use first, never used last.
+                        _ => rows
+                            .iter()
+                            .map(|r| r.last_used_at.map_or(i64::MAX, |t| -t.unix_timestamp()))
+                            .collect(),
+                    };
+                    order.sort_unstable_by_key(|&r| (time[idx(r)], rank[idx(r)]));
+                }
+            }
         }
         let mut pos = vec![0u32; n];
         for (k, &row) in order.iter().enumerate() {
@@ -352,6 +370,11 @@ impl SecretList {
         self.sort = self.sort.next();
         self.reindex();
         self.refilter();
+    }
+
+    /// Whether any secret names a provider: the table has a Provider column only then.
+    pub fn has_providers(&self) -> bool {
+        self.corpus.has_providers()
     }
 
     pub fn counts(&self) -> Counts {

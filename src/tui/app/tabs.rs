@@ -121,6 +121,8 @@ pub enum SortKey {
     Rotated,
     /// Most recently used first; never-used last.
     LastUsed,
+    /// Grouped by provider (alphabetically, those naming none last), by name within a group.
+    Provider,
 }
 
 impl SortKey {
@@ -129,13 +131,15 @@ impl SortKey {
             SortKey::Name => "name",
             SortKey::Rotated => "rotated, oldest first",
             SortKey::LastUsed => "last used, newest first",
+            SortKey::Provider => "provider",
         }
     }
     pub(super) fn next(self) -> Self {
         match self {
             SortKey::Name => SortKey::Rotated,
             SortKey::Rotated => SortKey::LastUsed,
-            SortKey::LastUsed => SortKey::Name,
+            SortKey::LastUsed => SortKey::Provider,
+            SortKey::Provider => SortKey::Name,
         }
     }
 }

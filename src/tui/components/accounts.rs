@@ -9,18 +9,25 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Wrap};
 use time::OffsetDateTime;
 
 use super::{Theme, fmt};
-use crate::api::{TokenInfo, UserInfo};
-use crate::tui::app::{App, Loaded};
+use crate::api::{TokenInfo, TokenKind, UserInfo};
+use crate::tui::app::{App, Loaded, runner_binding};
 use crate::tui::keymap::{Action, Context};
 
 /// The caller's own tokens, this session's marked.
 pub fn own_tokens(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let list = &app.accounts.tokens;
     let title = format!(" Your tokens · {} live ", list.items.len());
-    let legend = Line::from(vec![
+    let mut legend = vec![
         Span::styled(" ● ", theme.key()),
         Span::styled("this session ", theme.muted()),
-    ]);
+    ];
+    if has_runners(list) {
+        legend.push(Span::styled(
+            "· runner: delivery only, to `vaultty run` ",
+            theme.muted(),
+        ));
+    }
+    let legend = Line::from(legend);
     let Some(inner) = frame_list(frame, area, app, theme, list, title, legend, "You have no live tokens.") else {
         return;
     };
@@ -94,10 +101,18 @@ fn status(u: &UserInfo, theme: &Theme) -> (&'static str, ratatui::style::Style) 
     }
 }
 
+fn has_runners(list: &Loaded<TokenInfo>) -> bool {
+    list.items.iter().any(|t| t.kind == TokenKind::Runner)
+}
+
 fn tokens_table(frame: &mut Frame, inner: Rect, app: &App, theme: &Theme, list: &Loaded<TokenInfo>) {
     let now = app.now;
     // Narrow, the marker and the legend under the table say it; wide, the name says it too.
     let say_current = inner.width >= 100;
+    // The Runner column only when there is a runner token; narrow, it takes the Parent column's
+    // room (the revoke dialog still names the tokens a revocation takes along).
+    let runners = has_runners(list);
+    let parent = !runners || inner.width >= 100;
     let rows = window(list, inner).map(|t: &TokenInfo| {
         let name = if t.current && say_current {
             format!("{} (this session)", t.name)
@@ -109,26 +124,40 @@ fn tokens_table(frame: &mut Frame, inner: Rect, app: &App, theme: &Theme, list: 
         } else {
             Span::raw(" ")
         };
-        Row::new(vec![
+        let mut cells = vec![
             Cell::from(mark),
             Cell::from(t.id.clone()),
             Cell::from(name),
             Cell::from(fmt::relative(now, Some(t.created_at))),
             Cell::from(expires(now, t.expires_at)),
             Cell::from(fmt::relative(now, t.last_used_at)),
-            Cell::from(t.parent.clone().unwrap_or_else(|| "-".into())),
-        ])
+        ];
+        if runners {
+            cells.push(Cell::from(Span::styled(runner_binding(t), theme.key())));
+        }
+        if parent {
+            cells.push(Cell::from(t.parent.clone().unwrap_or_else(|| "-".into())));
+        }
+        Row::new(cells)
     });
-    let widths = vec![
+    let mut widths = vec![
         Constraint::Length(1),
         Constraint::Length(16),
         Constraint::Fill(1),
         Constraint::Length(8),
         Constraint::Length(8),
         Constraint::Length(9),
-        Constraint::Length(16),
     ];
-    let header = vec!["", "ID", "Name", "Created", "Expires", "Last used", "Parent"];
+    let mut header = vec!["", "ID", "Name", "Created", "Expires", "Last used"];
+    if runners {
+        // "own sandboxes", the longest.
+        widths.push(Constraint::Length(13));
+        header.push("Runner");
+    }
+    if parent {
+        widths.push(Constraint::Length(16));
+        header.push("Parent");
+    }
     draw_table(frame, inner, theme, list, rows, widths, header);
 }
 

@@ -116,12 +116,22 @@ fn age_line<'a>(app: &App, meta: &SecretMeta, theme: &Theme) -> Line<'a> {
     }
 }
 
+/// The category, with the provider when one is named: "provider anthropic" for a provider key,
+/// "tool · provider github" for a tool's.
+fn kind(meta: &SecretMeta) -> String {
+    match meta.provider.as_deref().filter(|p| !p.is_empty()) {
+        None => meta.category.to_string(),
+        Some(p) if meta.category == crate::api::Category::Provider => format!("provider {p}"),
+        Some(p) => format!("{} · provider {p}", meta.category),
+    }
+}
+
 fn full<'a>(app: &'a App, meta: &'a SecretMeta, theme: &Theme) -> Vec<Line<'a>> {
     let ns = SecretKey::namespace_of(meta);
     let mut lines = vec![
         Line::from(Span::styled(meta.name.as_str(), theme.bold())),
         Line::from(Span::styled(
-            format!("{ns} · {} · scope {}", meta.category, meta.scope),
+            format!("{ns} · {} · scope {}", kind(meta), meta.scope),
             theme.muted(),
         )),
         Line::raw(""),
@@ -167,7 +177,7 @@ fn compact<'a>(app: &'a App, meta: &'a SecretMeta, theme: &Theme) -> Vec<Line<'a
     let mut lines = vec![Line::from(vec![
         Span::styled(meta.name.as_str(), theme.bold()),
         Span::styled(
-            format!("  {ns} · {} · scope {} · v{}", meta.category, meta.scope, meta.version),
+            format!("  {ns} · {} · scope {} · v{}", kind(meta), meta.scope, meta.version),
             theme.muted(),
         ),
     ])];

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use super::{Theme, fmt};
-use crate::api::Visibility;
+use crate::api::{SecretMeta, Visibility};
 use crate::tui::app::{App, SecretKey, is_stale};
 use crate::tui::keymap::{Action, Context};
 
@@ -74,6 +74,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Cell::from(Line::from(vec![mark, stale]))
             }
             Col::Name => Cell::from(name_line(app, &m.name, theme)),
+            Col::Provider => Cell::from(m.provider.as_deref().unwrap_or("")),
             Col::Vis => Cell::from(if m.visibility == Visibility::Org { "org" } else { "mine" }),
             Col::Scope => Cell::from(m.scope.as_str()),
             Col::Preview => Cell::from(m.preview.as_str()),
@@ -114,6 +115,7 @@ pub(super) fn render_rows<'a>(
 enum Col {
     Marks,
     Name,
+    Provider,
     Vis,
     Scope,
     Preview,
@@ -128,6 +130,7 @@ impl Col {
         match self {
             Col::Marks => "",
             Col::Name => "Name",
+            Col::Provider => "Provider",
             Col::Vis => "Vis",
             Col::Scope => "Scope",
             Col::Preview => "Preview",
@@ -139,35 +142,47 @@ impl Col {
     }
 }
 
-/// The columns that fit `width`, in display order with their widths. The name gets room for the
-/// longest name on screen first; then the others join by importance; the description takes
-/// what is left, if that is enough to read.
+/// The columns that fit `width`, in display order with their widths. The name gets 16 columns
+/// first; then the others join by importance, the rest of the longest name on screen before
+/// Used and Scope; the description takes what is left, if that is enough to read. The Provider
+/// column is there only when some secret names a provider (an older server sends none): an
+/// empty column would cost narrow terminals a column for nothing.
 fn columns(list: &crate::tui::app::SecretList, scroll: usize, height: usize, width: usize) -> Vec<(Col, Constraint)> {
-    let longest = list
-        .window(scroll, scroll + height)
-        .map(|(_, m)| m.name.chars().count())
-        .max()
-        .unwrap_or(4);
-    let name_w = longest.clamp(4, 40);
+    let longest = |f: fn(&SecretMeta) -> usize| list.window(scroll, scroll + height).map(|(_, m)| f(m)).max();
+    let name_w = longest(|m| m.name.chars().count()).unwrap_or(4).clamp(4, 40);
+    let provider_w = if list.has_providers() {
+        longest(|m| m.provider.as_deref().map_or(0, |p| p.chars().count()))
+            .unwrap_or(0)
+            .clamp(8, 14)
+    } else {
+        0
+    };
     let len = |n: usize| Constraint::Length(u16::try_from(n).unwrap_or(u16::MAX));
     // One column for the selection marker, then each column and the gap before it.
     let mut used = 1 + 2 + 1 + name_w.min(16);
     let mut cols = vec![(Col::Marks, len(2))];
+    let fit = |cols: &mut Vec<(Col, Constraint)>, used: &mut usize, col: Col, w: usize| {
+        if w > 0 && *used + 1 + w <= width {
+            *used += 1 + w;
+            cols.push((col, len(w)));
+        }
+    };
     for (col, w) in [
         (Col::Preview, 12),
         (Col::Ver, 4),
         (Col::Rotated, 8),
+        (Col::Provider, provider_w),
         (Col::Vis, 4),
-        (Col::Used, 8),
-        (Col::Scope, 9),
     ] {
-        if used + 1 + w <= width {
-            used += 1 + w;
-            cols.push((col, len(w)));
-        }
+        fit(&mut cols, &mut used, col, w);
     }
+    // The whole name before the columns that the details and the scope tabs say as well: names
+    // of one provider often differ only at their end (GITHUB_TOKEN_PRODUCTION, ..._STAGING).
     let name_extra = name_w.saturating_sub(16).min(width.saturating_sub(used));
     used += name_extra;
+    for (col, w) in [(Col::Used, 8), (Col::Scope, 9)] {
+        fit(&mut cols, &mut used, col, w);
+    }
     let rest = width.saturating_sub(used + 1);
     if rest >= 16 {
         cols.push((Col::Name, len(name_w.min(16) + name_extra)));
@@ -216,6 +231,11 @@ fn empty(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         format!("{} Loading secrets…", fmt::spinner(app.now))
     } else if list.total() == 0 {
         format!("No secrets yet. Press {new} to create one.")
+    } else if !list.query().providers().is_empty() && !list.has_providers() {
+        // Otherwise a provider word the user typed right looks like a typo.
+        format!(
+            "No secret names a provider yet (set one with `vaultty secret set --provider`). {back} clears the filter."
+        )
     } else if !list.query().is_empty() {
         format!(
             "No secret matches \"{}\". {back} clears the filter.",

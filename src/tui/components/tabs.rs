@@ -127,8 +127,14 @@ pub fn filter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled("▏", theme.key()));
         let keep = app.keymap.hint(Context::Filter, Action::Accept);
         let clear = app.keymap.hint(Context::Filter, Action::Clear);
+        // The provider word is offered until one is typed; it is not guessable otherwise.
+        let provider = if app.list.query().providers().is_empty() {
+            " · p:NAME by provider"
+        } else {
+            ""
+        };
         spans.push(Span::styled(
-            format!("   {keep} keeps it · {clear} clears it"),
+            format!("   {keep} keeps it · {clear} clears it{provider}"),
             theme.muted(),
         ));
     } else {

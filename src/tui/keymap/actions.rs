@@ -91,9 +91,9 @@ actions! {
     Mark => "mark", "mark", "mark or unmark for batch rotation";
     BatchRotate => "batch_rotate", "batch rotate","rotate the marked secrets (or every stale one) in turn";
     Filter => "filter", "filter", "filter by name and description as you type";
-    Sort => "sort", "sort", "cycle the sort: name, rotated, last used";
+    Sort => "sort", "sort", "cycle the sort: name, rotated, last used, provider";
     New => "new", "new", "create a secret";
-    Edit => "edit", "edit", "edit description, category and scope";
+    Edit => "edit", "edit", "edit description, category, provider and scope";
     Delete => "delete", "delete", "delete (type the name back to confirm)";
     NextTab => "next_tab", "next tab", "next tab: the categories, then audit, tokens and the other views";
     PrevTab => "prev_tab", "prev tab", "previous tab";

@@ -80,6 +80,18 @@ fn lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
             ]));
         }
     }
+    let filter = app.keymap.hint(Context::Main, Action::Filter);
+    let sort = app.keymap.hint(Context::Main, Action::Sort);
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled("Filter", theme.title())));
+    for text in [
+        format!("{filter} then words: each matches names and descriptions, fuzzily."),
+        "provider:NAME or p:NAME keeps the secrets whose provider starts with".to_owned(),
+        "NAME (p:- those naming none); several keep any of them.".to_owned(),
+        format!("{sort} cycles the sort; by provider, one provider's secrets sit together."),
+    ] {
+        lines.push(Line::from(Span::styled(format!("  {text}"), theme.muted())));
+    }
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled("Settings", theme.title())));
     for text in [

@@ -182,16 +182,20 @@ fn submit_form(app: &mut App, _: Action, out: &mut Vec<Command>) {
         Purpose::New => submit_new(app, &f.form, out),
         Purpose::Edit(key) => {
             let description = f.form.text(FieldId::Description).trim().to_owned();
-            validate::description(&description).map(|()| {
-                let patch = PatchSecret {
-                    category: f.form.category(),
-                    scope: f.form.scope(),
-                    description: Some(description),
-                    revealable: None,
-                    provider: None,
-                };
-                app.issue(out, Command::Patch { key, patch });
-            })
+            let provider = f.form.provider();
+            validate::description(&description)
+                .and_then(|()| valid_provider(&provider))
+                .map(|()| {
+                    let patch = PatchSecret {
+                        category: f.form.category(),
+                        scope: f.form.scope(),
+                        description: Some(description),
+                        revealable: None,
+                        // Empty clears it.
+                        provider: Some(provider),
+                    };
+                    app.issue(out, Command::Patch { key, patch });
+                })
         }
     };
     match result {
@@ -201,6 +205,16 @@ fn submit_form(app: &mut App, _: Action, out: &mut Vec<Command>) {
     app.popup = Some(Popup::Form(f));
 }
 
+/// An empty provider (none) or one the server takes: checked here so the form says what is wrong
+/// before anything is sent.
+fn valid_provider(provider: &str) -> Result<(), String> {
+    if provider.is_empty() {
+        Ok(())
+    } else {
+        validate::provider(provider)
+    }
+}
+
 fn submit_new(app: &mut App, form: &Form, out: &mut Vec<Command>) -> Result<(), String> {
     let name = form.text(FieldId::Name).trim().to_owned();
     validate::secret_name(&name)?;
@@ -208,6 +222,8 @@ fn submit_new(app: &mut App, form: &Form, out: &mut Vec<Command>) -> Result<(), 
     validate::secret_value(value.expose())?;
     let description = form.text(FieldId::Description).trim().to_owned();
     validate::description(&description)?;
+    let provider = form.provider();
+    valid_provider(&provider)?;
     let org = form.org_shared();
     let key = SecretKey {
         name: name.clone(),
@@ -224,6 +240,7 @@ fn submit_new(app: &mut App, form: &Form, out: &mut Vec<Command>) -> Result<(), 
     req.category = form.category();
     req.scope = form.scope();
     req.description = (!description.is_empty()).then_some(description);
+    req.provider = (!provider.is_empty()).then_some(provider);
     req.org_wide = org.then_some(true);
     req.revealable = form.write_only().then_some(false);
     app.issue(

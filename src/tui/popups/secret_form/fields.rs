@@ -14,6 +14,7 @@ pub enum FieldId {
     Length,
     Alphabet,
     Category,
+    Provider,
     Scope,
     Shared,
     WriteOnly,
@@ -28,6 +29,7 @@ impl FieldId {
             FieldId::Length => "Length",
             FieldId::Alphabet => "Alphabet",
             FieldId::Category => "Category",
+            FieldId::Provider => "Provider",
             FieldId::Scope => "Scope",
             FieldId::Shared => "Namespace",
             FieldId::WriteOnly => "Write-only",
@@ -151,6 +153,10 @@ impl Form {
             kind: FieldKind::Choice(Choice::Category(category)),
         });
         fields.push(Field {
+            id: FieldId::Provider,
+            kind: FieldKind::Text(String::new()),
+        });
+        fields.push(Field {
             id: FieldId::Scope,
             kind: FieldKind::Choice(Choice::Scope(Scope::All)),
         });
@@ -179,6 +185,10 @@ impl Form {
                     kind: FieldKind::Choice(Choice::Category(meta.category)),
                 },
                 Field {
+                    id: FieldId::Provider,
+                    kind: FieldKind::Text(meta.provider.as_deref().unwrap_or_default().to_owned()),
+                },
+                Field {
                     id: FieldId::Scope,
                     kind: FieldKind::Choice(Choice::Scope(meta.scope)),
                 },
@@ -187,7 +197,8 @@ impl Form {
                     kind: FieldKind::Text(meta.description.as_deref().unwrap_or_default().to_owned()),
                 },
             ],
-            focus: 2,
+            // The description: what an edit most often changes.
+            focus: 3,
         }
     }
 
@@ -225,6 +236,12 @@ impl Form {
             Some(Choice::Scope(s)) => Some(s),
             _ => None,
         }
+    }
+
+    /// The provider typed, trimmed and lowercased (the server keeps providers lowercase, so that
+    /// `GitHub` and `github` are one); empty for none.
+    pub fn provider(&self) -> String {
+        self.text(FieldId::Provider).trim().to_lowercase()
     }
 
     /// False when the form does not offer the choice.
@@ -394,7 +411,7 @@ mod tests {
         assert_eq!(f.category(), Some(Category::Custom));
         f.shift_choice(true);
         assert_eq!(f.category(), Some(Category::Provider), "wraps around");
-        f.focus += 1;
+        f.focus += 2;
         f.shift_choice(false);
         assert_eq!(f.scope(), Some(Scope::Sandboxes));
         assert!(!f.org_shared());
@@ -402,6 +419,36 @@ mod tests {
         f.shift_choice(true);
         assert!(f.org_shared());
         assert!(!f.write_only());
+    }
+
+    #[test]
+    fn the_provider_is_typed_trimmed_and_lowercased() {
+        let mut f = Form::new_secret(Category::Provider, false);
+        f.focus = f.fields.iter().position(|x| x.id == FieldId::Provider).unwrap();
+        f.paste(" GitHub ");
+        assert_eq!(f.provider(), "github");
+        let mut meta = crate::api::SecretMeta {
+            name: "GITHUB_TOKEN".into(),
+            category: Category::Tool,
+            scope: Scope::Tools,
+            visibility: crate::api::Visibility::User,
+            owner: None,
+            description: None,
+            preview: "****".into(),
+            version: 1,
+            revealable: true,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            rotated_at: None,
+            last_used_at: None,
+            created_by: None,
+            rotated_by: None,
+            provider: Some("github".into()),
+        };
+        let f = Form::edit(&meta);
+        assert_eq!(f.provider(), "github");
+        assert_eq!(f.focused().map(|x| x.id), Some(FieldId::Description));
+        meta.provider = None;
+        assert_eq!(Form::edit(&meta).provider(), "");
     }
 
     #[test]

@@ -261,6 +261,18 @@ pub struct TokenInfo {
     pub org_wide: bool,
 }
 
+impl TokenInfo {
+    /// What a runner token delivers, in the words the CLI's RUNNER column and the TUI's Tokens view
+    /// both show: `org agents`, `own tools`; empty for a user token.
+    pub fn runner_binding(&self) -> String {
+        match (self.kind, self.scope) {
+            (TokenKind::Runner, Some(scope)) => format!("{} {scope}", if self.org_wide { "org" } else { "own" }),
+            (TokenKind::Runner, None) => "runner".into(),
+            (TokenKind::User, _) => String::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TokenList {
     pub tokens: Vec<TokenInfo>,

@@ -120,8 +120,8 @@ async fn create(ctx: &Ctx, args: CreateArgs) -> CliResult<()> {
     };
     let runner = match (args.runner, args.scope) {
         (true, Some(scope)) => format!(
-            " A runner token: it fetches the {} secrets of scope {scope} (and of scope all), and nothing else.",
-            if args.org { "org's" } else { "your own" }
+            " A runner token: it fetches {} secrets of scope {scope} (and of scope all), and nothing else.",
+            if args.org { "the org's" } else { "your own" }
         ),
         _ => String::new(),
     };
@@ -220,21 +220,13 @@ pub(super) fn table(tokens: &[TokenInfo], mark_current: bool, now: OffsetDateTim
                 relative(now, Some(t.created_at)),
                 until(now, t.expires_at),
                 relative(now, t.last_used_at),
-                runner_binding(t),
+                t.runner_binding(),
                 t.parent.clone().unwrap_or_default(),
             ]);
             row
         })
         .collect();
     render_table(&columns, &rows, width)
-}
-
-/// What a runner token delivers (`org agents`, `own tools`); empty for a user token.
-pub(crate) fn runner_binding(t: &TokenInfo) -> String {
-    match (t.kind, t.scope) {
-        (TokenKind::Runner, Some(scope)) => format!("{} {scope}", if t.org_wide { "org" } else { "own" }),
-        _ => String::new(),
-    }
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ pub use crate::tui::popups::{
     ConfirmPopup, ConflictPopup, Field, FieldId, FieldKind, Form, HelpPopup, OfferCopyPopup, Popup, Purpose,
     RotateTarget, SecretForm, SecretInput, Step,
 };
-pub use accounts::{Accounts, Loaded, descendants, runner_binding};
+pub use accounts::{Accounts, Loaded, descendants};
 pub use action_table::{ActionTable, Handler, Row, Show, TextHandler, TextKey};
 pub use list::{CategoryTab, Counts, ScopeTab, SecretList, SortKey, Tabs, VisibilityFilter, is_stale};
 pub use live::{Live, LiveState, MAX_READS, QUIET_WINDOW};

@@ -1,7 +1,7 @@
 //! The confirm popup's words for an account action (`PendingAction::Account`): what it acts
 //! on, and what follows from it for the user, their tokens and this session.
 
-use super::accounts::{descendants, runner_binding};
+use super::accounts::descendants;
 use super::{AccountOp, App, UserChange};
 use crate::api::{TokenInfo, TokenKind};
 
@@ -18,7 +18,7 @@ fn runner_line(tokens: &[TokenInfo], id: &str) -> Option<String> {
     let t = tokens.iter().find(|t| t.id == id && t.kind == TokenKind::Runner)?;
     Some(format!(
         "It is a runner token ({}): the runs that use it (`vaultty run`) can no longer fetch their secrets.",
-        runner_binding(t)
+        t.runner_binding()
     ))
 }
 

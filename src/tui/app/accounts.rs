@@ -3,7 +3,7 @@
 //! and what the answers do. Drawn by `components::accounts`.
 
 use super::{AccountOp, AccountOutcome, App, CallError, Command, Pane, PendingAction, Tone, UserChange};
-use crate::api::{Role, TokenInfo, TokenKind, UserInfo};
+use crate::api::{Role, TokenInfo, UserInfo};
 
 /// A list loaded from the server with a cursor: own tokens, users, a user's tokens.
 #[derive(Debug)]
@@ -74,16 +74,6 @@ impl Accounts {
             Some(name) => self.users.items.iter().find(|u| &u.name == name),
             None => self.users.selected(),
         }
-    }
-}
-
-/// What a runner token delivers ("org agents", "own tools"); empty for a user token. The CLI's
-/// RUNNER column (`cli::token::runner_binding`) says the same words.
-pub fn runner_binding(t: &TokenInfo) -> String {
-    match (t.kind, t.scope) {
-        (TokenKind::Runner, Some(scope)) => format!("{} {scope}", if t.org_wide { "org" } else { "own" }),
-        (TokenKind::Runner, None) => "runner".into(),
-        (TokenKind::User, _) => String::new(),
     }
 }
 

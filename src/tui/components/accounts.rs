@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::{Theme, fmt};
 use crate::api::{TokenInfo, TokenKind, UserInfo};
-use crate::tui::app::{App, Loaded, runner_binding};
+use crate::tui::app::{App, Loaded};
 use crate::tui::keymap::{Action, Context};
 
 /// The caller's own tokens, this session's marked.
@@ -133,7 +133,7 @@ fn tokens_table(frame: &mut Frame, inner: Rect, app: &App, theme: &Theme, list: 
             Cell::from(fmt::relative(now, t.last_used_at)),
         ];
         if runners {
-            cells.push(Cell::from(Span::styled(runner_binding(t), theme.key())));
+            cells.push(Cell::from(Span::styled(t.runner_binding(), theme.key())));
         }
         if parent {
             cells.push(Cell::from(t.parent.clone().unwrap_or_else(|| "-".into())));

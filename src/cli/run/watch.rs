@@ -191,7 +191,10 @@ pub(super) async fn run(
                              values it has; trying again in {}",
                             human(pause)
                         );
-                        fetch_at = Some(Instant::now() + pause);
+                        let retry = Instant::now() + pause;
+                        fetch_at = Some(retry);
+                        // The retry replaces the next poll: a short --interval is no faster retry.
+                        poll_at = poll_at.max(retry);
                         continue;
                     }
                 };
@@ -259,6 +262,8 @@ fn human(d: Duration) -> String {
     let secs = d.as_secs();
     match secs {
         0 => format!("{}ms", d.as_millis()),
+        // A backoff's jittered pause: 1.4s, not 1s.
+        s if s < 10 && d.subsec_millis() != 0 => format!("{:.1}s", d.as_secs_f64()),
         s if s % 3600 == 0 => format!("{}h", s / 3600),
         s if s % 60 == 0 => format!("{}m", s / 60),
         s => format!("{s}s"),
@@ -285,5 +290,6 @@ mod tests {
         assert_eq!(human(Duration::from_secs(7200)), "2h");
         assert_eq!(human(Duration::from_secs(90)), "90s");
         assert_eq!(human(Duration::from_millis(600)), "600ms");
+        assert_eq!(human(Duration::from_millis(1400)), "1.4s");
     }
 }

@@ -50,6 +50,17 @@ impl Run {
     /// `vaultty run ARGS -- sh child.sh` against `v` with `token`, where child.sh is `body` (see
     /// [`script`]).
     fn start(v: &TestVault, token: &SecretString, args: &[&str], body: impl Fn(&Path) -> String) -> Run {
+        Run::start_logging(v, token, args, body, None)
+    }
+
+    /// [`Run::start`] with `VAULTTY_LOG=log`.
+    fn start_logging(
+        v: &TestVault,
+        token: &SecretString,
+        args: &[&str],
+        body: impl Fn(&Path) -> String,
+        log: Option<&str>,
+    ) -> Run {
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = tokio::process::Command::new(BIN);
         cmd.arg("run")
@@ -63,6 +74,9 @@ impl Run {
             .env("VAULTTY_DATA_DIR", dir.path().join("data"))
             .env_remove("VAULTTY_PROFILE")
             .env_remove("VAULTTY_LOG");
+        if let Some(log) = log {
+            cmd.env("VAULTTY_LOG", log);
+        }
         Run::spawn(cmd, dir)
     }
 
@@ -237,8 +251,17 @@ async fn a_rotation_restarts_the_child_with_the_new_value() {
     let v = TestVault::start().await;
     let admin = v.admin();
     set_foo(&admin, "one").await;
-    let run = Run::start(&v, &v.admin_token, &["--watch"], |d| script(d, ""));
+    let run = Run::start_logging(
+        &v,
+        &v.admin_token,
+        &["--watch"],
+        |d| script(d, ""),
+        Some("vaultty::cli::run=debug"),
+    );
     let first = run.running_with("one").await;
+    // Subscribed, then fetched with the first bundle's tag: a 304. The rotation is then heard
+    // on the stream.
+    run.said("the bundle is unchanged (304)", 1).await;
     set_foo(&admin, "two").await;
     let second = run.running_with("two").await;
     assert_ne!(first, second);
@@ -246,6 +269,7 @@ async fn a_rotation_restarts_the_child_with_the_new_value() {
     assert!(!alive(first), "the first child's group was stopped");
     assert_eq!(run.starts().len(), 2, "{:?}", run.starts());
     assert!(!run.stderr().contains("two"), "a value on stderr:\n{}", run.stderr());
+    assert!(!run.stderr().contains("cannot fetch"), "{}", run.stderr());
 }
 
 /// The token is revoked, then FOO rotated: every fetch fails from then on. The child keeps
@@ -420,4 +444,38 @@ async fn the_local_vault_is_polled() {
         .await;
     sh.stdin(&["secret", "set", "FOO"], "two").await.ok();
     assert_ne!(run.running_with("two").await, first);
+}
+
+/// What `--watch` fetches with: a bundle and its tag; the same tag back is a 304 that delivers
+/// nothing (and audits nothing); a rotation is a new bundle under a new tag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn env_if_changed_answers_unchanged_for_the_current_tag() {
+    use vaultty::api::EnvRequest;
+    use vaultty::client::EnvFetch;
+    let v = TestVault::start().await;
+    let admin = v.admin();
+    set_foo(&admin, "one").await;
+    let req = EnvRequest::default();
+    let changed = |fetch: EnvFetch| match fetch {
+        EnvFetch::Changed { answer, etag } => (answer, etag.expect("the server sends an ETag")),
+        EnvFetch::Unchanged => panic!("a first fetch, or one after a rotation, delivers"),
+    };
+    let (answer, tag) = changed(admin.env_if_changed(&req, None).await.unwrap());
+    assert_eq!(answer.env["FOO"].expose_secret(), "one");
+    assert!(matches!(
+        admin.env_if_changed(&req, Some(&tag)).await.unwrap(),
+        EnvFetch::Unchanged
+    ));
+    let deliveries = async || {
+        let q = AuditQuery {
+            action: Some(AuditAction::Env),
+            ..AuditQuery::default()
+        };
+        admin.audit(&q).await.unwrap().len()
+    };
+    assert_eq!(deliveries().await, 1, "a 304 is not a delivery");
+    set_foo(&admin, "two").await;
+    let (answer, new_tag) = changed(admin.env_if_changed(&req, Some(&tag)).await.unwrap());
+    assert_eq!(answer.env["FOO"].expose_secret(), "two");
+    assert_ne!(tag, new_tag);
 }

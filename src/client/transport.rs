@@ -201,7 +201,8 @@ impl VaultClient {
         let base = &self.inner.base_str;
         let resp = req.send().await.map_err(|e| ClientError::from_transport(base, &e))?;
         let status = resp.status();
-        if status.is_redirection() {
+        // 304 answers an If-None-Match (`env_if_changed`): "unchanged", not "go elsewhere".
+        if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
             // Typically http:// answered by a redirect to https://; say so rather than follow it.
             let location = resp
                 .headers()

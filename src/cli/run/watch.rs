@@ -174,6 +174,7 @@ pub(super) async fn run(
                 fetching = None;
                 let answer = match fetched {
                     Ok(EnvFetch::Unchanged) => {
+                        tracing::debug!("the bundle is unchanged (304)");
                         failures = 0;
                         continue;
                     }

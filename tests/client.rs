@@ -131,7 +131,10 @@ async fn every_method_against_the_real_server() {
     let bob_token = common::enroll_user(&c, &s.url(), "bob", Role::Member).await;
     assert_eq!(s.client_as(&bob_token, Agent::Cli).me().await.unwrap().user, "bob");
 
-    let created = c.create_token(&CreateToken::user("laptop", None)).await.unwrap();
+    let created = c
+        .create_token(&CreateToken::user("laptop", None))
+        .await
+        .unwrap();
     let second = s.client_as(&created.token, Agent::Cli);
     assert_eq!(second.me().await.unwrap().user, "alice");
     assert!(

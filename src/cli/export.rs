@@ -35,16 +35,7 @@ pub struct ExportArgs {
 }
 
 pub async fn run(ctx: &Ctx, args: ExportArgs) -> CliResult<()> {
-    let answer = with_connection(ctx, async |conn| {
-        Ok(conn
-            .client
-            .env_answer(&crate::api::EnvRequest {
-                scope: args.scope,
-                provider: None,
-            })
-            .await?)
-    })
-    .await?;
+    let answer = with_connection(ctx, async |conn| Ok(conn.client.env_answer(&crate::api::EnvRequest { scope: args.scope, provider: None }).await?)).await?;
     report_skipped(&answer.skipped);
     let mut env = answer.env;
     // Write-only means nobody reads the value back: printing it here would be exactly that. The

@@ -15,7 +15,8 @@ pub use preview::preview;
 pub use seal::{Binding, CryptoError, LEGACY_SEALED_FORMAT, SEALED_FORMAT, new_identity};
 pub use token::{
     Alphabet, TokenHash, generate_enrolment_code, generate_runner_token, generate_token, generate_value,
-    hash_enrolment_code, hash_token, random_bytes,
+    hash_enrolment_code, hash_token,
+    random_bytes,
 };
 
 /// SHA-256 of some bytes: used for the audit chain and key ids.

@@ -59,11 +59,7 @@ impl Vault {
                         };
                         // A runner's audit rows name the runner (the issue: "the runner token's
                         // name as the actor's client"), which says more than its User-Agent.
-                        let client = if runner.is_some() {
-                            Some(row.name)
-                        } else {
-                            origin.client
-                        };
+                        let client = if runner.is_some() { Some(row.name) } else { origin.client };
                         return Ok(Caller {
                             user,
                             token_id: row.id,

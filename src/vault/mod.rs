@@ -105,11 +105,7 @@ pub struct RunnerBinding {
 impl RunnerBinding {
     /// The namespace the binding names, for a token of user `user_id`.
     pub fn owner(&self, user_id: i64) -> Owner {
-        if self.org_wide {
-            Owner::Org
-        } else {
-            Owner::User(user_id)
-        }
+        if self.org_wide { Owner::Org } else { Owner::User(user_id) }
     }
 
     /// Whether a secret of this scope is the runner's: `all`, or its own scope.

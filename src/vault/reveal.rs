@@ -88,12 +88,7 @@ impl Vault {
     /// A runner token is delivered its binding only: its namespace and scope (asking for another
     /// scope is refused). `if_none_match` is the request's `If-None-Match`: when it holds the
     /// bundle's [`EnvDelivery`] tag, nothing is opened, recorded or returned.
-    pub async fn env(
-        &self,
-        caller: &Caller,
-        req: &EnvRequest,
-        if_none_match: Option<&str>,
-    ) -> VaultResult<EnvDelivery> {
+    pub async fn env(&self, caller: &Caller, req: &EnvRequest, if_none_match: Option<&str>) -> VaultResult<EnvDelivery> {
         let at = self.now_millis();
         let org = self.org_row().await?;
         let may_read_org = may_read_values(caller.user.role, caller.user.id, Owner::Org, &org);

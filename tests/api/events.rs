@@ -147,7 +147,10 @@ async fn a_stream_ends_once_its_token_is_revoked_or_its_user_disabled() {
     let admin = v.admin();
     let (bob, _) = v.user("bob", Role::Member).await;
     let (carol, _) = v.user("carol", Role::Member).await;
-    let child = bob.create_token(&CreateToken::user("watcher", None)).await.unwrap();
+    let child = bob
+        .create_token(&CreateToken::user("watcher", None))
+        .await
+        .unwrap();
     let mut revoked = v.client(&child.token).events().await.unwrap();
     let mut disabled = carol.events().await.unwrap();
 

@@ -149,7 +149,10 @@ async fn reveals_are_rate_limited_per_user() {
     let admin = v.admin();
     admin.upsert_secret(&upsert("K", "some-value-12345")).await.unwrap();
     // A second token of the same user, minted before the budget is spent: it does not double it.
-    let other = admin.create_token(&CreateToken::user("second", None)).await.unwrap();
+    let other = admin
+        .create_token(&CreateToken::user("second", None))
+        .await
+        .unwrap();
     let second = v.client(&other.token);
     admin.reveal("K", false, None).await.unwrap();
     second.reveal("K", false, None).await.unwrap();

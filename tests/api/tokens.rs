@@ -12,7 +12,10 @@ use crate::common::{TestVault, secret};
 async fn tokens_expire_and_revoke_on_the_next_request() {
     let (v, clock) = TestVault::with_manual_clock().await;
     let admin = v.admin();
-    let created = admin.create_token(&CreateToken::user("ci", None)).await.unwrap();
+    let created = admin
+        .create_token(&CreateToken::user("ci", None))
+        .await
+        .unwrap();
     assert!(created.token.expose_secret().starts_with("vt_"));
     assert_eq!(created.token.expose_secret().len(), 46);
     let ci = v.client(&created.token);
@@ -23,7 +26,10 @@ async fn tokens_expire_and_revoke_on_the_next_request() {
     assert!(matches!(ci.me().await, Err(ClientError::Unauthorized(_))));
     assert!(!admin.list_tokens().await.unwrap().iter().any(|t| t.id == created.id));
 
-    let short = admin.create_token(&CreateToken::user("short", Some(1))).await.unwrap();
+    let short = admin
+        .create_token(&CreateToken::user("short", Some(1)))
+        .await
+        .unwrap();
     let short_client = v.client(&short.token);
     assert!(short_client.me().await.is_ok());
     // Valid up to its last millisecond, expired at the second's end: by the vault's clock, not a sleep.

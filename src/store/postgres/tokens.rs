@@ -17,7 +17,8 @@ use crate::store::{
 };
 
 /// The columns `token_row` reads, in its order, from `tokens t`.
-const TOKEN_COLUMNS: &str = "t.id, t.user_id, t.name, t.hash, t.created_at, t.expires_at, t.revoked_at, t.parent_id, t.kind, t.last_used_at, \
+const TOKEN_COLUMNS: &str =
+    "t.id, t.user_id, t.name, t.hash, t.created_at, t.expires_at, t.revoked_at, t.parent_id, t.kind, t.last_used_at, \
      t.scope, t.org_wide";
 
 /// One join rather than SQLite's two lookups: a round trip to the server costs more than the join,

@@ -11,7 +11,10 @@ use super::targeted;
 use crate::common::TestVault;
 
 async fn mint(from: &VaultClient, name: &str, expires_in: Option<u64>) -> (String, SecretString, Option<i64>) {
-    let created = from.create_token(&CreateToken::user(name, expires_in)).await.unwrap();
+    let created = from
+        .create_token(&CreateToken::user(name, expires_in))
+        .await
+        .unwrap();
     // Whole seconds: timestamps travel to the second.
     let expires = created.expires_at.map(time::OffsetDateTime::unix_timestamp);
     (created.id, created.token, expires)

@@ -479,3 +479,38 @@ async fn env_if_changed_answers_unchanged_for_the_current_tag() {
     assert_eq!(answer.env["FOO"].expose_secret(), "two");
     assert_ne!(tag, new_tag);
 }
+
+/// The stream drops (bob is disabled: the server ends it at the next change and turns reconnects
+/// away); bob is enabled again: vaultty reopens it, says so, and the fetch that follows a
+/// reconnect brings the change made meanwhile. The next poll is 15 minutes away: only the
+/// reopened stream can have brought it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_stream_is_reopened_and_what_changed_meanwhile_is_fetched() {
+    use vaultty::api::{PatchUser, Role};
+    let v = TestVault::start().await;
+    let admin = v.admin();
+    set_foo(&admin, "one").await;
+    // An admin: a member is delivered the org's values only when the org lets members reveal.
+    let (_, token) = v.user("bob", Role::Admin).await;
+    let run = Run::start_logging(
+        &v,
+        &token,
+        &["--watch"],
+        |d| script(d, ""),
+        Some("vaultty::cli::run=debug"),
+    );
+    let pid = run.running_with("one").await;
+    run.said("the bundle is unchanged (304)", 1).await;
+    let disabled = |disabled| PatchUser {
+        role: None,
+        disabled: Some(disabled),
+    };
+    admin.patch_user("bob", &disabled(true)).await.unwrap();
+    set_foo(&admin, "two").await;
+    run.said("the change stream is down", 1).await;
+    assert_eq!(run.starts(), [(pid, "one".to_owned())]);
+    admin.patch_user("bob", &disabled(false)).await.unwrap();
+    run.said("the change stream is back", 1).await;
+    assert_ne!(run.running_with("two").await, pid);
+    assert!(!run.stderr().contains("cannot fetch"), "{}", run.stderr());
+}

@@ -2,12 +2,26 @@
 
 use std::collections::BTreeMap;
 
+use reqwest::header::{ETAG, HeaderMap, HeaderValue, IF_NONE_MATCH};
 use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 
 use super::transport::Auth;
 use super::{ClientResult, VaultClient};
 use crate::api;
+
+/// What [`VaultClient::env_if_changed`] got.
+#[derive(Debug)]
+pub enum EnvFetch {
+    /// The bundle differs from the one the caller named (or it named none): its values, and the
+    /// tag to name it by next time (`None` from an older server that sends no ETag).
+    Changed {
+        answer: api::EnvResponse,
+        etag: Option<String>,
+    },
+    /// 304: the bundle the caller named is still current. Nothing was delivered.
+    Unchanged,
+}
 
 /// Nothing to send: the type parameter of a body-less call.
 const NO_BODY: Option<&()> = None;
@@ -140,6 +154,36 @@ impl VaultClient {
     pub async fn env_answer(&self, req: &api::EnvRequest) -> ClientResult<api::EnvResponse> {
         let url = self.url(&["v1", "env"], &[])?;
         self.call(Method::POST, url, Some(req), Auth::Token).await?.decode()
+    }
+
+    /// `POST /v1/env` with `If-None-Match: etag` (when given): [`EnvFetch::Unchanged`] when the
+    /// server answers 304 (the bundle, which secrets at which versions, is the one `etag` names;
+    /// no value crosses the wire and nothing is audited), else the new bundle and its tag. An
+    /// older server that sends no ETag always answers the bundle, with `etag: None`. Not retried
+    /// (a delivery is audited).
+    pub async fn env_if_changed(&self, req: &api::EnvRequest, etag: Option<&str>) -> ClientResult<EnvFetch> {
+        let url = self.url(&["v1", "env"], &[])?;
+        let body = zeroize::Zeroizing::new(serde_json::to_vec(req).map_err(|e| {
+            super::ClientError::Config(format!("cannot encode the request ({:?} error)", e.classify()))
+        })?);
+        let mut headers = HeaderMap::new();
+        if let Some(tag) = etag {
+            // A tag the server did not send cannot match: sent as is, or not at all.
+            if let Ok(value) = HeaderValue::from_str(tag) {
+                headers.insert(IF_NONE_MATCH, value);
+            }
+        }
+        let resp = self.send_with_headers(Method::POST, url, Some(&body), headers).await?;
+        if resp.status() == StatusCode::NOT_MODIFIED {
+            return Ok(EnvFetch::Unchanged);
+        }
+        let etag = resp
+            .headers()
+            .get(ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let answer = self.read_answer(resp).await?.decode()?;
+        Ok(EnvFetch::Changed { answer, etag })
     }
 
     /// `GET /v1/audit`, newest first.

@@ -22,6 +22,7 @@ use secrecy::SecretString;
 
 // The classification lives in `api` so that `tui::app`, which may not import `client`, shares it.
 pub use crate::api::FailureClass;
+pub use endpoints::EnvFetch;
 pub use error::{ClientError, ClientResult};
 pub use events::{EventStream, ServerEvent};
 

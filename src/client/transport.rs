@@ -146,6 +146,20 @@ impl VaultClient {
         }
     }
 
+    /// Sends one request with `headers` added and hands back the answer unread, whatever its
+    /// status: for a caller that reads the head itself (`If-None-Match`, whose 304 is no error).
+    /// Not retried. Read the body with [`VaultClient::read_answer`].
+    pub(super) async fn send_with_headers(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&[u8]>,
+        headers: reqwest::header::HeaderMap,
+    ) -> ClientResult<Response> {
+        let req = self.request(method, url, body, Auth::Token)?.headers(headers);
+        self.dispatch(req).await
+    }
+
     /// Sends one request; a redirect is refused with the address to use instead.
     async fn send(&self, method: Method, url: Url, body: Option<&[u8]>, auth: Auth) -> ClientResult<Response> {
         let req = self.request(method, url, body, auth)?;
@@ -203,7 +217,8 @@ impl VaultClient {
         let base = &self.inner.base_str;
         let resp = req.send().await.map_err(|e| ClientError::from_transport(base, &e))?;
         let status = resp.status();
-        if status.is_redirection() {
+        // 304 answers an If-None-Match (`env_if_changed`): "unchanged", not "go elsewhere".
+        if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
             // Typically http:// answered by a redirect to https://; say so rather than follow it.
             let location = resp
                 .headers()
@@ -218,7 +233,7 @@ impl VaultClient {
     }
 
     /// Reads the whole answer into a buffer wiped on drop; a non-2xx one becomes its error.
-    async fn read_answer(&self, mut resp: Response) -> ClientResult<Answer> {
+    pub(super) async fn read_answer(&self, mut resp: Response) -> ClientResult<Answer> {
         let base = &self.inner.base_str;
         let status = resp.status();
         let retry_after = parse_retry_after(resp.headers().get(RETRY_AFTER));

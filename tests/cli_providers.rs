@@ -171,3 +171,27 @@ async fn the_local_vault_keeps_providers_too() {
     let out = sh.run(&["export", "--provider", "openai"]).await.ok();
     assert_eq!(out.stdout, format!("OPENAI_API_KEY='{OPENAI}'\n"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_by_provider_gives_the_child_that_providers_keys_only() {
+    let server = TestVault::start().await;
+    let sh = Shell::remote(&server);
+    seed(&sh).await;
+    let show = "echo \"prod=${GITHUB_TOKEN_PRODUCTION:-none} openai=${OPENAI_API_KEY:-none} plain=${PLAIN:-none}\"";
+    let out = sh
+        .run(&["run", "--provider", "github", "--", "sh", "-c", show])
+        .await
+        .ok();
+    assert!(
+        out.stdout
+            .contains(&format!("prod={PRODUCTION} openai=none plain=none")),
+        "{out:?}"
+    );
+    let out = sh.run(&["run", "--", "sh", "-c", show]).await.ok();
+    assert!(
+        out.stdout
+            .contains(&format!("prod={PRODUCTION} openai={OPENAI} plain={PLAIN}")),
+        "without --provider, every secret: {out:?}"
+    );
+    sh.run(&["run", "--provider", "GitHub", "--", "true"]).await.code(2);
+}

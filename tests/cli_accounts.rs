@@ -546,5 +546,12 @@ async fn a_runner_token_from_the_cli_delivers_and_does_nothing_else() {
     let out = runner.run(&["secret", "list"]).await;
     assert_ne!(out.code, 0, "{out:?}");
     assert!(out.stderr.contains("runner token"), "{out:?}");
+    // The attempt is on the record, naming the runner and the operation refused.
+    let audit = admin.run(&["audit"]).await.ok().stdout;
+    let row = audit.lines().find(|l| l.contains("runner_refused")).unwrap_or_default();
+    assert!(
+        row.contains(" GET /v1/secrets ") && row.contains("org-runner-agents") && !row.contains("user GET"),
+        "{audit}"
+    );
     assert_never_on_stderr(&log, &[token, server.admin_token.expose_secret().to_owned()]);
 }

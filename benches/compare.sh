@@ -2,7 +2,7 @@
 # vaultty beside OpenBao on this machine: the figures of issues 5 and 13 (P1-P10), measured in one
 # run so that only their ratios matter, printed as one table.
 #
-#   benches/compare.sh                 # full run (about 6 minutes after the release build)
+#   benches/compare.sh                 # full run (about 7 minutes after the release build)
 #   DURATION=5s benches/compare.sh     # shorter wrk runs
 #   VAULTTY_BIN=path benches/compare.sh  # use an already built binary instead of `cargo build --release`
 #   KEEP=1 benches/compare.sh          # keep the temporary directory (logs, databases) for a look
@@ -26,7 +26,8 @@
 # reveals a minute, which is its job, not a cost) and hold the same seeded rows (benches/seed.py).
 # Then the same wrk load (2 threads, 16 connections, DURATION) against each, one load at a time;
 # around each, the server's peak RSS (VmHWM) is reset (`echo 5 > /proc/PID/clear_refs`) and read,
-# and printed beside the figure. hyperfine for the command-line figures, and a markdown table on
+# and printed beside the figure (as "peak RSS since start" where the kernel refuses the reset, e.g.
+# without the rights over the server's process). hyperfine for the command-line figures, and a markdown table on
 # standard output. Progress goes to standard error.
 # P9 (`run --watch` restart after a rotation, benches/watch_restart.py) and P10 (1,000 event
 # streams hearing one rotation, benches/events_fanout.py) are vaultty's alone, on each backend.

@@ -299,3 +299,73 @@ async fn a_change_through_one_replica_reaches_the_other_replicas_subscribers_eve
     let raw = format!("{heard:?}");
     assert!(!raw.contains("-value"), "an event carries no value: {raw}");
 }
+
+/// Waits until `client`'s next request is refused as unauthorized, asking every 10 ms: the
+/// other replica hears of the change through its LISTEN connection. Only a bound against a
+/// hung test, never a timing assertion.
+async fn refused_soon(client: &VaultClient, what: &str) -> String {
+    for _ in 0..3000 {
+        match client.me().await {
+            Err(vaultty::client::ClientError::Unauthorized(m)) => return m,
+            Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            Err(e) => panic!("{what}: {e}"),
+        }
+    }
+    panic!("{what}: the other replica kept accepting the token");
+}
+
+/// A token revoked, and a user disabled, through one replica are refused by the other, which
+/// had just accepted them (and keeps what it read about tokens between requests): account
+/// changes travel to every replica like secret changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: export VAULTTY_TEST_POSTGRES_URL=$(bash .ci/postgres.sh)"]
+async fn a_revocation_or_a_disabled_user_through_one_replica_is_refused_by_the_other() {
+    let db = PgDatabase::create();
+    let token: SecretString = vaultty::vault::admin_init(&db.url, &keyring(&[KEY]), "acme", "alice")
+        .await
+        .unwrap();
+    let flags = ["--listen", "127.0.0.1:0"];
+    let a = Served::start_on(&db.url, &flags);
+    let b = Served::start_on(&db.url, &flags);
+    let client =
+        |url: &str, t: &SecretString| VaultClient::new(url, Some(t.clone()), ClientOptions::default()).unwrap();
+    let admin_on_a = client(&a.url, &token);
+
+    let ci = admin_on_a
+        .create_token(&vaultty::api::CreateToken::user("ci", None))
+        .await
+        .unwrap();
+    let ci_on_b = client(&b.url, &ci.token);
+    for _ in 0..3 {
+        assert_eq!(ci_on_b.me().await.unwrap().user, "alice");
+    }
+    admin_on_a.revoke_token(&ci.id).await.unwrap();
+    let why = refused_soon(&ci_on_b, "revoked through A").await;
+    assert!(why.contains("revoked"), "{why}");
+
+    let enrolment = admin_on_a
+        .create_user(&vaultty::api::CreateUser {
+            name: "bob".into(),
+            role: vaultty::api::Role::Member,
+            expires_in: None,
+        })
+        .await
+        .unwrap();
+    let bob_token = client(&b.url, &token).enroll(enrolment.code).await.unwrap().token;
+    let bob_on_b = client(&b.url, &bob_token);
+    for _ in 0..3 {
+        assert_eq!(bob_on_b.me().await.unwrap().user, "bob");
+    }
+    admin_on_a
+        .patch_user(
+            "bob",
+            &vaultty::api::PatchUser {
+                role: None,
+                disabled: Some(true),
+            },
+        )
+        .await
+        .unwrap();
+    let why = refused_soon(&bob_on_b, "disabled through A").await;
+    assert!(why.contains("disabled"), "{why}");
+}

@@ -310,6 +310,28 @@ async fn a_child_that_ignores_term_is_killed_and_restarted() {
     assert!(!alive(first));
 }
 
+/// A child that leaves an orphan behind (its shell's background job, ended by the same TERM) is
+/// restarted as soon as the child is gone: the orphan is a zombie until whoever adopted it reaps
+/// it, and has nothing left to stop. This test process adopts orphans (a child subreaper, for the
+/// rest of its life: harmless to the other tests) and never reaps them, so without that rule the
+/// restart would wait out the whole --kill-timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orphan_zombie_left_by_the_child_does_not_hold_the_restart() {
+    rustix::process::set_child_subreaper(Some(rustix::process::getpid())).unwrap();
+    let v = TestVault::start().await;
+    let admin = v.admin();
+    set_foo(&admin, "one").await;
+    let run = Run::start(&v, &v.admin_token, &["--watch", "--kill-timeout", "600s"], |d| {
+        format!("sleep 600 &\n{}", script(d, ""))
+    });
+    let first = run.running_with("one").await;
+    set_foo(&admin, "two").await;
+    // Within PATIENCE, far less than the 600 s after which KILL would end the wait.
+    let second = run.running_with("two").await;
+    assert_ne!(first, second);
+    assert!(run.stderr().contains("restarting sh"), "{}", run.stderr());
+}
+
 /// --signal HUP: the group gets SIGHUP, and the child is not restarted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hup_mode_reloads_in_place() {

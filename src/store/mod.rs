@@ -6,6 +6,7 @@
 //! record is committed in the same transaction as the change it describes: a backend must never
 //! commit the change without its audit records, nor report success before both are durable.
 
+mod accounts_epoch;
 mod audit_chain;
 mod pending;
 pub mod postgres;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use accounts_epoch::AccountsEpoch;
 pub use audit_chain::{AuditChain, ChainKeyRecord, GENESIS_HASH, legacy_link_hash, link_hash};
 pub use rows::*;
 pub use store_metrics::{PoolMetrics, WriterMetrics};
@@ -200,6 +202,14 @@ pub trait Store: Send + Sync + 'static {
     /// Versions of a secret, newest first, with their sealed text.
     async fn versions(&self, secret_id: i64) -> StoreResult<Vec<VersionRow>>;
     async fn version(&self, secret_id: i64, version: i64) -> StoreResult<Option<VersionRow>>;
+    /// For a reveal, in one read: the secret `name` of the first of `owners` that has one, and its
+    /// version `version` (the current one when `None`; `None` when that version is not kept).
+    async fn secret_with_version(
+        &self,
+        owners: &[Owner],
+        name: &str,
+        version: Option<i64>,
+    ) -> StoreResult<Option<(SecretRow, Option<VersionRow>)>>;
     /// For `/v1/env`: every secret of these owners whose scope is `all` or `scope` (any scope
     /// when `None`), with the sealed text of its current version.
     async fn deliverable(&self, owners: &[Owner], scope: Option<Scope>) -> StoreResult<Vec<(SecretRow, String)>>;
@@ -249,6 +259,11 @@ pub trait Store: Send + Sync + 'static {
     /// `RecvError::Closed`, subscribe again, and re-read. A receiver that is closed at once means
     /// nothing will be heard.
     fn changes(&self) -> tokio::sync::broadcast::Receiver<SecretChange>;
+
+    /// The accounts epoch ([`AccountsEpoch`]): it changes whenever a token, a user or the org
+    /// settings may have changed, so that what was read about them before can be dropped. `None`
+    /// while the backend cannot tell (then nothing about accounts may be kept between requests).
+    fn accounts_epoch(&self) -> Option<u64>;
 
     /// Adds the backend's own series (group commit, connection pool) to the server's `/metrics`
     /// registry; see docs/ARCHITECTURE.md, "Metrics". None by default.

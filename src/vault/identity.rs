@@ -1,6 +1,8 @@
 //! Identity: authenticating tokens, who the caller is, and the org setting. Users are in
 //! `users.rs`, tokens in `tokens.rs`.
 
+use std::time::Instant;
+
 use secrecy::SecretString;
 
 use super::convert;
@@ -8,7 +10,7 @@ use super::error::VaultResult;
 use super::{Caller, Origin, RunnerBinding, Vault, VaultError, audit_for};
 use crate::api::{Me, OrgInfo, PatchOrg, TokenKind};
 use crate::crypto::{TokenHash, hash_token};
-use crate::store::{AuditAction, Millis, NewAudit, Outcome};
+use crate::store::{AuditAction, Millis, NewAudit, OrgRow, Outcome, StoreError, TokenRow, UserRow};
 
 /// Failed authentications from one client address, summarised: `count` of them, the last at `at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +37,7 @@ impl Vault {
         let at = self.now_millis();
         let reason = match hash {
             None => "missing bearer token: send `Authorization: Bearer <token>`",
-            Some(hash) => match self.store.token_by_hash(&hash).await? {
+            Some(hash) => match self.token_by_hash(&hash).await? {
                 Some((row, user)) if row.hash.ct_eq(&hash) => {
                     if row.revoked_at.is_some() {
                         "this token was revoked"
@@ -78,6 +80,43 @@ impl Vault {
             },
         };
         Err(VaultError::Unauthorized(reason.to_owned()))
+    }
+
+    /// The token a hash names, and its user: from the authentication cache while nothing about
+    /// accounts changed since it was read (`auth_cache.rs`), else from the store.
+    async fn token_by_hash(&self, hash: &TokenHash) -> VaultResult<Option<(TokenRow, UserRow)>> {
+        let epoch = self.store.accounts_epoch();
+        if let Some(epoch) = epoch
+            && let Some(found) = self.auth_cache.token(epoch, hash)
+        {
+            return Ok(Some(found));
+        }
+        let read_at = Instant::now();
+        let found = self.store.token_by_hash(hash).await?;
+        if let (Some(epoch), Some(found)) = (epoch, &found) {
+            self.auth_cache.keep_token(epoch, read_at, hash, found);
+        }
+        Ok(found)
+    }
+
+    /// The org's row: from the authentication cache like a token's, else from the store.
+    pub(crate) async fn org_row(&self) -> VaultResult<OrgRow> {
+        let epoch = self.store.accounts_epoch();
+        if let Some(epoch) = epoch
+            && let Some(org) = self.auth_cache.org(epoch)
+        {
+            return Ok(org);
+        }
+        let read_at = Instant::now();
+        let org = self
+            .store
+            .org()
+            .await?
+            .ok_or(VaultError::Store(StoreError::NotInitialised))?;
+        if let Some(epoch) = epoch {
+            self.auth_cache.keep_org(epoch, read_at, &org);
+        }
+        Ok(org)
     }
 
     /// Appends one `auth_failed` row (outcome `denied`, no actor) per summary, in one transaction.

@@ -7,6 +7,7 @@
 mod admin;
 mod audit;
 mod audit_chain;
+mod auth_cache;
 mod clock;
 mod convert;
 mod error;
@@ -71,6 +72,8 @@ pub struct Vault {
     accept_v1: Arc<AtomicBool>,
     /// Token uses not written yet (`last_used_at`), flushed by the server.
     token_use: Arc<token_use::TokenUse>,
+    /// Tokens' rows and the org settings between requests, keyed by the accounts epoch.
+    auth_cache: Arc<auth_cache::AuthCache>,
 }
 
 /// Who is asking, and from where (for the audit log).
@@ -133,6 +136,7 @@ impl Vault {
             settings,
             accept_v1: Arc::new(AtomicBool::new(false)),
             token_use: Arc::default(),
+            auth_cache: Arc::default(),
         }
     }
 

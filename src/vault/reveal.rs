@@ -5,11 +5,11 @@ use std::collections::BTreeSet;
 
 use super::error::VaultResult;
 use super::policy::may_read_values;
-use super::secrets::secret_audit;
+use super::secrets::{not_found, secret_audit};
 use super::{Caller, Vault, VaultError, audit_for};
 use crate::api::{EnvRequest, EnvResponse, EnvSkipped, Revealed, validate};
 use crate::crypto::{Binding, CryptoError};
-use crate::store::{AuditAction, OrgRow, Outcome, Owner, SecretRow, StoreError};
+use crate::store::{AuditAction, Outcome, Owner, SecretRow};
 
 impl Vault {
     pub async fn reveal(
@@ -19,7 +19,19 @@ impl Vault {
         org_wide: bool,
         version: Option<i64>,
     ) -> VaultResult<Revealed> {
-        let row = self.resolve(caller, name, org_wide).await?;
+        validate::stored_secret_name(name).map_err(VaultError::Invalid)?;
+        // The secret and the version asked for in one read (`resolve`'s rule: the caller's own
+        // first, then the org's); the version's sealed text is only opened once allowed below.
+        let owners: &[Owner] = if org_wide {
+            &[Owner::Org]
+        } else {
+            &[Owner::User(caller.user.id), Owner::Org]
+        };
+        let (row, stored) = self
+            .store
+            .secret_with_version(owners, name, version)
+            .await?
+            .ok_or_else(|| not_found(name, org_wide))?;
         let at = self.now_millis();
         let org = self.org_row().await?;
         let refusal = if !may_read_values(caller.user.role, caller.user.id, row.owner, &org) {
@@ -43,7 +55,7 @@ impl Vault {
                 .await);
         }
         let wanted = version.unwrap_or(row.version);
-        let stored = self.store.version(row.id, wanted).await?.ok_or_else(|| {
+        let stored = stored.ok_or_else(|| {
             VaultError::NotFound(format!(
                 "{name} has no version {wanted} (the newest {} versions are kept)",
                 self.settings.max_versions
@@ -204,13 +216,6 @@ impl Vault {
         answer.write_only.sort();
         answer.skipped.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(EnvDelivery::Values { answer, etag })
-    }
-
-    pub(crate) async fn org_row(&self) -> VaultResult<OrgRow> {
-        self.store
-            .org()
-            .await?
-            .ok_or(VaultError::Store(StoreError::NotInitialised))
     }
 }
 

@@ -328,7 +328,7 @@ fn new_secret_name(name: &str) -> VaultResult<()> {
     validate::not_reserved(name).map_err(VaultError::Unprocessable)
 }
 
-fn not_found(name: &str, org_wide: bool) -> VaultError {
+pub(super) fn not_found(name: &str, org_wide: bool) -> VaultError {
     if org_wide {
         VaultError::NotFound(format!("no org-shared secret named {name}"))
     } else {

@@ -192,12 +192,50 @@ impl Child {
         Ok(Stopped { status, by_user })
     }
 
-    /// Whether any process of the command's group still exists. Only asked once the command itself
+    /// Whether any process of the command's group still runs. Only asked once the command itself
     /// has been waited for: until then its own (zombie) entry keeps the group, and its id, alive.
+    /// A group left with only zombies counts as gone: an orphan the command left behind (a
+    /// shell's background job that exited with it) waits to be reaped by PID 1, which in a
+    /// container can take seconds, and has nothing left to stop. Its entry still holds the
+    /// group's id, so a later signal to the group cannot reach anyone else's.
     fn group_alive(&self) -> bool {
         let Some(pid) = self.pid else { return false };
-        rustix::process::test_kill_process_group(pid).is_ok()
+        rustix::process::test_kill_process_group(pid).is_ok() && !only_zombies_in(pid.as_raw_nonzero().get())
     }
+}
+
+/// Whether every process of group `pgid` has exited without being reaped yet (Linux, from
+/// /proc; elsewhere, and when /proc cannot be read, `false`: the group is then waited for).
+fn only_zombies_in(pgid: i32) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    let mut zombies = 0;
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else {
+            continue;
+        };
+        // A process that ends meanwhile is simply not counted.
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid pgrp ...": the name may hold spaces and ')', so read from the last ')'.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let mut fields = rest.split_whitespace();
+        let (Some(state), Some(_parent), Some(group)) = (fields.next(), fields.next(), fields.next()) else {
+            continue;
+        };
+        if group.parse::<i32>() == Ok(pgid) {
+            if state != "Z" {
+                return false;
+            }
+            zombies += 1;
+        }
+    }
+    zombies > 0
 }
 
 /// Whether vaultty is in the terminal's foreground process group, where the terminal's own

@@ -1,11 +1,14 @@
-//! The rows a batch writes once, at its end: its audit events and the secrets' last-use times.
+//! The rows a batch writes once, at its end: its audit events, the secrets' last-use times, and
+//! the change notifications its jobs send (`changes.rs`).
 //!
 //! Every reveal and delivery appends an audit event and moves `last_used_at`: as statements of
 //! their own that would be two round trips per request, each waiting on the one before it, while
 //! the batch holds the chain's lock every replica queues on. Kept here instead, they go in at the
 //! batch's commit as one multi-row INSERT and one UPDATE, in the same transaction: still
-//! committed with the change they describe, never without it. A job that fails takes its rows
-//! back (`truncate`), as its savepoint takes back its statements.
+//! committed with the change they describe, never without it. The notifications likewise go as
+//! one `pg_notify` statement at the end: PostgreSQL delivers a NOTIFY at its transaction's
+//! commit wherever in the transaction it was sent. A job that fails takes its rows and its
+//! notifications back (`truncate`), as its savepoint takes back its statements.
 
 use std::collections::HashMap;
 
@@ -18,6 +21,8 @@ use crate::store::{AuditRow, Millis, StoreResult, Visibility};
 pub(super) struct BatchRows {
     audits: Vec<AuditRow>,
     uses: Vec<(i64, Millis)>,
+    /// Payloads for the `vaultty_changes` channel.
+    notices: Vec<String>,
 }
 
 /// How many rows of each kind there were: a job's starting point, to take its rows back.
@@ -25,6 +30,7 @@ pub(super) struct BatchRows {
 pub(super) struct Mark {
     audits: usize,
     uses: usize,
+    notices: usize,
 }
 
 impl BatchRows {
@@ -36,10 +42,16 @@ impl BatchRows {
         self.uses.extend(secret_ids.iter().map(|id| (*id, at)));
     }
 
+    /// A notification to send on `vaultty_changes` when the batch commits.
+    pub(super) fn push_notice(&mut self, payload: String) {
+        self.notices.push(payload);
+    }
+
     pub(super) fn mark(&self) -> Mark {
         Mark {
             audits: self.audits.len(),
             uses: self.uses.len(),
+            notices: self.notices.len(),
         }
     }
 
@@ -47,6 +59,7 @@ impl BatchRows {
     pub(super) fn truncate(&mut self, mark: Mark) {
         self.audits.truncate(mark.audits);
         self.uses.truncate(mark.uses);
+        self.notices.truncate(mark.notices);
     }
 
     /// Inserts the audit events held so far (a job about to read the audit table sees them).
@@ -108,9 +121,19 @@ impl BatchRows {
         Ok(())
     }
 
-    /// Writes everything held: the uses (each secret's latest, never moving one back), then the
-    /// audit events.
+    /// Writes everything held: the uses (each secret's latest, never moving one back), the
+    /// notifications (in the order sent), then the audit events.
     pub(super) async fn flush(&mut self, c: &ClientWrapper) -> StoreResult<()> {
+        if !self.notices.is_empty() {
+            let notices = std::mem::take(&mut self.notices);
+            let st = c
+                .prepare_cached(
+                    "SELECT pg_notify('vaultty_changes', n) FROM unnest($1::text[]) WITH ORDINALITY AS t(n, i) ORDER BY i",
+                )
+                .await
+                .map_err(map)?;
+            c.execute(&st, &[&notices]).await.map_err(map)?;
+        }
         if !self.uses.is_empty() {
             // One row per secret: an UPDATE … FROM takes one arbitrary match per row.
             let mut latest: HashMap<i64, Millis> = HashMap::with_capacity(self.uses.len());

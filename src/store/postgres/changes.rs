@@ -8,6 +8,10 @@
 //! the secret's current row and announces what is stored, so a forged or stale hint announces
 //! nothing that is not true, and never a value (the payload holds none).
 //!
+//! Account changes (a token revoked, a user disabled or demoted, the org settings) travel on the
+//! same channel as the payload `ACCOUNTS`: each moves the accounts epoch on, which drops what the
+//! authentication cache holds (`store/accounts_epoch.rs`).
+//!
 //! When the listening connection is lost, notifications sent meanwhile are lost with it: the
 //! listener then replaces its broadcast sender, so that every subscriber sees its channel closed,
 //! subscribes again and re-reads its state (`resync` on `/v1/events`). It does so again once it
@@ -25,10 +29,15 @@ use tokio_postgres::{AsyncMessage, NoTls};
 use super::error::map;
 use super::secrets;
 use super::writer::PgTx;
-use crate::store::{AuditAction, CHANGES_CAPACITY, Owner, PoolMetrics, SecretChange, StoreError, StoreResult};
+use crate::store::{
+    AccountsEpoch, AuditAction, CHANGES_CAPACITY, Owner, PoolMetrics, SecretChange, StoreError, StoreResult,
+};
 
 /// The NOTIFY channel every replica listens on.
 const CHANNEL: &str = "vaultty_changes";
+
+/// The payload of an account change: not a JSON hint, so never mistaken for one.
+const ACCOUNTS: &str = "accounts";
 
 /// The longest pause between two attempts to listen again.
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
@@ -43,8 +52,8 @@ struct Hint {
     t: i64,
 }
 
-/// Sends the hint for `change` in the job's transaction.
-pub(super) async fn notify(tx: &PgTx, change: &SecretChange) -> StoreResult<()> {
+/// Sends the hint for `change` when the job's transaction commits (held with the batch's rows).
+pub(super) fn notify(tx: &mut PgTx, change: &SecretChange) -> StoreResult<()> {
     let hint = Hint {
         o: change.owner.db_id(),
         n: change.name.clone(),
@@ -53,13 +62,13 @@ pub(super) async fn notify(tx: &PgTx, change: &SecretChange) -> StoreResult<()> 
     };
     let payload =
         serde_json::to_string(&hint).map_err(|e| StoreError::Backend(format!("cannot encode a change hint: {e}")))?;
-    let st = tx
-        .client()
-        .prepare_cached("SELECT pg_notify('vaultty_changes', $1)")
-        .await
-        .map_err(map)?;
-    tx.client().execute(&st, &[&payload]).await.map_err(map)?;
+    tx.notice(payload);
     Ok(())
+}
+
+/// Tells every replica, when the job's transaction commits, that accounts changed.
+pub(super) fn notify_accounts(tx: &mut PgTx) {
+    tx.notice(ACCOUNTS.to_owned());
 }
 
 /// The listener: its task, and the sender subscribers subscribe to.
@@ -76,10 +85,14 @@ impl Drop for Listener {
 
 impl Listener {
     /// Listens before returning, so that a change committed after `open` is heard.
-    pub(super) async fn start(config: tokio_postgres::Config, readers: Pool) -> StoreResult<Listener> {
+    pub(super) async fn start(
+        config: tokio_postgres::Config,
+        readers: Pool,
+        accounts: Arc<AccountsEpoch>,
+    ) -> StoreResult<Listener> {
         let listening = listen(&config).await?;
         let sender = Arc::new(Mutex::new(broadcast::Sender::new(CHANGES_CAPACITY)));
-        let task = tokio::spawn(run(config, readers, Arc::clone(&sender), listening));
+        let task = tokio::spawn(run(config, readers, Arc::clone(&sender), accounts, listening));
         Ok(Listener { sender, task })
     }
 
@@ -115,6 +128,7 @@ async fn run(
     config: tokio_postgres::Config,
     readers: Pool,
     sender: Arc<Mutex<broadcast::Sender<SecretChange>>>,
+    accounts: Arc<AccountsEpoch>,
     mut listening: (tokio_postgres::Client, mpsc::UnboundedReceiver<String>),
 ) {
     let metrics = PoolMetrics::default();
@@ -124,12 +138,19 @@ async fn run(
     };
     loop {
         while let Some(payload) = listening.1.recv().await {
+            if payload == ACCOUNTS {
+                accounts.bump();
+                continue;
+            }
             if let Some(change) = reread(&readers, &metrics, &payload).await {
                 let current = sender.lock().unwrap_or_else(PoisonError::into_inner).clone();
                 let _ = current.send(change);
             }
         }
         tracing::warn!("lost the PostgreSQL connection that listens for changes; listening again");
+        // Until it listens again, another replica's revocation would go unheard: nothing about
+        // accounts is kept meanwhile.
+        accounts.set_deaf(true);
         renew();
         let mut pause = Duration::from_millis(100);
         listening = loop {
@@ -142,6 +163,7 @@ async fn run(
                 }
             }
         };
+        accounts.set_deaf(false);
         renew();
     }
 }

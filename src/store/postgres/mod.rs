@@ -38,6 +38,9 @@ pub struct PgStore {
     links: Arc<OnceLock<AuditChain>>,
     /// `Store::changes`: every replica's, heard through LISTEN/NOTIFY (`changes.rs`).
     changes: changes::Listener,
+    /// `Store::accounts_epoch`: bumped after this replica's account changes, and by the listener
+    /// for every replica's (it sends `changes::ACCOUNTS` with each).
+    accounts: Arc<AccountsEpoch>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -60,7 +63,8 @@ impl PgStore {
         drop(first);
         // The writer's own pool of one: a batch never waits behind reads for a connection.
         let writes = connect::writer_pool(config.clone())?;
-        let changes = changes::Listener::start(config, readers.clone()).await?;
+        let accounts = Arc::new(AccountsEpoch::default());
+        let changes = changes::Listener::start(config, readers.clone(), Arc::clone(&accounts)).await?;
         let links = Arc::new(OnceLock::new());
         Ok(PgStore {
             writer: Writer::start(writes, read_metrics.clone(), Arc::clone(&links)),
@@ -68,7 +72,28 @@ impl PgStore {
             read_metrics,
             links,
             changes,
+            accounts,
         })
+    }
+
+    /// Runs an account change (tokens, users, org) and tells every replica of it when it commits;
+    /// this replica's epoch moves on before its caller is answered.
+    async fn write_accounts<T: Send + 'static>(
+        &self,
+        work: impl for<'t> FnOnce(&'t mut writer::PgTx) -> writer::JobFuture<'t, T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let result = self
+            .writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let done = work(&mut *tx).await?;
+                    changes::notify_accounts(tx);
+                    Ok(done)
+                })
+            })
+            .await;
+        self.accounts.bump();
+        result
     }
 
     /// A connection for one read.
@@ -79,6 +104,10 @@ impl PgStore {
 
 #[async_trait]
 impl Store for PgStore {
+    fn accounts_epoch(&self) -> Option<u64> {
+        self.accounts.current()
+    }
+
     fn healthy(&self) -> bool {
         self.writer.is_running()
     }
@@ -99,8 +128,7 @@ impl Store for PgStore {
     }
 
     async fn update_org(&self, members_can_reveal: bool, audit: NewAudit) -> StoreResult<OrgRow> {
-        self.writer
-            .write(move |tx| Box::pin(accounts::update_org(tx, members_can_reveal, audit)))
+        self.write_accounts(move |tx| Box::pin(accounts::update_org(tx, members_can_reveal, audit)))
             .await
     }
 
@@ -145,8 +173,7 @@ impl Store for PgStore {
 
     async fn update_user(&self, name: &str, patch: UserPatch, audit: NewAudit) -> StoreResult<UserRow> {
         let name = name.to_owned();
-        self.writer
-            .write(move |tx| Box::pin(async move { accounts::update_user(tx, &name, patch, audit).await }))
+        self.write_accounts(move |tx| Box::pin(async move { accounts::update_user(tx, &name, patch, audit).await }))
             .await
     }
 
@@ -166,14 +193,14 @@ impl Store for PgStore {
 
     async fn revoke_token(&self, user_id: i64, token_id: &str, audit: NewAudit) -> StoreResult<Vec<String>> {
         let token_id = token_id.to_owned();
-        self.writer
-            .write(move |tx| Box::pin(async move { tokens::revoke_token(tx, user_id, &token_id, audit).await }))
-            .await
+        self.write_accounts(move |tx| {
+            Box::pin(async move { tokens::revoke_token(tx, user_id, &token_id, audit).await })
+        })
+        .await
     }
 
     async fn revoke_user_tokens(&self, user_id: i64, audit: NewAudit) -> StoreResult<Vec<String>> {
-        self.writer
-            .write(move |tx| Box::pin(tokens::revoke_user_tokens(tx, user_id, audit)))
+        self.write_accounts(move |tx| Box::pin(tokens::revoke_user_tokens(tx, user_id, audit)))
             .await
     }
 
@@ -203,7 +230,7 @@ impl Store for PgStore {
             .write(move |tx| {
                 Box::pin(async move {
                     let row = secrets::write_secret(tx, write, audit).await?;
-                    changes::notify(tx, &SecretChange::written(&row, created, at)).await?;
+                    changes::notify(tx, &SecretChange::written(&row, created, at))?;
                     Ok(row)
                 })
             })
@@ -221,7 +248,7 @@ impl Store for PgStore {
             .write(move |tx| {
                 Box::pin(async move {
                     let (row, created) = secrets::write_secret_latest(tx, write, reseal, audit).await?;
-                    changes::notify(tx, &SecretChange::written(&row, created, at)).await?;
+                    changes::notify(tx, &SecretChange::written(&row, created, at))?;
                     Ok((row, created))
                 })
             })
@@ -240,7 +267,7 @@ impl Store for PgStore {
             .write(move |tx| {
                 Box::pin(async move {
                     let row = secrets::update_secret(tx, owner, &name, patch, audit).await?;
-                    changes::notify(tx, &SecretChange::updated(&row, at)).await?;
+                    changes::notify(tx, &SecretChange::updated(&row, at))?;
                     Ok(row)
                 })
             })
@@ -253,7 +280,7 @@ impl Store for PgStore {
             .write(move |tx| {
                 Box::pin(async move {
                     secrets::delete_secret(tx, owner, &name, audit).await?;
-                    changes::notify(tx, &SecretChange::deleted(owner, &name, at)).await
+                    changes::notify(tx, &SecretChange::deleted(owner, &name, at))
                 })
             })
             .await
@@ -265,6 +292,15 @@ impl Store for PgStore {
 
     async fn version(&self, secret_id: i64, version: i64) -> StoreResult<Option<VersionRow>> {
         secrets::version(&*self.read().await?, secret_id, version).await
+    }
+
+    async fn secret_with_version(
+        &self,
+        owners: &[Owner],
+        name: &str,
+        version: Option<i64>,
+    ) -> StoreResult<Option<(SecretRow, Option<VersionRow>)>> {
+        secrets::secret_with_version(&*self.read().await?, owners, name, version).await
     }
 
     async fn deliverable(&self, owners: &[Owner], scope: Option<Scope>) -> StoreResult<Vec<(SecretRow, String)>> {

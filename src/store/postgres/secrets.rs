@@ -435,13 +435,51 @@ pub(super) async fn delete_secret(tx: &mut PgTx, owner: Owner, name: &str, audit
 }
 
 fn version_row(r: &Row) -> StoreResult<VersionRow> {
+    version_row_at(r, 0)
+}
+
+/// A version row's five columns, from column `at` on.
+fn version_row_at(r: &Row, at: usize) -> StoreResult<VersionRow> {
     Ok(VersionRow {
-        version: r.try_get(0).map_err(map)?,
-        sealed: r.try_get(1).map_err(map)?,
-        preview: r.try_get(2).map_err(map)?,
-        created_at: r.try_get(3).map_err(map)?,
-        created_by: r.try_get(4).map_err(map)?,
+        version: r.try_get(at).map_err(map)?,
+        sealed: r.try_get(at + 1).map_err(map)?,
+        preview: r.try_get(at + 2).map_err(map)?,
+        created_at: r.try_get(at + 3).map_err(map)?,
+        created_by: r.try_get(at + 4).map_err(map)?,
     })
+}
+
+/// `Store::secret_with_version` in one round trip: the first of the owners (in the order given)
+/// that has the name, joined with the version asked for (its current one when NULL).
+pub(super) async fn secret_with_version(
+    c: &ClientWrapper,
+    owners: &[Owner],
+    name: &str,
+    version: Option<i64>,
+) -> StoreResult<Option<(SecretRow, Option<VersionRow>)>> {
+    let st = c
+        .prepare_cached(concat!(
+            "SELECT ",
+            secret_columns!(),
+            ", v.version, v.sealed, v.preview, v.created_at, v.created_by FROM secrets s \
+             LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.version = COALESCE($3::BIGINT, s.version) \
+             WHERE s.owner_id = ANY($1) AND s.name = $2 ORDER BY array_position($1, s.owner_id) LIMIT 1"
+        ))
+        .await
+        .map_err(map)?;
+    let Some(row) = c
+        .query_opt(&st, &[&owner_ids(owners), &name, &version])
+        .await
+        .map_err(map)?
+    else {
+        return Ok(None);
+    };
+    let secret = secret_row(&row)?;
+    let stored = match row.try_get::<_, Option<i64>>(17).map_err(map)? {
+        Some(_) => Some(version_row_at(&row, 17)?),
+        None => None,
+    };
+    Ok(Some((secret, stored)))
 }
 
 pub(super) async fn versions(c: &ClientWrapper, secret_id: i64) -> StoreResult<Vec<VersionRow>> {

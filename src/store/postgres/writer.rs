@@ -1,8 +1,8 @@
 //! The writer task and its group commit, one per replica.
 //!
 //! As with SQLite (`sqlite/writer.rs`), callers send jobs to one task, which drains every queued
-//! job (up to `MAX_BATCH`), runs them in one transaction, each in its own savepoint so that a
-//! failing job rolls back alone, commits once, and only then answers every job: nothing is
+//! job (up to `MAX_BATCH`), runs them in one transaction, each in its own savepoint (opened in the
+//! round trip that releases the one before) so that a failing job rolls back alone, commits once, and only then answers every job: nothing is
 //! acknowledged that is not durable, and one commit (one WAL flush in PostgreSQL) acknowledges a
 //! whole batch.
 //!
@@ -81,6 +81,11 @@ impl PgTx {
     }
 
     /// Notes that these secrets were used at `at`; written with the batch.
+    /// A notification on `vaultty_changes`, sent when the batch commits (`batch_rows.rs`).
+    pub(super) fn notice(&mut self, payload: String) {
+        self.rows.push_notice(payload);
+    }
+
     pub(super) fn note_uses(&mut self, secret_ids: &[i64], at: Millis) {
         self.rows.push_uses(secret_ids, at);
     }
@@ -280,6 +285,8 @@ impl WriterTask {
         let mut done: Vec<(Instant, Box<dyn Pending>)> = Vec::with_capacity(queue.len());
         let mut own_failures = 0;
         let mut aborted: Option<StoreError> = None;
+        // A savepoint whose job succeeded and which is not released yet.
+        let mut released_later = false;
         while let Some(job) = queue.pop_front() {
             let kind = job.kind();
             if kind == JobKind::ReadsAudit
@@ -291,7 +298,19 @@ impl WriterTask {
                 break;
             }
             let savepoint = savepoints && kind != JobKind::Buffered;
-            if savepoint && let Err(e) = tx.client.batch_execute("SAVEPOINT job").await {
+            // The previous job's savepoint is released with this one's opening, in one round
+            // trip; a job with no statement of its own leaves it open (COMMIT releases it).
+            let opening = match (released_later, savepoint) {
+                (true, true) => Some("RELEASE SAVEPOINT job; SAVEPOINT job"),
+                (false, true) => Some("SAVEPOINT job"),
+                (_, false) => None,
+            };
+            if savepoint {
+                released_later = false;
+            }
+            if let Some(sql) = opening
+                && let Err(e) = tx.client.batch_execute(sql).await
+            {
                 let e = map(e);
                 self.metrics.failed_jobs.inc();
                 job.reject(e.duplicate());
@@ -315,7 +334,10 @@ impl WriterTask {
                         .batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")
                         .await
                 }
-                (None, true) => tx.client.batch_execute("RELEASE SAVEPOINT job").await,
+                (None, true) => {
+                    released_later = true;
+                    Ok(())
+                }
                 // Nothing of it reached the database: its rows are taken back above.
                 (Some(_), false) if kind == JobKind::Buffered => Ok(()),
                 (Some(_), false) => {

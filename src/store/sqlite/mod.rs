@@ -40,6 +40,9 @@ pub struct SqliteStore {
     /// `Store::changes`: in-process only. Published once the writer has committed, so that a
     /// subscriber that re-reads on an event sees the change.
     changes: tokio::sync::broadcast::Sender<SecretChange>,
+    /// `Store::accounts_epoch`: bumped after each change to tokens, users or the org this store
+    /// commits. Other processes on the same file are not heard (the cache's freshness bounds them).
+    accounts: AccountsEpoch,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -52,6 +55,18 @@ impl SqliteStore {
     /// Announces a committed change. No subscriber is not an error: nobody is listening.
     fn announce(&self, change: SecretChange) {
         let _ = self.changes.send(change);
+    }
+
+    /// Runs an account change (tokens, users, org): the epoch moves on once it is committed
+    /// (or failed: moving on is always safe), before its caller is answered.
+    async fn write_accounts<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut writer::Tx<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let result = self.writer.write(work).await;
+        self.accounts.bump();
+        result
     }
 
     /// Opens (creating if needed) the database file at `path`, what follows `sqlite://`. The
@@ -68,12 +83,17 @@ impl SqliteStore {
             readers: ReadPool::new(path),
             links,
             changes: tokio::sync::broadcast::Sender::new(CHANGES_CAPACITY),
+            accounts: AccountsEpoch::default(),
         })
     }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn accounts_epoch(&self) -> Option<u64> {
+        self.accounts.current()
+    }
+
     fn healthy(&self) -> bool {
         self.writer.is_running()
     }
@@ -90,8 +110,7 @@ impl Store for SqliteStore {
     }
 
     async fn update_org(&self, members_can_reveal: bool, audit: NewAudit) -> StoreResult<OrgRow> {
-        self.writer
-            .write(move |tx| accounts::update_org(tx, members_can_reveal, audit))
+        self.write_accounts(move |tx| accounts::update_org(tx, members_can_reveal, audit))
             .await
     }
 
@@ -141,8 +160,7 @@ impl Store for SqliteStore {
 
     async fn update_user(&self, name: &str, patch: UserPatch, audit: NewAudit) -> StoreResult<UserRow> {
         let name = name.to_owned();
-        self.writer
-            .write(move |tx| accounts::update_user(tx, &name, patch, audit))
+        self.write_accounts(move |tx| accounts::update_user(tx, &name, patch, audit))
             .await
     }
 
@@ -163,14 +181,12 @@ impl Store for SqliteStore {
 
     async fn revoke_token(&self, user_id: i64, token_id: &str, audit: NewAudit) -> StoreResult<Vec<String>> {
         let token_id = token_id.to_owned();
-        self.writer
-            .write(move |tx| tokens::revoke_token(tx, user_id, &token_id, audit))
+        self.write_accounts(move |tx| tokens::revoke_token(tx, user_id, &token_id, audit))
             .await
     }
 
     async fn revoke_user_tokens(&self, user_id: i64, audit: NewAudit) -> StoreResult<Vec<String>> {
-        self.writer
-            .write(move |tx| tokens::revoke_user_tokens(tx, user_id, audit))
+        self.write_accounts(move |tx| tokens::revoke_user_tokens(tx, user_id, audit))
             .await
     }
 
@@ -250,6 +266,18 @@ impl Store for SqliteStore {
     async fn version(&self, secret_id: i64, version: i64) -> StoreResult<Option<VersionRow>> {
         self.readers
             .read_short(move |c| secrets::version(c, secret_id, version))
+            .await
+    }
+
+    async fn secret_with_version(
+        &self,
+        owners: &[Owner],
+        name: &str,
+        version: Option<i64>,
+    ) -> StoreResult<Option<(SecretRow, Option<VersionRow>)>> {
+        let (owners, name) = (owners.to_vec(), name.to_owned());
+        self.readers
+            .read_short(move |c| secrets::secret_with_version(c, &owners, &name, version))
             .await
     }
 

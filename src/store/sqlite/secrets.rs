@@ -429,6 +429,22 @@ pub(super) fn version(conn: &Connection, secret_id: i64, version: i64) -> StoreR
         .map_err(map)
 }
 
+/// `Store::secret_with_version`: both lookups in one read transaction.
+pub(super) fn secret_with_version(
+    conn: &Connection,
+    owners: &[Owner],
+    name: &str,
+    version: Option<i64>,
+) -> StoreResult<Option<(SecretRow, Option<VersionRow>)>> {
+    for &owner in owners {
+        if let Some(row) = get_secret(conn, owner, name)? {
+            let stored = self::version(conn, row.id, version.unwrap_or(row.version))?;
+            return Ok(Some((row, stored)));
+        }
+    }
+    Ok(None)
+}
+
 pub(super) fn record_use(tx: &mut Tx<'_>, secret_ids: &[i64], at: Millis, audits: Vec<NewAudit>) -> StoreResult<()> {
     {
         // Batches may commit uses out of clock order: keep the latest.

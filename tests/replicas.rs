@@ -1,5 +1,6 @@
-//! Two `vaultty serve` replicas on one PostgreSQL database, under concurrent rotations and
-//! reveals through both, one of them killed with SIGKILL in the middle of the load. Afterwards
+//! Two `vaultty serve` replicas on one PostgreSQL database (and, for account changes, two servers
+//! on one SQLite file), under concurrent rotations and reveals through both, one of them killed
+//! with SIGKILL in the middle of the load. Afterwards
 //! every acknowledged rotation and every answered reveal has its audit row, each secret's
 //! versions run from 1 to its current one with no gap, every acknowledged version opens to the
 //! value written, and `admin audit-verify` passes over the one chain both replicas appended to.
@@ -321,12 +322,26 @@ async fn refused_soon(client: &VaultClient, what: &str) -> String {
 #[ignore = "needs PostgreSQL: export VAULTTY_TEST_POSTGRES_URL=$(bash .ci/postgres.sh)"]
 async fn a_revocation_or_a_disabled_user_through_one_replica_is_refused_by_the_other() {
     let db = PgDatabase::create();
-    let token: SecretString = vaultty::vault::admin_init(&db.url, &keyring(&[KEY]), "acme", "alice")
+    account_changes_reach_the_other_server(&db.url).await;
+}
+
+/// The same with two servers on one SQLite file, as two processes sharing the local vault are:
+/// nothing tells one of the other's changes, and what it keeps about tokens goes stale within
+/// a quarter of a second (`vault/auth_cache.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_revocation_or_a_disabled_user_through_one_server_is_refused_by_another_on_the_same_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("vault.db").display());
+    account_changes_reach_the_other_server(&url).await;
+}
+
+async fn account_changes_reach_the_other_server(db_url: &str) {
+    let token: SecretString = vaultty::vault::admin_init(db_url, &keyring(&[KEY]), "acme", "alice")
         .await
         .unwrap();
     let flags = ["--listen", "127.0.0.1:0"];
-    let a = Served::start_on(&db.url, &flags);
-    let b = Served::start_on(&db.url, &flags);
+    let a = Served::start_on(db_url, &flags);
+    let b = Served::start_on(db_url, &flags);
     let client =
         |url: &str, t: &SecretString| VaultClient::new(url, Some(t.clone()), ClientOptions::default()).unwrap();
     let admin_on_a = client(&a.url, &token);

@@ -1,6 +1,7 @@
 //! `/v1/secrets`: metadata, writes, history.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
@@ -10,6 +11,7 @@ use crate::api::{
     ErrorCode, ListQuery, NamespaceQuery, PatchSecret, SecretList, SecretMeta, UpsertSecret, VersionList,
 };
 use crate::server::AppState;
+use crate::server::list_cache::ListKey;
 use crate::server::error::ApiError;
 use crate::server::extract::{ApiJson, ApiQuery, Authed, PathParam};
 use crate::server::openapi::{AuthedErrors, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable};
@@ -24,6 +26,12 @@ pub async fn list(
     Authed(caller): Authed,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
+    // Read before the rows (see `list_cache.rs`): what is kept under it is then at least as new.
+    let version = s.vault.store().data_version();
+    let key = ListKey::new(&caller, &q);
+    if let Some(body) = version.and_then(|v| s.list_cache.get(&key, v)) {
+        return Ok(json(body));
+    }
     let list = SecretList {
         secrets: s.vault.list(&caller, &q).await?,
     };
@@ -37,7 +45,17 @@ pub async fn list(
             "cannot encode the listing",
         )
     })?;
-    Ok(([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
+    let cost = body.capacity();
+    let body = Bytes::from(body);
+    if let Some(v) = version {
+        s.list_cache.put(key, v, body.clone(), cost);
+    }
+    Ok(json(body))
+}
+
+/// A listing's answer, the same whether it was just encoded or kept.
+fn json(body: Bytes) -> Response {
+    ([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
 /// About the JSON size of one listed secret with a short description.

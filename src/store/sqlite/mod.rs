@@ -12,6 +12,7 @@
 mod accounts;
 mod audit;
 mod checkpoint;
+mod data_version;
 mod error;
 mod reader;
 mod schema;
@@ -27,6 +28,7 @@ use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 
+use self::data_version::DataVersion;
 use self::reader::ReadPool;
 use self::writer::Writer;
 use super::*;
@@ -40,6 +42,8 @@ pub struct SqliteStore {
     /// `Store::changes`: in-process only. Published once the writer has committed, so that a
     /// subscriber that re-reads on an event sees the change.
     changes: tokio::sync::broadcast::Sender<SecretChange>,
+    /// `Store::data_version`: sees every commit to the file, this process's or another's.
+    version: DataVersion,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -68,6 +72,7 @@ impl SqliteStore {
             readers: ReadPool::new(path),
             links,
             changes: tokio::sync::broadcast::Sender::new(CHANGES_CAPACITY),
+            version: DataVersion::new(path),
         })
     }
 }
@@ -315,6 +320,10 @@ impl Store for SqliteStore {
     fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
         self.writer.metrics().register(registry);
         self.readers.metrics().register(registry);
+    }
+
+    fn data_version(&self) -> Option<u64> {
+        self.version.current()
     }
 
     async fn sealed_not_under(&self, key_id: &str, after: (i64, i64), limit: u32) -> StoreResult<Vec<SealedRow>> {

@@ -175,11 +175,12 @@ mod tests {
     #[test]
     fn bounded_by_entries_and_bytes_oldest_first() {
         let cache = ListCache::default();
-        for user in 0..=MAX_ENTRIES as i64 {
+        let last = i64::try_from(MAX_ENTRIES).unwrap();
+        for user in 0..=last {
             cache.put(key(user), 1, Bytes::from_static(b"x"), 1);
         }
         assert_eq!(cache.get(&key(0), 1), None);
-        assert!(cache.get(&key(MAX_ENTRIES as i64), 1).is_some());
+        assert!(cache.get(&key(last), 1).is_some());
         cache.put(key(100), 1, Bytes::from_static(b"big"), MAX_BYTES - 1);
         assert_eq!(cache.get(&key(1), 1), None, "the byte cap evicts the oldest");
         assert!(cache.get(&key(100), 1).is_some());

@@ -40,17 +40,27 @@ async fn listed() -> Listed {
     let (carol, _) = v.user("carol", Role::Admin).await;
     alice.upsert_secret(&upsert("MINE", "first-value-0001")).await.unwrap();
     alice.upsert_secret(&upsert("OTHER", "other-value-0001")).await.unwrap();
-    alice.upsert_secret(&org_upsert("SHARED", "shared-value-0001")).await.unwrap();
+    alice
+        .upsert_secret(&org_upsert("SHARED", "shared-value-0001"))
+        .await
+        .unwrap();
     let before = listing(&alice).await;
     assert_eq!(before.keys().collect::<Vec<_>>(), ["MINE", "OTHER", "SHARED"]);
     assert_eq!(before["MINE"].version, 1);
     assert!(before["MINE"].last_used_at.is_none() && before["SHARED"].last_used_at.is_none());
-    Listed { v, alice, carol, before }
+    Listed {
+        v,
+        alice,
+        carol,
+        before,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rotation_shows_in_the_next_listing() {
-    let Listed { v: _v, alice, before, .. } = listed().await;
+    let Listed {
+        v: _v, alice, before, ..
+    } = listed().await;
     let (rotated, _) = alice.upsert_secret(&upsert("MINE", "second-value-0002")).await.unwrap();
     assert_ne!(rotated.preview, before["MINE"].preview);
     let now = listing(&alice).await;
@@ -80,7 +90,10 @@ async fn an_edit_shows_in_the_next_listing() {
         ..Default::default()
     };
     alice.patch_secret("MINE", false, &described).await.unwrap();
-    assert_eq!(listing(&alice).await["MINE"].description.as_deref(), Some("now described"));
+    assert_eq!(
+        listing(&alice).await["MINE"].description.as_deref(),
+        Some("now described")
+    );
     let provided = PatchSecret {
         provider: Some("github".into()),
         ..Default::default()
@@ -99,7 +112,9 @@ async fn a_reveal_shows_in_the_next_listing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn another_users_reveal_of_an_org_secret_shows_in_the_next_listing() {
-    let Listed { v: _v, alice, carol, .. } = listed().await;
+    let Listed {
+        v: _v, alice, carol, ..
+    } = listed().await;
     carol.reveal("SHARED", true, None).await.unwrap();
     assert!(listing(&alice).await["SHARED"].last_used_at.is_some());
 }
@@ -114,7 +129,10 @@ async fn a_write_through_another_server_on_the_same_database_shows_too() {
     assert_eq!(listing(&alice).await["MINE"].version, 1);
     let other = common::start_server(&v.db_url, &common::Options::default()).await;
     let beside = VaultClient::new(&other.url(), Some(v.admin_token.clone()), Default::default()).unwrap();
-    beside.upsert_secret(&upsert("MINE", "second-value-0002")).await.unwrap();
+    beside
+        .upsert_secret(&upsert("MINE", "second-value-0002"))
+        .await
+        .unwrap();
     assert_eq!(listing(&alice).await["MINE"].version, 2);
     beside.upsert_secret(&upsert("NEW", "new-value-0003")).await.unwrap();
     assert!(listing(&alice).await.contains_key("NEW"));
@@ -125,18 +143,29 @@ async fn users_never_get_each_others_listing() {
     let v = TestVault::start().await;
     let alice = v.admin();
     let (bob, _) = v.user("bob", Role::Member).await;
-    alice.upsert_secret(&upsert("ALICE_ONLY", "alice-value-0001")).await.unwrap();
+    alice
+        .upsert_secret(&upsert("ALICE_ONLY", "alice-value-0001"))
+        .await
+        .unwrap();
     bob.upsert_secret(&upsert("BOB_ONLY", "bob-value-0001")).await.unwrap();
-    alice.upsert_secret(&org_upsert("SHARED", "shared-value-0001")).await.unwrap();
+    alice
+        .upsert_secret(&org_upsert("SHARED", "shared-value-0001"))
+        .await
+        .unwrap();
 
     let (dave, _) = v.user("dave", Role::Member).await;
-    dave.upsert_secret(&upsert("DAVE_ONLY", "dave-value-0001")).await.unwrap();
+    dave.upsert_secret(&upsert("DAVE_ONLY", "dave-value-0001"))
+        .await
+        .unwrap();
 
     // Right after each other, with nothing written in between: the same version. Two members
     // (the same role), and an admin.
     assert_eq!(listing(&bob).await.keys().collect::<Vec<_>>(), ["BOB_ONLY", "SHARED"]);
     assert_eq!(listing(&dave).await.keys().collect::<Vec<_>>(), ["DAVE_ONLY", "SHARED"]);
-    assert_eq!(listing(&alice).await.keys().collect::<Vec<_>>(), ["ALICE_ONLY", "SHARED"]);
+    assert_eq!(
+        listing(&alice).await.keys().collect::<Vec<_>>(),
+        ["ALICE_ONLY", "SHARED"]
+    );
     assert_eq!(listing(&bob).await.keys().collect::<Vec<_>>(), ["BOB_ONLY", "SHARED"]);
 
     // The same query from a member is refused, though an admin's answer to it is kept.
@@ -152,7 +181,10 @@ async fn users_never_get_each_others_listing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_kept_listing_is_answered_like_a_fresh_one() {
     let v = TestVault::start().await;
-    v.admin().upsert_secret(&upsert("MINE", "first-value-0001")).await.unwrap();
+    v.admin()
+        .upsert_secret(&upsert("MINE", "first-value-0001"))
+        .await
+        .unwrap();
     let api = v.api();
     let fresh = api.get("/v1/secrets").token(&v.admin_token).send_text().await;
     let kept = api.get("/v1/secrets").token(&v.admin_token).send_text().await;

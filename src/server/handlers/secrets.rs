@@ -11,9 +11,9 @@ use crate::api::{
     ErrorCode, ListQuery, NamespaceQuery, PatchSecret, SecretList, SecretMeta, UpsertSecret, VersionList,
 };
 use crate::server::AppState;
-use crate::server::list_cache::ListKey;
 use crate::server::error::ApiError;
 use crate::server::extract::{ApiJson, ApiQuery, Authed, PathParam};
+use crate::server::list_cache::ListKey;
 use crate::server::openapi::{AuthedErrors, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable};
 
 /// The metadata the caller may see: its own and the org's; admins may ask for other users' (`all`, `user_id`).

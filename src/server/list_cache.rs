@@ -12,11 +12,17 @@
 //! the whole query. Nothing secret is in a listing (previews are masked), but an answer is still
 //! served only to the user it was made for, and errors are never kept. Bounded: at most
 //! `MAX_ENTRIES` answers and `MAX_BYTES` in all; the oldest go first.
+//!
+//! One listing is encoded at a time per key (`turn`): when a write moves the version on while
+//! many clients list, the first to miss encodes, and the others, waiting their turn, find its
+//! answer kept, instead of all of them encoding the same megabytes at once.
 
 use std::collections::VecDeque;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Mutex, PoisonError};
 
 use axum::body::Bytes;
+use tokio::sync::MutexGuard;
 
 use crate::api::{Category, ListQuery, Role, Scope, Visibility};
 use crate::vault::Caller;
@@ -27,8 +33,12 @@ const MAX_ENTRIES: usize = 16;
 /// Bytes kept at once: two listings of 100,000 secrets (about 29 MB each) fit, a pile of them not.
 const MAX_BYTES: usize = 64 << 20;
 
+/// Turns to encode (`ListCache::turn`): keys share one by hash, so a few is plenty, and no map of
+/// keys grows with the queries asked.
+const TURNS: usize = 8;
+
 /// What an answer depends on besides the stored data.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ListKey {
     user: i64,
     role: Role,
@@ -76,6 +86,8 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct ListCache {
     inner: Mutex<Inner>,
+    turns: [tokio::sync::Mutex<()>; TURNS],
+    hasher: RandomState,
 }
 
 #[derive(Default)]
@@ -86,6 +98,13 @@ struct Inner {
 }
 
 impl ListCache {
+    /// Waits for the turn to encode `key`'s listing. Holding it, read the version again and look
+    /// again before encoding: the listing may have been kept meanwhile.
+    pub(crate) async fn turn(&self, key: &ListKey) -> MutexGuard<'_, ()> {
+        let at = usize::try_from(self.hasher.hash_one(key) % TURNS as u64).unwrap_or(0);
+        self.turns[at].lock().await
+    }
+
     /// The answer kept for `key` under exactly `version`, if any (a clone of `Bytes`: no copy).
     pub(crate) fn get(&self, key: &ListKey, version: u64) -> Option<Bytes> {
         let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);

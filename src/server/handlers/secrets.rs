@@ -27,10 +27,21 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
     // Read before the rows (see `list_cache.rs`): what is kept under it is then at least as new.
-    let version = s.vault.store().data_version();
+    let mut version = s.vault.store().data_version();
     let key = ListKey::new(&caller, &q);
     if let Some(body) = version.and_then(|v| s.list_cache.get(&key, v)) {
         return Ok(json(body));
+    }
+    // A store that keeps nothing has no turns to wait for.
+    let turn = match version {
+        Some(_) => Some(s.list_cache.turn(&key).await),
+        None => None,
+    };
+    if turn.is_some() {
+        version = s.vault.store().data_version();
+        if let Some(body) = version.and_then(|v| s.list_cache.get(&key, v)) {
+            return Ok(json(body));
+        }
     }
     let list = SecretList {
         secrets: s.vault.list(&caller, &q).await?,
@@ -50,6 +61,8 @@ pub async fn list(
     if let Some(v) = version {
         s.list_cache.put(key, v, body.clone(), cost);
     }
+    // Kept: the next in line for this key finds it.
+    drop(turn);
     Ok(json(body))
 }
 

@@ -258,8 +258,8 @@ pub trait Store: Send + Sync + 'static {
     /// when the backend cannot say so cheaply and for sure. Read before the rows it guards, a
     /// value equal to an earlier one means nothing committed in between, so what was read under
     /// it is still current: the server's listing cache (`server/list_cache.rs`) keys on it.
-    /// Cheap (microseconds), never waits for a lock: `None` rather than a wait. PostgreSQL keeps
-    /// the default: other replicas write to it without telling this one.
+    /// Cheap (microseconds), never waits for the database: `None` rather than a wait. PostgreSQL
+    /// keeps the default: other replicas write to it without telling this one.
     fn data_version(&self) -> Option<u64> {
         None
     }

@@ -6,6 +6,7 @@ mod deadlines;
 mod error;
 mod extract;
 mod handlers;
+mod list_cache;
 mod listen;
 mod metrics;
 mod openapi;
@@ -115,6 +116,8 @@ pub(crate) struct AppState {
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// Open event streams per user, bounded (`ratelimit/event_streams.rs`).
     pub event_streams: Arc<ratelimit::EventStreams>,
+    /// Encoded `GET /v1/secrets` answers while the store is unchanged (`list_cache.rs`).
+    pub list_cache: Arc<list_cache::ListCache>,
 }
 
 /// A server running in this process.
@@ -172,6 +175,7 @@ async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
         metrics,
         stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         event_streams: Arc::new(ratelimit::EventStreams::default()),
+        list_cache: Arc::default(),
     })
 }
 

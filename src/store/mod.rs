@@ -269,6 +269,16 @@ pub trait Store: Send + Sync + 'static {
     /// registry; see docs/ARCHITECTURE.md, "Metrics". None by default.
     fn register_metrics(&self, _registry: &mut prometheus_client::registry::Registry) {}
 
+    /// A number that changes whenever a write commits, by any connection or process, or `None`
+    /// when the backend cannot say so cheaply and for sure. Read before the rows it guards, a
+    /// value equal to an earlier one means nothing committed in between, so what was read under
+    /// it is still current: the server's listing cache (`server/list_cache.rs`) keys on it.
+    /// Cheap (microseconds), never waits for the database: `None` rather than a wait. PostgreSQL
+    /// keeps the default: other replicas write to it without telling this one.
+    fn data_version(&self) -> Option<u64> {
+        None
+    }
+
     // ---- master-key rotation and the sealed format ----
 
     /// Up to `limit` version rows not sealed in the current format (`crypto::SEALED_FORMAT`)

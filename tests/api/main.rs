@@ -17,6 +17,7 @@ mod events;
 mod health;
 mod hot_secret;
 mod limits;
+mod list_cache;
 mod no_echo;
 mod policy;
 mod providers;

@@ -1,6 +1,7 @@
 //! `/v1/secrets`: metadata, writes, history.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
@@ -12,6 +13,7 @@ use crate::api::{
 use crate::server::AppState;
 use crate::server::error::ApiError;
 use crate::server::extract::{ApiJson, ApiQuery, Authed, PathParam};
+use crate::server::list_cache::ListKey;
 use crate::server::openapi::{AuthedErrors, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable};
 
 /// The metadata the caller may see: its own and the org's; admins may ask for other users' (`all`, `user_id`).
@@ -24,6 +26,23 @@ pub async fn list(
     Authed(caller): Authed,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
+    // Read before the rows (see `list_cache.rs`): what is kept under it is then at least as new.
+    let mut version = s.vault.store().data_version();
+    let key = ListKey::new(&caller, &q);
+    if let Some(body) = version.and_then(|v| s.list_cache.get(&key, v)) {
+        return Ok(json(body));
+    }
+    // A store that keeps nothing has no turns to wait for.
+    let turn = match version {
+        Some(_) => Some(s.list_cache.turn(&key).await),
+        None => None,
+    };
+    if turn.is_some() {
+        version = s.vault.store().data_version();
+        if let Some(body) = version.and_then(|v| s.list_cache.get(&key, v)) {
+            return Ok(json(body));
+        }
+    }
     let list = SecretList {
         secrets: s.vault.list(&caller, &q).await?,
     };
@@ -37,7 +56,19 @@ pub async fn list(
             "cannot encode the listing",
         )
     })?;
-    Ok(([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
+    let cost = body.capacity();
+    let body = Bytes::from(body);
+    if let Some(v) = version {
+        s.list_cache.put(key, v, body.clone(), cost);
+    }
+    // Kept: the next in line for this key finds it.
+    drop(turn);
+    Ok(json(body))
+}
+
+/// A listing's answer, the same whether it was just encoded or kept.
+fn json(body: Bytes) -> Response {
+    ([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
 /// About the JSON size of one listed secret with a short description.

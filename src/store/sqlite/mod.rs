@@ -12,6 +12,7 @@
 mod accounts;
 mod audit;
 mod checkpoint;
+mod data_version;
 mod error;
 mod reader;
 mod schema;
@@ -27,6 +28,7 @@ use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 
+use self::data_version::DataVersion;
 use self::reader::ReadPool;
 use self::writer::Writer;
 use super::*;
@@ -43,6 +45,8 @@ pub struct SqliteStore {
     /// `Store::accounts_epoch`: bumped after each change to tokens, users or the org this store
     /// commits. Other processes on the same file are not heard (the cache's freshness bounds them).
     accounts: AccountsEpoch,
+    /// `Store::data_version`: sees every commit to the file, this process's or another's.
+    version: DataVersion,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -84,6 +88,7 @@ impl SqliteStore {
             links,
             changes: tokio::sync::broadcast::Sender::new(CHANGES_CAPACITY),
             accounts: AccountsEpoch::default(),
+            version: DataVersion::new(path),
         })
     }
 }
@@ -343,6 +348,10 @@ impl Store for SqliteStore {
     fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
         self.writer.metrics().register(registry);
         self.readers.metrics().register(registry);
+    }
+
+    fn data_version(&self) -> Option<u64> {
+        self.version.current()
     }
 
     async fn sealed_not_under(&self, key_id: &str, after: (i64, i64), limit: u32) -> StoreResult<Vec<SealedRow>> {
